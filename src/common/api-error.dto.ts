@@ -1,0 +1,19 @@
+/** One reason a request was refused. */
+export class FieldErrorDto {
+  /** Path of the offending field in the request, e.g. `recipients[1].recipient`. */
+  field: string;
+  /** Why it was refused. */
+  reason: string;
+}
+
+/** Every error the API answers has this shape. */
+export class ApiErrorDto {
+  /** The HTTP status, repeated for clients that only look at the body. */
+  statusCode: number;
+  /** Stable, machine-readable: VALIDATION_FAILED, MALFORMED_JSON, MESSAGE_NOT_FOUND, NOT_FOUND, INTERNAL_ERROR… */
+  code: string;
+  /** Human-readable summary. */
+  message: string;
+  /** Each offending field, for validation errors. */
+  errors?: FieldErrorDto[];
+}

@@ -1,0 +1,19 @@
+import type { DataSourceOptions } from 'typeorm';
+import { MessageEntity } from '../messages/message.entity';
+import { migrations } from './migrations';
+
+/** The one description of our database, shared by the app, the TypeORM CLI (ormconfig.ts) and tests. */
+export function dataSourceOptions(url: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: [MessageEntity],
+    migrations,
+    // Schema changes go through migrations only; see src/database/migrations.
+    synchronize: false,
+    migrationsTransactionMode: 'each',
+    // pgcrypto's gen_random_uuid() is built into PostgreSQL 13+, no extension to install.
+    uuidExtension: 'pgcrypto',
+    extra: { max: 10 },
+  };
+}

@@ -1,0 +1,4 @@
+import { InitMessages1795850169683 } from './1795850169683-InitMessages';
+
+// Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
+export const migrations = [InitMessages1795850169683];

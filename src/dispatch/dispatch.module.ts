@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ProvidersModule } from '../providers/providers.module';
+import { DispatchRepository } from './dispatch.repository';
+import { DispatchScheduler } from './dispatch.scheduler';
+import { DispatchService } from './dispatch.service';
+
+@Module({
+  imports: [ProvidersModule],
+  providers: [DispatchRepository, DispatchService, DispatchScheduler],
+  exports: [DispatchService],
+})
+export class DispatchModule {}

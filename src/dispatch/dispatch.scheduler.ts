@@ -1,0 +1,59 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Cron, CronExpression, SchedulerRegistry } from '@nestjs/schedule';
+import { CronTime } from 'cron';
+import { AppConfig } from '../config/app-config';
+import { DispatchService } from './dispatch.service';
+
+const DISPATCH_JOB = 'dispatch';
+
+/**
+ * The sweep: every tick, drain what is due. Thin on purpose: the work is DispatchService's.
+ * The decorator carries the default schedule; DISPATCH_CRON replaces it at start-up, and the job runs only
+ * in a process whose APP_ROLE includes the worker.
+ */
+@Injectable()
+export class DispatchScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(DispatchScheduler.name);
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly dispatch: DispatchService,
+    private readonly schedules: SchedulerRegistry,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.runsWorker) return;
+    const job = this.schedules.getCronJob(DISPATCH_JOB);
+    job.setTime(new CronTime(this.config.DISPATCH_CRON));
+    job.start();
+    this.logger.log(`dispatching on "${this.config.DISPATCH_CRON}"`);
+    // Don't make messages that came due while we were down wait for the first tick.
+    void this.sweep();
+  }
+
+  @Cron(CronExpression.EVERY_10_SECONDS, { name: DISPATCH_JOB, disabled: true })
+  async sweep(): Promise<void> {
+    // A tick that finds the previous one still draining leaves it alone: ticks never overlap.
+    if (this.running) return;
+    this.running = this.drain().finally(() => (this.running = null));
+    await this.running;
+  }
+
+  /** Stops claiming, and waits for the batch in hand so its outcomes are written while the database is up. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.config.runsWorker) this.schedules.getCronJob(DISPATCH_JOB).stop();
+    this.dispatch.stop();
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      const summary = await this.dispatch.dispatchDue();
+      if (summary.claimed > 0) this.logger.log({ event: 'dispatch_tick', ...summary });
+    } catch (error) {
+      // The database may be away; the next tick tries again.
+      this.logger.error(`dispatch tick failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import type { SendResult } from '../providers/messenger-provider';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt: a message is tried at most 1 + maxRetries times. */
+  readonly maxRetries: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** What an attempt leaves a message as. */
+export type AttemptOutcome =
+  | { readonly status: 'sent'; readonly retriesCount: number; readonly providerMessageId: string }
+  | { readonly status: 'pending'; readonly retriesCount: number; readonly retryInMs: number; readonly error: string }
+  | { readonly status: 'failed'; readonly retriesCount: number; readonly error: string };
+
+/**
+ * Delay before retry number `retry` (1 = the first retry): doubling from baseDelayMs, capped at maxDelayMs,
+ * with "equal jitter" (half fixed, half random) so that messages failed together don't retry together,
+ * yet none retries almost at once.
+ */
+export function backoffDelayMs(retry: number, policy: RetryPolicy, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** Decides a message's next state from one attempt's result and the retries it has already spent. */
+export function outcomeOf(
+  result: SendResult,
+  retriesCount: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): AttemptOutcome {
+  switch (result.outcome) {
+    case 'sent':
+      return { status: 'sent', retriesCount, providerMessageId: result.providerMessageId };
+    case 'failed':
+      return { status: 'failed', retriesCount, error: result.error };
+    case 'retry': {
+      if (retriesCount >= policy.maxRetries) return { status: 'failed', retriesCount, error: result.error };
+      const retry = retriesCount + 1;
+      // Never earlier than the messenger asked for, never sooner than the backoff.
+      const retryInMs = Math.max(backoffDelayMs(retry, policy, random), result.retryAfterMs ?? 0);
+      return { status: 'pending', retriesCount: retry, retryInMs, error: result.error };
+    }
+  }
+}
+
+/**
+ * A message claimed again after its lease expired: the worker that held it stopped mid-attempt, and the
+ * claim counted that as a retry. Past the cap it fails without another attempt, so a message that kills
+ * its worker every time cannot loop forever.
+ */
+export function outcomeOfExpiredLease(retriesCount: number, policy: RetryPolicy): AttemptOutcome | null {
+  if (retriesCount <= policy.maxRetries) return null;
+  return {
+    status: 'failed',
+    retriesCount: policy.maxRetries,
+    error: 'gave up: the worker of the last attempt stopped before recording its outcome (lease expired)',
+  };
+}

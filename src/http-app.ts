@@ -1,0 +1,37 @@
+import { ValidationPipe } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { RequestValidationException, toFieldErrors } from './common/validation-errors';
+
+/** Everything the HTTP side needs besides the modules; main.ts and the e2e tests both call this. */
+export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplication {
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      // One reason per field: "must be a string" says it all, without "must not be blank" after it.
+      stopAtFirstError: true,
+      exceptionFactory: (errors) => new RequestValidationException(toFieldErrors(errors)),
+    }),
+  );
+  app.useGlobalFilters(new HttpErrorFilter());
+  // The API speaks JSON only: without Fastify's text/plain parser, other bodies get 415 instead of odd 400s.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Messenger dispatch')
+      .setDescription(
+        'Queue a text for recipients on Telegram, WhatsApp and Viber, now or at send_at. Each message is ' +
+          'stored in PostgreSQL, deduplicated per messenger + recipient + body, and delivered by a scheduler ' +
+          'with retries and leases. Errors always have the ApiError shape.',
+      )
+      .setVersion('1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

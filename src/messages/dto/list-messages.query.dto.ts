@@ -1,0 +1,35 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { MESSAGE_STATUSES, type MessageStatus } from '../message.entity';
+import { PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
+
+export class ListMessagesQueryDto {
+  /** Only messages in this status. */
+  @IsOptional()
+  @IsIn(MESSAGE_STATUSES, { message: `must be one of: ${MESSAGE_STATUSES.join(', ')}` })
+  status?: MessageStatus;
+
+  /** Only messages on this messenger. */
+  @IsOptional()
+  @IsIn(PROVIDER_NAMES, { message: `must be one of: ${PROVIDER_NAMES.join(', ')}` })
+  provider?: ProviderName;
+
+  /** Only messages to this recipient. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  recipient?: string;
+
+  /** Page size, 1-100. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 50;
+
+  /** next_cursor of the previous page. */
+  @IsOptional()
+  @IsUUID('all', { message: 'must be a next_cursor from an earlier page' })
+  cursor?: string;
+}

@@ -1,0 +1,92 @@
+import { MESSAGE_STATUSES, type MessageEntity, type MessageStatus } from '../message.entity';
+import { PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
+import { ApiProperty } from '@nestjs/swagger';
+
+/** A message as the API shows it. */
+export class MessageDto {
+  /** @example "0b5c3f7e-8d2a-4c1e-9f5a-2a1d6b7c8e90" */
+  id: string;
+
+  @ApiProperty({ enum: PROVIDER_NAMES, example: 'telegram' })
+  provider: ProviderName;
+
+  /** @example "123456789" */
+  recipient: string;
+
+  /** @example "Your order #1042 has shipped." */
+  body: string;
+
+  /**
+   * pending: waiting for send_at or for a retry; sending: claimed by a worker; sent: accepted by the
+   * messenger; failed: gave up (see last_error); cancelled.
+   */
+  @ApiProperty({ enum: MESSAGE_STATUSES, example: 'pending' })
+  status: MessageStatus;
+
+  /** When the caller asked for it to be sent. @example "2026-12-01T06:00:00.000Z" */
+  send_at: string;
+
+  /** When the next attempt is due; null once nothing more will be attempted. @example "2026-12-01T06:00:00.000Z" */
+  next_attempt_at: string | null;
+
+  /** Retries spent so far; at most MAX_RETRIES. @example 0 */
+  retries_count: number;
+
+  /** Attempts started so far. @example 0 */
+  attempts: number;
+
+  /** The error of the latest failed attempt. @example null */
+  last_error: string | null;
+
+  /** The id the messenger gave the message once it accepted it. @example null */
+  provider_message_id: string | null;
+
+  /** When the messenger accepted it. @example null */
+  sent_at: string | null;
+
+  /** @example "2026-11-28T09:00:00.000Z" */
+  created_at: string;
+
+  /** @example "2026-11-28T09:00:00.000Z" */
+  updated_at: string;
+}
+
+/** One entry of a POST /messages answer: the message, and whether it already existed. */
+export class AcceptedMessageDto extends MessageDto {
+  /** true: this body was already queued or sent to this recipient on this messenger; this is that message. */
+  duplicate: boolean;
+}
+
+export class CreateMessagesResponseDto {
+  /** One entry per requested recipient, in request order. */
+  messages: AcceptedMessageDto[];
+}
+
+export class MessagePageDto {
+  /** Newest first. */
+  items: MessageDto[];
+
+  /** Pass as `cursor` to get the next page; null on the last page. @example null */
+  next_cursor: string | null;
+}
+
+const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
+
+export function toMessageDto(message: MessageEntity): MessageDto {
+  return {
+    id: message.id,
+    provider: message.provider,
+    recipient: message.recipient,
+    body: message.body,
+    status: message.status,
+    send_at: message.sendAt.toISOString(),
+    next_attempt_at: iso(message.nextAttemptAt),
+    retries_count: message.retriesCount,
+    attempts: message.attempts,
+    last_error: message.lastError,
+    provider_message_id: message.providerMessageId,
+    sent_at: iso(message.sentAt),
+    created_at: message.createdAt.toISOString(),
+    updated_at: message.updatedAt.toISOString(),
+  };
+}

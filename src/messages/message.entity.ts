@@ -1,0 +1,81 @@
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { ProviderName } from '../providers/messengers';
+
+export const MESSAGE_STATUSES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/**
+ * One body to one recipient on one messenger: the unit that is queued, claimed, retried and delivered.
+ * A request to many recipients becomes many rows.
+ */
+@Entity('messages')
+@Check('messages_status_check', `status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')`)
+@Check('messages_provider_check', `provider IN ('telegram', 'whatsapp', 'viber')`)
+// Deduplication lives in PostgreSQL, so concurrent identical requests cannot both insert.
+// Cancelled messages step aside: the same text may be queued again after a cancel.
+@Index('messages_dedup_key', ['provider', 'recipient', 'bodyHash'], {
+  unique: true,
+  where: `status <> 'cancelled'`,
+})
+// Serves the claim: only rows that may still need work are indexed, so millions of finished rows cost nothing.
+@Index('messages_due_idx', ['nextAttemptAt'], { where: `status IN ('pending', 'sending')` })
+// Serves the newest-first listing and its keyset cursor.
+@Index('messages_created_idx', ['createdAt', 'id'])
+export class MessageEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  provider: ProviderName;
+
+  @Column({ type: 'varchar', length: 64 })
+  recipient: string;
+
+  @Column({ type: 'text' })
+  body: string;
+
+  /** sha256 of the body, computed by the service: the dedup key stays small whatever the body's size. */
+  @Column({ name: 'body_hash', type: 'bytea', select: false })
+  bodyHash: Buffer;
+
+  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  status: MessageStatus;
+
+  /** When the caller wants it sent. */
+  @Column({ name: 'send_at', type: 'timestamptz' })
+  sendAt: Date;
+
+  /**
+   * When it is next due: send_at, then the end of the backoff after a failure, or while sending the end
+   * of the lease (when another worker may try again). Null once nothing more will be attempted.
+   */
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
+  nextAttemptAt: Date | null;
+
+  /** Retries spent: failed attempts that were followed by another, plus leases that expired. */
+  @Column({ name: 'retries_count', type: 'int', default: 0 })
+  retriesCount: number;
+
+  /** Attempts started (claims). Also the fencing token: an outcome is written only by the latest claim. */
+  @Column({ type: 'int', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError: string | null;
+
+  @Column({ name: 'provider_message_id', type: 'varchar', length: 128, nullable: true })
+  providerMessageId: string | null;
+
+  /** While sending: when the claim lapses and another worker may take the row. */
+  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
+  lockedUntil: Date | null;
+
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true })
+  sentAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,131 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { queryRows, rowMapper } from '../database/raw-sql';
+import type { ProviderName } from '../providers/messengers';
+import { MessageEntity, MessageStatus } from './message.entity';
+
+export interface NewMessages {
+  readonly body: string;
+  /** sha256 of body: the dedup key. */
+  readonly bodyHash: Buffer;
+  /** null: now. */
+  readonly sendAt: Date | null;
+  readonly recipients: ReadonlyArray<{ readonly provider: ProviderName; readonly recipient: string }>;
+}
+
+export interface StoredMessage {
+  readonly message: MessageEntity;
+  /** The same body was already queued for this provider + recipient: `message` is that one. */
+  readonly duplicate: boolean;
+}
+
+export interface MessageFilter {
+  readonly status?: MessageStatus;
+  readonly provider?: ProviderName;
+  readonly recipient?: string;
+}
+
+/**
+ * Inserts one body for many recipients in one statement. The partial unique index messages_dedup_key
+ * decides what is a duplicate, so concurrent identical requests cannot both insert; ON CONFLICT DO NOTHING
+ * turns those rows into "already there" instead of an error. next_attempt_at uses the database's clock,
+ * the same clock the claim compares it with.
+ */
+const INSERT_NEW = `
+  INSERT INTO messages (provider, recipient, body, body_hash, send_at, next_attempt_at)
+  SELECT r.provider, r.recipient, $3, $4, COALESCE($5, now()), GREATEST(COALESCE($5, now()), now())
+  FROM unnest($1::varchar[], $2::varchar[]) AS r(provider, recipient)
+  ON CONFLICT (provider, recipient, body_hash) WHERE status <> 'cancelled' DO NOTHING
+  RETURNING *`;
+
+/** The messages that made INSERT_NEW skip a recipient: a new statement, so it sees what just committed. */
+const SELECT_EXISTING = `
+  SELECT m.* FROM messages m
+  JOIN unnest($1::varchar[], $2::varchar[]) AS r(provider, recipient)
+    ON m.provider = r.provider AND m.recipient = r.recipient
+  WHERE m.body_hash = $3 AND m.status <> 'cancelled'`;
+
+const recipientKey = (provider: string, recipient: string) => `${provider}\u0000${recipient}`;
+
+@Injectable()
+export class MessagesRepository {
+  private readonly toEntity: (row: Record<string, unknown>) => MessageEntity;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
+  ) {
+    this.toEntity = rowMapper(dataSource, MessageEntity);
+  }
+
+  /** Stores the new messages atomically and finds the duplicates; the result is in `recipients` order. */
+  insertMany(input: NewMessages): Promise<StoredMessage[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const stored = new Map<string, StoredMessage>();
+      let missing = input.recipients;
+      // A duplicate can be cancelled between our INSERT and SELECT; its recipient is then free again, and
+      // the next round inserts it. Two rounds settle any real interleaving; the third is a safety margin.
+      for (let round = 0; missing.length > 0 && round < 3; round++) {
+        for (const row of await this.insertNew(manager, input, missing)) {
+          stored.set(recipientKey(row.provider, row.recipient), { message: row, duplicate: false });
+        }
+        missing = missing.filter((r) => !stored.has(recipientKey(r.provider, r.recipient)));
+        if (missing.length === 0) break;
+        for (const row of await this.selectExisting(manager, input.bodyHash, missing)) {
+          stored.set(recipientKey(row.provider, row.recipient), { message: row, duplicate: true });
+        }
+        missing = missing.filter((r) => !stored.has(recipientKey(r.provider, r.recipient)));
+      }
+      if (missing.length > 0) throw new Error(`Could neither insert nor find ${missing.length} message(s)`);
+      return input.recipients.map((r) => stored.get(recipientKey(r.provider, r.recipient))!);
+    });
+  }
+
+  getById(id: string): Promise<MessageEntity | null> {
+    return this.messages.findOneBy({ id });
+  }
+
+  exists(id: string): Promise<boolean> {
+    return this.messages.existsBy({ id });
+  }
+
+  /** Newest first, after the message `afterId` (keyset pagination: no OFFSET, stable under inserts). */
+  list(filter: MessageFilter, limit: number, afterId?: string): Promise<MessageEntity[]> {
+    const query = this.messages
+      .createQueryBuilder('m')
+      .orderBy('m.createdAt', 'DESC')
+      .addOrderBy('m.id', 'DESC')
+      .limit(limit);
+    if (filter.status) query.andWhere('m.status = :status', { status: filter.status });
+    if (filter.provider) query.andWhere('m.provider = :provider', { provider: filter.provider });
+    if (filter.recipient) query.andWhere('m.recipient = :recipient', { recipient: filter.recipient });
+    if (afterId) {
+      // Compared in SQL: created_at has microseconds, which a JavaScript Date would round away.
+      query.andWhere('(m.created_at, m.id) < (SELECT c.created_at, c.id FROM messages c WHERE c.id = :afterId)', {
+        afterId,
+      });
+    }
+    return query.getMany();
+  }
+
+  private async insertNew(manager: EntityManager, input: NewMessages, recipients: NewMessages['recipients']) {
+    const rows = await queryRows(manager, INSERT_NEW, [
+      recipients.map((r) => r.provider),
+      recipients.map((r) => r.recipient),
+      input.body,
+      input.bodyHash,
+      input.sendAt,
+    ]);
+    return rows.map(this.toEntity);
+  }
+
+  private async selectExisting(manager: EntityManager, bodyHash: Buffer, recipients: NewMessages['recipients']) {
+    const rows = await queryRows(manager, SELECT_EXISTING, [
+      recipients.map((r) => r.provider),
+      recipients.map((r) => r.recipient),
+      bodyHash,
+    ]);
+    return rows.map(this.toEntity);
+  }
+}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { DomainError, DomainErrorCode } from '../common/domain-error';
+import { CreateMessageDto } from './dto/create-message.dto';
+import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
+import { MessageEntity } from './message.entity';
+import { MessagesRepository, StoredMessage } from './messages.repository';
+
+export interface MessagePage {
+  readonly items: MessageEntity[];
+  readonly nextCursor: string | null;
+}
+
+@Injectable()
+export class MessagesService {
+  constructor(private readonly messages: MessagesRepository) {}
+
+  /** Queues the body for every recipient; recipients that already have it get their existing message back. */
+  create(request: CreateMessageDto): Promise<StoredMessage[]> {
+    return this.messages.insertMany({
+      body: request.body,
+      bodyHash: createHash('sha256').update(request.body, 'utf8').digest(),
+      sendAt: request.send_at === undefined ? null : new Date(request.send_at),
+      recipients: request.recipients,
+    });
+  }
+
+  async getById(id: string): Promise<MessageEntity> {
+    const message = await this.messages.getById(id);
+    if (!message) throw new DomainError(DomainErrorCode.MessageNotFound, `No message has id ${id}`, 'id');
+    return message;
+  }
+
+  async list(query: ListMessagesQueryDto): Promise<MessagePage> {
+    if (query.cursor && !(await this.messages.exists(query.cursor))) {
+      throw new DomainError(DomainErrorCode.UnknownCursor, 'is not a next_cursor from an earlier page', 'cursor');
+    }
+    const { status, provider, recipient } = query;
+    // One row more than asked tells whether there is a next page without counting.
+    const rows = await this.messages.list({ status, provider, recipient }, query.limit + 1, query.cursor);
+    const items = rows.slice(0, query.limit);
+    return { items, nextCursor: rows.length > query.limit ? items[items.length - 1].id : null };
+  }
+}

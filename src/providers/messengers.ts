@@ -1,0 +1,42 @@
+/** The messengers we deliver to, and the limits their real APIs put on a message. */
+export const PROVIDER_NAMES = ['telegram', 'whatsapp', 'viber'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export interface MessengerRules {
+  /** Longest body the messenger accepts, in characters (Unicode code points). */
+  readonly maxBodyLength: number;
+  readonly recipientPattern: RegExp;
+  /** Said back to the caller when a recipient does not match. */
+  readonly recipientFormat: string;
+}
+
+export const MESSENGER_RULES: Readonly<Record<ProviderName, MessengerRules>> = {
+  telegram: {
+    maxBodyLength: 4096,
+    // Chat ids are integers (negative for groups); public users and channels also have @usernames.
+    recipientPattern: /^(-?[1-9]\d{0,15}|@\w{5,32})$/,
+    recipientFormat: 'an integer chat id or an @username of 5-32 letters, digits or underscores',
+  },
+  whatsapp: {
+    maxBodyLength: 4096,
+    recipientPattern: /^\+[1-9]\d{7,14}$/,
+    recipientFormat: 'an E.164 phone number: "+" and 8-15 digits, the first not 0',
+  },
+  viber: {
+    maxBodyLength: 7000,
+    // Viber user ids are opaque base64-like strings; accept any printable ASCII, without spaces at the ends.
+    recipientPattern: /^[\x21-\x7e](?:[\x20-\x7e]{0,62}[\x21-\x7e])?$/,
+    recipientFormat: 'an opaque id of 1-64 printable characters',
+  },
+};
+
+export function isProviderName(value: unknown): value is ProviderName {
+  return typeof value === 'string' && (PROVIDER_NAMES as readonly string[]).includes(value);
+}
+
+/** Length in characters as people count them, not UTF-16 code units: an emoji is one. */
+export function characterCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
