@@ -1,0 +1,73 @@
+import type { SendResult } from '../providers/messenger-provider';
+import { backoffDelayMs, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
+
+const policy: RetryPolicy = { maxRetries: 3, baseDelayMs: 1_000, maxDelayMs: 5_000 };
+const lowest = () => 0;
+const highest = () => 0.999999;
+
+describe('backoffDelayMs', () => {
+  it.each([
+    // retry, least delay (random 0), most delay (random ~1)
+    [1, 500, 1_000],
+    [2, 1_000, 2_000],
+    [3, 2_000, 4_000],
+    [4, 2_500, 5_000], // 8 s capped at maxDelayMs
+    [10, 2_500, 5_000],
+  ])('retry %i waits between %i and %i ms', (retry, least, most) => {
+    expect(backoffDelayMs(retry, policy, lowest)).toBe(least);
+    expect(backoffDelayMs(retry, policy, highest)).toBe(most);
+  });
+
+  it('spreads messages that failed together', () => {
+    const delays = new Set(Array.from({ length: 50 }, () => backoffDelayMs(3, policy)));
+    expect(delays.size).toBeGreaterThan(10);
+  });
+});
+
+describe('outcomeOf', () => {
+  const sent: SendResult = { outcome: 'sent', providerMessageId: '42' };
+  const transient: SendResult = { outcome: 'retry', error: 'telegram 502: Bad Gateway' };
+  const permanent: SendResult = { outcome: 'failed', error: 'chat not found' };
+
+  it('marks an accepted message sent, keeping the retries it took', () => {
+    expect(outcomeOf(sent, 2, policy)).toEqual({ status: 'sent', retriesCount: 2, providerMessageId: '42' });
+  });
+
+  it('schedules a transient failure for retry while retries are left, counting it', () => {
+    expect(outcomeOf(transient, 0, policy, lowest)).toEqual({
+      status: 'pending',
+      retriesCount: 1,
+      retryInMs: 500,
+      error: 'telegram 502: Bad Gateway',
+    });
+    expect(outcomeOf(transient, 2, policy, lowest)).toMatchObject({ status: 'pending', retriesCount: 3 });
+  });
+
+  it('fails a transient failure once MAX_RETRIES retries are spent, with retries_count = MAX_RETRIES', () => {
+    expect(outcomeOf(transient, 3, policy)).toEqual({ status: 'failed', retriesCount: 3, error: transient.error });
+  });
+
+  it('fails a permanent failure at once, without spending a retry', () => {
+    expect(outcomeOf(permanent, 0, policy)).toEqual({ status: 'failed', retriesCount: 0, error: 'chat not found' });
+  });
+
+  it('never retries earlier than the messenger asked', () => {
+    const slowDown: SendResult = { outcome: 'retry', error: '429', retryAfterMs: 30_000 };
+    expect(outcomeOf(slowDown, 0, policy, highest)).toMatchObject({ retryInMs: 30_000 });
+  });
+
+  it('a tried-once policy (MAX_RETRIES=0) fails on the first transient failure', () => {
+    expect(outcomeOf(transient, 0, { ...policy, maxRetries: 0 })).toMatchObject({ status: 'failed', retriesCount: 0 });
+  });
+});
+
+describe('outcomeOfExpiredLease', () => {
+  it('lets a reclaimed message be attempted while the retry it cost is within the cap', () => {
+    expect(outcomeOfExpiredLease(1, policy)).toBeNull();
+    expect(outcomeOfExpiredLease(3, policy)).toBeNull();
+  });
+
+  it('fails a message whose leases keep expiring, so it cannot loop forever', () => {
+    expect(outcomeOfExpiredLease(4, policy)).toMatchObject({ status: 'failed', retriesCount: 3 });
+  });
+});

@@ -1,0 +1,34 @@
+import type { MessengerProvider, OutgoingMessage, SendResult } from '../../src/providers/messenger-provider';
+import type { ProviderName } from '../../src/providers/messengers';
+
+export type Script = (message: OutgoingMessage, call: number) => SendResult | Promise<SendResult>;
+
+export const succeed: Script = (message) => ({ outcome: 'sent', providerMessageId: `sent-${message.id}` });
+export const failTransiently: Script = () => ({ outcome: 'retry', error: 'scripted outage' });
+
+/** A messenger whose answers a test decides, and which remembers every call. */
+export class ScriptedMessenger implements MessengerProvider {
+  readonly calls: OutgoingMessage[] = [];
+
+  constructor(
+    readonly name: ProviderName,
+    public script: Script = succeed,
+  ) {}
+
+  async send(message: OutgoingMessage): Promise<SendResult> {
+    this.calls.push(message);
+    return this.script(message, this.calls.length);
+  }
+
+  callsFor(id: string): OutgoingMessage[] {
+    return this.calls.filter((call) => call.id === id);
+  }
+}
+
+export function scriptedMessengers(script: Script = succeed): Record<ProviderName, ScriptedMessenger> {
+  return {
+    telegram: new ScriptedMessenger('telegram', script),
+    whatsapp: new ScriptedMessenger('whatsapp', script),
+    viber: new ScriptedMessenger('viber', script),
+  };
+}

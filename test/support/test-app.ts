@@ -1,0 +1,75 @@
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { loadConfig } from '../../src/config/app-config';
+import { DispatchRepository } from '../../src/dispatch/dispatch.repository';
+import { DispatchService } from '../../src/dispatch/dispatch.service';
+import { configureHttpApp } from '../../src/http-app';
+import { MESSENGER_PROVIDERS } from '../../src/providers/messenger-provider';
+import { scriptedMessengers, ScriptedMessenger } from './scripted-messenger';
+import { createTestDatabase, TestDatabase } from './test-database';
+
+export interface TestApp {
+  readonly app: NestFastifyApplication;
+  readonly http: ReturnType<typeof request>;
+  readonly dispatch: DispatchService;
+  readonly dispatchRepository: DispatchRepository;
+  readonly dataSource: DataSource;
+  readonly messengers: Record<'telegram' | 'whatsapp' | 'viber', ScriptedMessenger>;
+  readonly database: TestDatabase;
+  /** Raw SQL against the test database, for arranging and inspecting rows. */
+  sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Environment overrides, as the service would read them. */
+  readonly env?: Record<string, string>;
+  /** Use the real emulators instead of scripted messengers. */
+  readonly realEmulators?: boolean;
+  /** Share a database with another TestApp (a second worker). */
+  readonly database?: TestDatabase;
+}
+
+/**
+ * The whole service on its own database, with the scheduler off (APP_ROLE=api): tests call
+ * dispatch.dispatchDue() themselves and wait on conditions, not on the clock.
+ */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const database = options.database ?? (await createTestDatabase());
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    APP_ROLE: 'api',
+    RETRY_BASE_DELAY_MS: '1',
+    RETRY_MAX_DELAY_MS: '1',
+    EMULATOR_LATENCY_MS: '0',
+    EMULATOR_FAILURE_RATE: '0',
+    ...options.env,
+  });
+  const messengers = scriptedMessengers();
+  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+  if (!options.realEmulators) {
+    builder = builder.overrideProvider(MESSENGER_PROVIDERS).useValue(Object.values(messengers));
+  }
+  const moduleRef = await builder.compile();
+  const app = configureHttpApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()));
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  const dataSource = app.get(DataSource);
+  return {
+    app,
+    http: request(app.getHttpServer()),
+    dispatch: app.get(DispatchService),
+    dispatchRepository: app.get(DispatchRepository),
+    dataSource,
+    messengers,
+    database,
+    sql: (text, params) => dataSource.query(text, params),
+    close: async () => {
+      await app.close();
+      if (!options.database) await database.drop();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+
+/**
+ * Each test file gets its own database, copied from a template that global-setup migrated once, so files
+ * running side by side never see each other's rows and no file pays for the migrations again.
+ * global-setup passes the server and the template down in these variables.
+ */
+export const TEST_ENV = {
+  serverUrl: 'DISPATCH_TEST_SERVER_URL',
+  template: 'DISPATCH_TEST_TEMPLATE',
+  prefix: 'DISPATCH_TEST_PREFIX',
+} as const;
+
+export interface TestDatabase {
+  readonly url: string;
+  readonly name: string;
+  drop(): Promise<void>;
+}
+
+export function databaseUrl(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export async function withAdminClient<T>(serverUrl: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = required(TEST_ENV.serverUrl);
+  const template = required(TEST_ENV.template);
+  const name = `${required(TEST_ENV.prefix)}_${randomBytes(4).toString('hex')}`;
+  await withAdminClient(serverUrl, (admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+  return {
+    name,
+    url: databaseUrl(serverUrl, name),
+    drop: () => withAdminClient(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+function required(variable: string): string {
+  const value = process.env[variable];
+  if (!value) throw new Error(`${variable} is not set: run the tests through jest (npm test), whose global setup sets it`);
+  return value;
+}
