@@ -29,13 +29,15 @@ export interface MessageFilter {
 /**
  * Inserts one body for many recipients in one statement. The partial unique index messages_dedup_key
  * decides what is a duplicate, so concurrent identical requests cannot both insert; ON CONFLICT DO NOTHING
- * turns those rows into "already there" instead of an error. next_attempt_at uses the database's clock,
- * the same clock the claim compares it with.
+ * turns those rows into "already there" instead of an error. Rows go in in key order, so two requests
+ * that share recipients in different orders wait for each other instead of deadlocking.
+ * next_attempt_at uses the database's clock, the same clock the claim compares it with.
  */
 const INSERT_NEW = `
   INSERT INTO messages (provider, recipient, body, body_hash, send_at, next_attempt_at)
   SELECT r.provider, r.recipient, $3, $4, COALESCE($5, now()), GREATEST(COALESCE($5, now()), now())
   FROM unnest($1::varchar[], $2::varchar[]) AS r(provider, recipient)
+  ORDER BY r.provider, r.recipient
   ON CONFLICT (provider, recipient, body_hash) WHERE status <> 'cancelled' DO NOTHING
   RETURNING *`;
 

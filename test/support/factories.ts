@@ -13,7 +13,7 @@ export const aRecipient = {
 };
 
 /** A valid POST /messages body; pass the fields a test is about. */
-export function aMessageRequest(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function aMessageRequest(overrides: Record<string, unknown> = {}): { body: string } & Record<string, unknown> {
   return {
     body: `Your order #${randomInt(1, 1e9)} has shipped.`,
     recipients: [aRecipient.telegram()],
