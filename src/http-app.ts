@@ -4,6 +4,13 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { RequestValidationException, toFieldErrors } from './common/validation-errors';
 
+/**
+ * Options for NestFactory.create / createNestApplication. The API speaks JSON only: Nest's parsers
+ * (JSON and url-encoded forms) stay off, and Fastify's own JSON parser, which refuses __proto__ keys,
+ * does the work; any other content type is answered 415.
+ */
+export const HTTP_APP_OPTIONS = { bodyParser: false } as const;
+
 /** Everything the HTTP side needs besides the modules; main.ts and the e2e tests both call this. */
 export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplication {
   app.useGlobalPipes(
@@ -17,7 +24,6 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
     }),
   );
   app.useGlobalFilters(new HttpErrorFilter());
-  // The API speaks JSON only: without Fastify's text/plain parser, other bodies get 415 instead of odd 400s.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
 
   const document = SwaggerModule.createDocument(

@@ -5,7 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app.module';
 import { InvalidConfigError, loadConfig } from './config/app-config';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
-import { configureHttpApp } from './http-app';
+import { configureHttpApp, HTTP_APP_OPTIONS } from './http-app';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
@@ -23,6 +23,7 @@ async function bootstrap(): Promise<void> {
   let app: INestApplicationContext;
   if (config.runsApi) {
     const http = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), new FastifyAdapter(), {
+      ...HTTP_APP_OPTIONS,
       logger,
     });
     configureHttpApp(http);

@@ -138,9 +138,27 @@ describe('Messages API', () => {
       expect(again.body.messages[0].id).not.toBe(first.body.messages[0].id);
     });
 
-    it('makes a message without send_at due now', async () => {
+    it('treats Telegram @usernames case-insensitively, as Telegram does', async () => {
+      const body = aMessageRequest().body;
+      const first = await t.http.post('/messages').send({ body, recipients: [{ provider: 'telegram', recipient: '@Order_Bot_Fan' }] }).expect(202);
+
+      const again = await t.http.post('/messages').send({ body, recipients: [{ provider: 'telegram', recipient: '@order_bot_fan' }] }).expect(200);
+
+      expect(first.body.messages[0].recipient).toBe('@order_bot_fan');
+      expect(again.body.messages[0]).toMatchObject({ id: first.body.messages[0].id, duplicate: true });
+    });
+
+    it('answers a form-encoded body with 415: the API speaks JSON only', async () => {
+      const res = await t.http.post('/messages').type('form').send('body=hi').expect(415);
+      expect(res.body).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    });
+
+    it.each([
+      ['without send_at', {}],
+      ['with send_at: null', { send_at: null }],
+    ])('makes a message %s due now', async (_, sendAt) => {
       const before = Date.now();
-      const res = await t.http.post('/messages').send(aMessageRequest()).expect(202);
+      const res = await t.http.post('/messages').send(aMessageRequest(sendAt)).expect(202);
       const { send_at, next_attempt_at } = res.body.messages[0];
       expect(Date.parse(send_at)).toBeGreaterThanOrEqual(before - 1000);
       expect(next_attempt_at).toBe(send_at);

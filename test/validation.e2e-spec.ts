@@ -37,7 +37,7 @@ describe('request validation', () => {
     return [...byKey.values()];
   }
 
-  function expectJsonError(res: Response, statusCode: number, code: string): void {
+  function expectJsonError(res: Response, statusCode: number, code: unknown): void {
     expect(res.status).toBe(statusCode);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body).toMatchObject({ statusCode, code, message: expect.any(String) });
@@ -124,6 +124,10 @@ describe('request validation', () => {
       expect(res.body.errors.find((e: { field: string }) => e.field === 'body').reason).not.toMatch(/viber/);
     });
 
+    it('must not contain a NUL character, which cannot be stored', async () => {
+      await expectRejected(aMessageRequest({ body: 'hello\u0000world' }), 'body');
+    });
+
     it('counts characters (code points), not UTF-16 units: 4096 emoji fit telegram', async () => {
       const body = '😀'.repeat(4096);
       expect(body.length).toBe(8192);
@@ -142,7 +146,7 @@ describe('request validation', () => {
 
   describe('POST /messages: recipients', () => {
     it('are required', async () => {
-      await expectRejected(without(aMessageRequest(), 'recipients'), 'recipients');
+      await expectRejected(without(aMessageRequest(), 'recipients'), 'recipients', /array/);
     });
 
     it.each([
@@ -173,9 +177,9 @@ describe('request validation', () => {
       ['a string', '123456789'],
       ['a number', 123456789],
       ['null', null],
-      ['an array', [aRecipient.telegram()]],
+      ['an array holding a valid recipient', [aRecipient.telegram()]],
     ])('each must be an object, not %s', async (_, element) => {
-      await expectRejected(aMessageRequest({ recipients: [aRecipient.telegram(), element] }), 'recipients[1]');
+      await expectRejected(aMessageRequest({ recipients: [aRecipient.telegram(), element] }), 'recipients', /item 1 must be an object/);
     });
 
     it('each needs a provider', async () => {
@@ -277,7 +281,8 @@ describe('request validation', () => {
       await expectRejected(
         aMessageRequest({ recipients: [{ provider, recipient: 4915112345678 }] }),
         'recipients[0].recipient',
-        /string/,
+        // Either reason is true of a number.
+        new RegExp(`must be a string|not a valid ${provider} recipient`),
       );
     });
   });
@@ -357,6 +362,13 @@ describe('request validation', () => {
       const before = await storedMessages();
       const res = await t.http.post('/messages').set('Content-Type', 'application/json').send(raw);
       expectJsonError(res, 400, 'MALFORMED_JSON');
+      expect(await storedMessages()).toBe(before);
+    });
+
+    it('an empty body with a JSON content type is a 400', async () => {
+      const before = await storedMessages();
+      const res = await t.http.post('/messages').set('Content-Type', 'application/json').send('');
+      expectJsonError(res, 400, expect.any(String));
       expect(await storedMessages()).toBe(before);
     });
 

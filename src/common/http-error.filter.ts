@@ -9,6 +9,8 @@ const DOMAIN_STATUS: Record<DomainErrorCode, HttpStatus> = {
   [DomainErrorCode.UnknownCursor]: HttpStatus.BAD_REQUEST,
 };
 
+const MALFORMED_JSON_CODES = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY']);
+
 /** The one place where errors become HTTP answers, all in the ApiErrorDto shape; a 5xx never shows a stack. */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -39,7 +41,7 @@ export function toApiError(exception: unknown): ApiErrorDto {
     const statusCode = exception.getStatus();
     // Fastify's own request errors (bad JSON, wrong content type, body too large) arrive wrapped, with
     // Fastify's error as the cause.
-    const malformedJson = (exception.cause as { code?: string } | undefined)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY';
+    const malformedJson = MALFORMED_JSON_CODES.has((exception.cause as { code?: string } | undefined)?.code ?? '');
     return {
       statusCode,
       code: malformedJson ? 'MALFORMED_JSON' : (HttpStatus[statusCode] ?? 'HTTP_ERROR'),

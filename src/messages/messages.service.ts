@@ -20,7 +20,8 @@ export class MessagesService {
     return this.messages.insertMany({
       body: request.body,
       bodyHash: createHash('sha256').update(request.body, 'utf8').digest(),
-      sendAt: request.send_at === undefined ? null : new Date(request.send_at),
+      // Absent or null: now.
+      sendAt: request.send_at ? new Date(request.send_at) : null,
       recipients: request.recipients,
     });
   }

@@ -30,6 +30,17 @@ export const MESSENGER_RULES: Readonly<Record<ProviderName, MessengerRules>> = {
   },
 };
 
+/**
+ * The one spelling of a recipient, so that dedup sees what the messenger sees: Telegram usernames are
+ * case-insensitive (@Alice is @alice). Anything else is left as given.
+ */
+export function normalizeRecipient(provider: unknown, recipient: unknown): unknown {
+  if (provider === 'telegram' && typeof recipient === 'string' && recipient.startsWith('@')) {
+    return recipient.toLowerCase();
+  }
+  return recipient;
+}
+
 export function isProviderName(value: unknown): value is ProviderName {
   return typeof value === 'string' && (PROVIDER_NAMES as readonly string[]).includes(value);
 }

@@ -6,7 +6,7 @@ import { AppModule } from '../../src/app.module';
 import { loadConfig } from '../../src/config/app-config';
 import { DispatchRepository } from '../../src/dispatch/dispatch.repository';
 import { DispatchService } from '../../src/dispatch/dispatch.service';
-import { configureHttpApp } from '../../src/http-app';
+import { configureHttpApp, HTTP_APP_OPTIONS } from '../../src/http-app';
 import { MESSENGER_PROVIDERS } from '../../src/providers/messenger-provider';
 import { scriptedMessengers, ScriptedMessenger } from './scripted-messenger';
 import { createTestDatabase, TestDatabase } from './test-database';
@@ -54,7 +54,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     builder = builder.overrideProvider(MESSENGER_PROVIDERS).useValue(Object.values(messengers));
   }
   const moduleRef = await builder.compile();
-  const app = configureHttpApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter()));
+  const app = configureHttpApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), HTTP_APP_OPTIONS));
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);

@@ -15,17 +15,18 @@ export class ListMessagesQueryDto {
   provider?: ProviderName;
 
   /** Only messages to this recipient. */
-  @IsOptional()
-  @IsString()
   @MaxLength(64)
+  @IsString()
+  @IsOptional()
   recipient?: string;
 
   /** Page size, 1-100. */
+  // Checked bottom-up, first failure reported: "abc" is "must be an integer", not "must not be greater than 100".
+  @Max(100)
+  @Min(1)
+  @IsInt()
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
   limit: number = 50;
 
   /** next_cursor of the previous page. */

@@ -61,6 +61,17 @@ export function FitsEveryMessenger(recipientsProperty: string): PropertyDecorato
   );
 }
 
+/** Every item is a plain object (class-validator's nested validation lets arrays and nulls through). */
+export function HasOnlyObjects(what: string): PropertyDecorator {
+  const firstBad = (value: unknown): number =>
+    Array.isArray(value) ? value.findIndex((item) => typeof item !== 'object' || item === null || Array.isArray(item)) : -1;
+  return constraint(
+    'hasOnlyObjects',
+    (value) => firstBad(value) === -1,
+    (args) => `item ${firstBad(args.value)} must be ${what}`,
+  );
+}
+
 /** No provider + recipient pair appears twice in one request. */
 export function HasDistinctRecipients(): PropertyDecorator {
   const repeated = (value: unknown): string[] => {

@@ -1,0 +1,98 @@
+import { aMessageRequest, aRecipient } from './support/factories';
+import { ServiceProcess, waitFor } from './support/service-process';
+import { createTestApp, TestApp } from './support/test-app';
+
+/**
+ * The worker as a real process: killed mid-batch it loses nothing, stopped with SIGTERM it finishes the
+ * batch in hand and exits 0.
+ */
+describe('A worker process', () => {
+  let t: TestApp;
+  const workers: ServiceProcess[] = [];
+  beforeAll(async () => (t = await createTestApp()));
+  afterEach(async () => {
+    for (const worker of workers.splice(0)) {
+      worker.kill('SIGKILL');
+      await worker.exited;
+    }
+  });
+  afterAll(() => t.close());
+
+  const startWorker = (env: Record<string, string> = {}) => {
+    const worker = new ServiceProcess({
+      DATABASE_URL: t.database.url,
+      APP_ROLE: 'worker',
+      DISPATCH_CRON: '* * * * * *',
+      EMULATOR_FAILURE_RATE: '0',
+      EMULATOR_LATENCY_MS: '300',
+      DISPATCH_BATCH_SIZE: '8',
+      DISPATCH_CONCURRENCY: '4',
+      DISPATCH_SEND_TIMEOUT_MS: '1000',
+      DISPATCH_LEASE_SECONDS: '3',
+      ...env,
+    });
+    workers.push(worker);
+    return worker;
+  };
+  const countBy = async (body: string) => {
+    const rows = await t.sql<{ status: string; n: number }>(
+      'SELECT status, count(*)::int AS n FROM messages WHERE body = $1 GROUP BY status',
+      [body],
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n])) as Record<string, number | undefined>;
+  };
+
+  it('killed with SIGKILL mid-batch and restarted, delivers every message', async () => {
+    const { body } = aMessageRequest();
+    await t.http.post('/messages').send({ body, recipients: Array.from({ length: 40 }, () => aRecipient.telegram()) }).expect(202);
+    const first = startWorker();
+    await waitFor('a batch is sent and the next one is in flight', async () => {
+      const counts = await countBy(body);
+      return (counts.sent ?? 0) > 0 && (counts.sending ?? 0) > 0;
+    });
+
+    first.kill('SIGKILL');
+    await first.exited;
+    const interrupted = await t.sql<{ id: string }>(`SELECT id FROM messages WHERE body = $1 AND status = 'sending'`, [body]);
+    expect(interrupted.length).toBeGreaterThan(0);
+
+    const second = startWorker();
+    await waitFor('every message is sent', async () => (await countBy(body)).sent === 40);
+
+    const rows = await t.sql<{ attempts: number; retries_count: number }>(
+      'SELECT attempts, retries_count FROM messages WHERE id = ANY($1)',
+      [interrupted.map((r) => r.id)],
+    );
+    // Each interrupted message was claimed again once its lease ran out, the lost attempt counted as a retry.
+    expect(rows.every((r) => r.attempts === 2 && r.retries_count === 1)).toBe(true);
+    expect(second.events('delivery_attempt').length).toBeGreaterThanOrEqual(interrupted.length);
+  });
+
+  it('stopped with SIGTERM, finishes the batch in hand, leaves nothing claimed and exits 0', async () => {
+    const { body } = aMessageRequest();
+    await t.http.post('/messages').send({ body, recipients: Array.from({ length: 24 }, () => aRecipient.viber()) }).expect(202);
+    const worker = startWorker({ EMULATOR_LATENCY_MS: '600', DISPATCH_CONCURRENCY: '8', DISPATCH_LEASE_SECONDS: '60' });
+    await waitFor('a batch is in flight', async () => ((await countBy(body)).sending ?? 0) > 0);
+
+    worker.kill('SIGTERM');
+
+    expect(await worker.exited).toBe(0);
+    const counts = await countBy(body);
+    expect(counts.sending).toBeUndefined();
+    expect(counts.sent).toBeGreaterThanOrEqual(8);
+    expect((counts.sent ?? 0) + (counts.pending ?? 0)).toBe(24);
+  });
+
+  it('logs every delivery attempt as one JSON line with message id, provider, outcome and latency', async () => {
+    const { body } = aMessageRequest();
+    const created = await t.http.post('/messages').send({ body, recipients: [aRecipient.whatsapp()] }).expect(202);
+    const worker = startWorker({ EMULATOR_LATENCY_MS: '0' });
+    await waitFor('the message is sent', async () => (await countBy(body)).sent === 1);
+
+    const attempt = worker.events('delivery_attempt').find((e) => e.messageId === created.body.messages[0].id);
+    expect(attempt).toEqual(
+      expect.objectContaining({ provider: 'whatsapp', outcome: 'sent', latencyMs: expect.any(Number), retriesCount: 0 }),
+    );
+    expect(JSON.stringify(attempt)).not.toContain(body);
+  });
+});
