@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
+import { openMigrated } from './database/migrate';
 import { DispatchModule } from './dispatch/dispatch.module';
 import { MessagesModule } from './messages/messages.module';
 import { ProvidersModule } from './providers/providers.module';
@@ -17,7 +18,10 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config.DATABASE_URL), migrationsRun: true }),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSourceOptions(config.DATABASE_URL!),
+          dataSourceFactory: (options) => openMigrated(options!),
+        }),
         ScheduleModule.forRoot(),
         MessagesModule,
         ProvidersModule,

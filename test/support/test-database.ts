@@ -34,9 +34,10 @@ export async function withAdminClient<T>(serverUrl: string, fn: (client: Client)
   }
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A migrated database of its own; `{ empty: true }`: one without even the schema. */
+export async function createTestDatabase({ empty = false } = {}): Promise<TestDatabase> {
   const serverUrl = required(TEST_ENV.serverUrl);
-  const template = required(TEST_ENV.template);
+  const template = empty ? 'template0' : required(TEST_ENV.template);
   const name = `${required(TEST_ENV.prefix)}_${randomBytes(4).toString('hex')}`;
   await withAdminClient(serverUrl, (admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
   return {
