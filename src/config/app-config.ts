@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import { CronTime } from 'cron';
 import {
@@ -9,6 +10,8 @@ import {
   Matches,
   Max,
   Min,
+  registerDecorator,
+  ValidationArguments,
   validateSync,
 } from 'class-validator';
 
@@ -18,8 +21,45 @@ export type AppRole = (typeof APP_ROLES)[number];
 const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
-const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : Number(value);
+/** Plain decimal numbers only: Number() would also take ' ' (as 0), '0x1' and '1e3'. */
+const toNumber = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value === undefined ? undefined : NaN;
+
+/**
+ * A numeric setting. The checks run in the order listed and stop at the first failure (see loadConfig),
+ * so "abc" is reported as not a number rather than as out of range.
+ */
+function NumberSetting({ min, max, integer = true }: { min: number; max?: number; integer?: boolean }): PropertyDecorator {
+  return applyDecorators(
+    Transform(toNumber),
+    integer ? IsInt({ message: 'must be a whole number' }) : IsNumber({ allowNaN: false }, { message: 'must be a number' }),
+    Min(min),
+    ...(max === undefined ? [] : [Max(max)]),
+  );
+}
+
+/** Six fields (seconds first), each valid: what the cron library behind @nestjs/schedule accepts. */
+function IsCronExpression(): PropertyDecorator {
+  const problem = (value: unknown): string | null => {
+    if (typeof value !== 'string' || !/^(\S+\s+){5}\S+$/.test(value.trim())) {
+      return 'must be a six-field cron expression (seconds first), e.g. "*/10 * * * * *"';
+    }
+    try {
+      new CronTime(value);
+      return null;
+    } catch (error) {
+      return `is not a valid cron expression: ${(error as Error).message}`;
+    }
+  };
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isCronExpression',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: (args: ValidationArguments) => problem(args.value) ?? '' },
+      validator: { validate: (value: unknown) => problem(value) === null },
+    });
+}
 
 /**
  * Every setting the service reads, validated once at start-up. Nothing else in the code base reads
@@ -34,7 +74,7 @@ export class AppConfig {
   @IsString()
   NODE_ENV: string = 'development';
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @NumberSetting({ min: 0, max: 65535 })
   PORT = 3000;
 
   /** all: API and scheduler in one process; api / worker: one of them, so workers scale apart. */
@@ -46,41 +86,41 @@ export class AppConfig {
   LOG_FORMAT?: LogFormat;
 
   /** Six-field cron expression (seconds first) of the sweep that drains due messages. */
-  @Matches(/^(\S+\s+){5}\S+$/, { message: 'must be a six-field cron expression, e.g. "*/10 * * * * *"' })
+  @IsCronExpression()
   DISPATCH_CRON = '*/10 * * * * *';
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  @NumberSetting({ min: 1, max: 10_000 })
   DISPATCH_BATCH_SIZE = 100;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(1_000)
+  @NumberSetting({ min: 1, max: 1_000 })
   DISPATCH_CONCURRENCY = 20;
 
   /** How long a claimed row stays ours; past it another worker may claim the row again. */
-  @Transform(toInt) @IsInt() @Min(1) @Max(86_400)
+  @NumberSetting({ min: 1, max: 86_400 })
   DISPATCH_LEASE_SECONDS = 60;
 
   /** One attempt slower than this counts as a transient failure, so a hung messenger can't outlive the lease. */
-  @Transform(toInt) @IsInt() @Min(1) @Max(600_000)
+  @NumberSetting({ min: 1, max: 600_000 })
   DISPATCH_SEND_TIMEOUT_MS = 10_000;
 
-  @Transform(toInt) @IsInt() @Min(0) @Max(100)
+  @NumberSetting({ min: 0, max: 100 })
   MAX_RETRIES = 5;
 
-  @Transform(toInt) @IsInt() @Min(1)
+  @NumberSetting({ min: 1 })
   RETRY_BASE_DELAY_MS = 1_000;
 
-  @Transform(toInt) @IsInt() @Min(1)
+  @NumberSetting({ min: 1 })
   RETRY_MAX_DELAY_MS = 300_000;
 
-  @Transform(toInt) @IsNumber({ allowNaN: false }) @Min(0) @Max(1)
+  @NumberSetting({ min: 0, max: 1, integer: false })
   EMULATOR_FAILURE_RATE = 0.05;
 
   /** Makes the emulators' outcomes reproducible; unset means a random seed. */
-  @IsOptional() @Transform(toInt) @IsInt()
+  @IsOptional() @NumberSetting({ min: -(2 ** 31), max: 2 ** 32 })
   EMULATOR_SEED?: number;
 
   /** Mean simulated network latency of one send; each call takes 0.5×–1.5× of it. */
-  @Transform(toInt) @IsInt() @Min(0) @Max(60_000)
+  @NumberSetting({ min: 0, max: 60_000 })
   EMULATOR_LATENCY_MS = 50;
 
   get logFormat(): LogFormat {
@@ -105,16 +145,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined && value !== ''),
   );
   const config = plainToInstance(AppConfig, relevant, { exposeDefaultValues: true });
-  const problems = validateSync(config, { forbidUnknownValues: false }).flatMap((error) =>
+  const problems = validateSync(config, { forbidUnknownValues: false, stopAtFirstError: true }).flatMap((error) =>
     Object.values(error.constraints ?? {}).map(
-      (reason) => `${error.property}=${JSON.stringify(env[error.property])}: ${reason}`,
+      (reason) => `${error.property}=${JSON.stringify(env[error.property])}: ${reason.replace(`${error.property} `, '')}`,
     ),
   );
-  try {
-    new CronTime(config.DISPATCH_CRON);
-  } catch (error) {
-    problems.push(`DISPATCH_CRON=${JSON.stringify(config.DISPATCH_CRON)}: ${(error as Error).message}`);
-  }
+  // The checks across variables only make sense once each variable is valid on its own.
+  if (problems.length > 0) throw new InvalidConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
     problems.push('RETRY_MAX_DELAY_MS: must not be smaller than RETRY_BASE_DELAY_MS');
   }

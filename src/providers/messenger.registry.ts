@@ -8,7 +8,12 @@ export class MessengerRegistry {
   private readonly byName: ReadonlyMap<ProviderName, MessengerProvider>;
 
   constructor(@Inject(MESSENGER_PROVIDERS) providers: MessengerProvider[]) {
-    this.byName = new Map(providers.map((provider) => [provider.name, provider]));
+    const byName = new Map<ProviderName, MessengerProvider>();
+    for (const provider of providers) {
+      if (byName.has(provider.name)) throw new Error(`Two messenger providers are registered for "${provider.name}"`);
+      byName.set(provider.name, provider);
+    }
+    this.byName = byName;
   }
 
   get(name: ProviderName): MessengerProvider {

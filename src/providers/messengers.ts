@@ -45,7 +45,7 @@ export function isProviderName(value: unknown): value is ProviderName {
   return typeof value === 'string' && (PROVIDER_NAMES as readonly string[]).includes(value);
 }
 
-/** Length in characters as people count them, not UTF-16 code units: an emoji is one. */
+/** Length in Unicode code points, not UTF-16 code units: 😀 is 1 (a skin-toned emoji or a decomposed é is 2). */
 export function characterCount(text: string): number {
   let count = 0;
   for (const _ of text) count++;

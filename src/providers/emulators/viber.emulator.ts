@@ -7,7 +7,8 @@ export class ViberEmulator extends MessengerEmulator {
   readonly name = 'viber' as const;
 
   protected newMessageId(): string {
-    const high = Math.floor(this.random() * 2 ** 31) + 2 ** 30;
+    // 19 digits, and below 2^63: Viber's tokens fit a signed 64-bit integer.
+    const high = 2 ** 28 + Math.floor(this.random() * (2 ** 31 - 2 ** 28));
     const low = Math.floor(this.random() * 2 ** 32);
     return (BigInt(high) * 2n ** 32n + BigInt(low)).toString();
   }

@@ -1,0 +1,170 @@
+import { AppConfig, InvalidConfigError, loadConfig } from './app-config';
+
+type Env = Record<string, string | undefined>;
+
+/** The error loadConfig throws for `env`, or a failed expectation if it accepts it. */
+function refusalOf(env: Env): InvalidConfigError {
+  let refusal: unknown;
+  try {
+    loadConfig(env);
+  } catch (error) {
+    refusal = error;
+  }
+  expect(refusal).toBeInstanceOf(InvalidConfigError);
+  return refusal as InvalidConfigError;
+}
+
+/** The error's problems, one per listed line. */
+const problemsOf = (env: Env): string[] =>
+  refusalOf(env)
+    .message.split('\n')
+    .slice(1)
+    .map((line) => line.replace(/^\s*-\s*/, ''));
+
+describe('loadConfig', () => {
+  describe('with nothing set', () => {
+    const config = loadConfig({});
+
+    it('returns an AppConfig', () => {
+      expect(config).toBeInstanceOf(AppConfig);
+    });
+
+    it('uses the documented defaults', () => {
+      expect(config).toMatchObject({
+        NODE_ENV: 'development',
+        PORT: 3000,
+        APP_ROLE: 'all',
+        DISPATCH_CRON: '*/10 * * * * *',
+        DISPATCH_BATCH_SIZE: 100,
+        DISPATCH_CONCURRENCY: 20,
+        DISPATCH_LEASE_SECONDS: 60,
+        DISPATCH_SEND_TIMEOUT_MS: 10_000,
+        MAX_RETRIES: 5,
+        RETRY_BASE_DELAY_MS: 1_000,
+        RETRY_MAX_DELAY_MS: 300_000,
+        EMULATOR_FAILURE_RATE: 0.05,
+        EMULATOR_LATENCY_MS: 50,
+      });
+    });
+
+    it('leaves the optional settings unset: embedded database, format by NODE_ENV, random seed', () => {
+      expect(config.DATABASE_URL).toBeUndefined();
+      expect(config.LOG_FORMAT).toBeUndefined();
+      expect(config.EMULATOR_SEED).toBeUndefined();
+    });
+  });
+
+  it.each([
+    // APP_ROLE, runsApi, runsWorker
+    ['all', true, true],
+    ['api', true, false],
+    ['worker', false, true],
+  ])('APP_ROLE=%s: runsApi %p, runsWorker %p', (role, api, worker) => {
+    const config = loadConfig({ APP_ROLE: role });
+    expect(config.runsApi).toBe(api);
+    expect(config.runsWorker).toBe(worker);
+  });
+
+  it.each([
+    [{}, 'pretty'],
+    [{ NODE_ENV: 'test' }, 'pretty'],
+    [{ NODE_ENV: 'production' }, 'json'],
+    [{ NODE_ENV: 'production', LOG_FORMAT: 'pretty' }, 'pretty'],
+    [{ NODE_ENV: 'development', LOG_FORMAT: 'json' }, 'json'],
+  ])('with %j logs as %s', (env, format) => {
+    expect(loadConfig(env).logFormat).toBe(format);
+  });
+
+  it.each([
+    ['PORT', '8080', 8080],
+    ['PORT', '0', 0],
+    ['DISPATCH_BATCH_SIZE', '50', 50],
+    ['DISPATCH_CONCURRENCY', '50', 50],
+    ['DISPATCH_LEASE_SECONDS', '600', 600],
+    ['DISPATCH_SEND_TIMEOUT_MS', '2500', 2500],
+    ['MAX_RETRIES', '0', 0],
+    ['RETRY_BASE_DELAY_MS', '250', 250],
+    ['RETRY_MAX_DELAY_MS', '60000', 60_000],
+    ['EMULATOR_FAILURE_RATE', '0.25', 0.25],
+    ['EMULATOR_FAILURE_RATE', '1', 1],
+    ['EMULATOR_SEED', '42', 42],
+    ['EMULATOR_SEED', '-7', -7],
+    ['EMULATOR_LATENCY_MS', '0', 0],
+  ])('reads %s=%p as the number %p', (variable, value, number) => {
+    expect(loadConfig({ [variable]: value })[variable as keyof AppConfig]).toBe(number);
+  });
+
+  it.each([
+    ['DATABASE_URL', 'postgres://user:pass@db:5432/dispatch'],
+    ['DATABASE_URL', 'postgresql://db/dispatch'],
+    ['DISPATCH_CRON', '0 */5 * * * *'],
+    ['NODE_ENV', 'production'],
+  ])('takes %s=%p as given', (variable, value) => {
+    expect(loadConfig({ [variable]: value })[variable as keyof AppConfig]).toBe(value);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: '80.5' }, 'PORT'],
+    [{ APP_ROLE: 'boss' }, 'APP_ROLE'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
+    [{ EMULATOR_FAILURE_RATE: '1.5' }, 'EMULATOR_FAILURE_RATE'],
+    [{ EMULATOR_FAILURE_RATE: '-0.1' }, 'EMULATOR_FAILURE_RATE'],
+    [{ EMULATOR_FAILURE_RATE: 'often' }, 'EMULATOR_FAILURE_RATE'],
+    [{ EMULATOR_SEED: '1.5' }, 'EMULATOR_SEED'],
+    [{ EMULATOR_LATENCY_MS: '-1' }, 'EMULATOR_LATENCY_MS'],
+    [{ MAX_RETRIES: '-1' }, 'MAX_RETRIES'],
+    [{ DISPATCH_CONCURRENCY: '1001' }, 'DISPATCH_CONCURRENCY'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ DISPATCH_CRON: 'every minute' }, 'DISPATCH_CRON'],
+    [{ DISPATCH_CRON: '* * * * *' }, 'DISPATCH_CRON'], // five fields: the seconds are missing
+    [{ DISPATCH_CRON: '61 * * * * *' }, 'DISPATCH_CRON'], // six fields, but no second 61
+    [{ RETRY_MAX_DELAY_MS: '500' }, 'RETRY_MAX_DELAY_MS'], // below the default base of 1 s
+    [{ RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '4999' }, 'RETRY_MAX_DELAY_MS'],
+    // ceil(100 / 20) × 10 s = 50 s of sending; the lease must outlast it
+    [{ DISPATCH_LEASE_SECONDS: '30' }, 'DISPATCH_LEASE_SECONDS'],
+    [{ DISPATCH_LEASE_SECONDS: '50' }, 'DISPATCH_LEASE_SECONDS'],
+    [{ DISPATCH_BATCH_SIZE: '101' }, 'DISPATCH_LEASE_SECONDS'], // ceil(101 / 20) = 6 rounds: 60 s, the whole lease
+    [{ DISPATCH_SEND_TIMEOUT_MS: '60000' }, 'DISPATCH_LEASE_SECONDS'],
+  ])('refuses %j, naming %s', (env, variable) => {
+    const problems = problemsOf(env);
+    expect(problems.length).toBeGreaterThan(0);
+    for (const problem of problems) expect(problem).toMatch(new RegExp(`^${variable}[=:]`));
+  });
+
+  it.each([
+    { DISPATCH_LEASE_SECONDS: '51' },
+    { DISPATCH_BATCH_SIZE: '100', DISPATCH_CONCURRENCY: '1', DISPATCH_SEND_TIMEOUT_MS: '500', DISPATCH_LEASE_SECONDS: '51' },
+    { RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '5000' },
+  ])('accepts the edge case %j', (env) => {
+    expect(() => loadConfig(env)).not.toThrow();
+  });
+
+  it('quotes the refused value', () => {
+    const problems = problemsOf({ PORT: 'abc' });
+    expect(problems.length).toBeGreaterThan(0);
+    for (const problem of problems) expect(problem).toMatch(/^PORT="abc": /);
+  });
+
+  it('lists every bad variable in one error', () => {
+    const env = { PORT: 'abc', APP_ROLE: 'boss', DATABASE_URL: 'mysql://x', MAX_RETRIES: '-1', DISPATCH_CRON: '61 * * * * *' };
+    const problems = problemsOf(env);
+    for (const variable of Object.keys(env)) {
+      expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${variable}=`)));
+    }
+  });
+
+  it('ignores environment variables it does not know', () => {
+    const config = loadConfig({ HOME: '/root', PATH: '/usr/bin', SOME_OTHER_PORT: 'abc', PORT: '4000' });
+    expect(config.PORT).toBe(4000);
+    expect(config).not.toHaveProperty('HOME');
+    expect(config).not.toHaveProperty('SOME_OTHER_PORT');
+  });
+
+  it('treats empty and undefined variables as unset', () => {
+    const blank = Object.fromEntries(Object.keys(loadConfig({})).map((key) => [key, '']));
+    expect(loadConfig(blank)).toEqual(loadConfig({}));
+    expect(loadConfig({ PORT: undefined, DATABASE_URL: '', EMULATOR_SEED: '', LOG_FORMAT: '' })).toEqual(loadConfig({}));
+  });
+});
