@@ -38,9 +38,15 @@ async function bootstrap(): Promise<void> {
   // Our own signal handling (not enableShutdownHooks) so that the embedded database stops after the app.
   const shutdown = async (signal: string) => {
     log.log(`${signal}: finishing the batch in hand, then stopping`);
-    await app.close();
+    let exitCode = 0;
+    try {
+      await app.close();
+    } catch (error) {
+      log.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+      exitCode = 1;
+    }
     await embedded?.stop();
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.once('SIGTERM', (signal) => void shutdown(signal));
   process.once('SIGINT', (signal) => void shutdown(signal));

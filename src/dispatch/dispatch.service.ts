@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { SendResult } from '../providers/messenger-provider';
 import { MessengerRegistry } from '../providers/messenger.registry';
 import { ClaimedMessage, DispatchRepository, RecordedOutcome } from './dispatch.repository';
-import { outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
+import { AttemptOutcome, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
 
 export interface DispatchSummary {
   claimed: number;
@@ -94,7 +94,7 @@ export class DispatchService {
     messageId: string,
     provider: string,
     recipient: string,
-    outcome: RecordedOutcome | ReturnType<typeof outcomeOf>,
+    outcome: AttemptOutcome,
     latencyMs: number,
   ): void {
     const entry = {
