@@ -10,6 +10,7 @@ interface Row {
   retries_count: number;
   attempts: number;
   last_error: string | null;
+  last_error_code: string | null;
   provider_message_id: string | null;
   send_at: Date;
   sent_at: Date | null;
@@ -133,7 +134,7 @@ describe('Dispatch', () => {
     });
 
     it('sends a message that fails twice on the third attempt, with retries_count 2 and the last error kept', async () => {
-      t.messengers.telegram.script = (_m, call) => (call <= 2 ? { outcome: 'retry', error: `outage ${call}` } : { outcome: 'sent', providerMessageId: 'third' });
+      t.messengers.telegram.script = (_m, call) => (call <= 2 ? { outcome: 'retry', code: '502', description: `outage ${call}` } : { outcome: 'sent', providerMessageId: 'third' });
       const [id] = await post();
 
       const sent = await dispatchUntilSettled(id);
@@ -142,12 +143,12 @@ describe('Dispatch', () => {
     });
 
     it('fails a message at once on a permanent error, spending no retry', async () => {
-      t.messengers.telegram.script = () => ({ outcome: 'failed', error: 'chat not found' });
+      t.messengers.telegram.script = () => ({ outcome: 'failed', code: '400', description: 'Bad Request: chat not found' });
       const [id] = await post();
 
       await t.dispatch.dispatchDue();
 
-      expect(await row(id)).toMatchObject({ status: 'failed', retries_count: 0, attempts: 1, last_error: 'chat not found' });
+      expect(await row(id)).toMatchObject({ status: 'failed', retries_count: 0, attempts: 1, last_error: 'Bad Request: chat not found', last_error_code: '400' });
     });
 
     it('counts a messenger that throws or hangs as a transient failure', async () => {
@@ -161,8 +162,8 @@ describe('Dispatch', () => {
 
         await hanging.dispatch.dispatchDue();
 
-        expect(await row(slow)).toMatchObject({ status: 'pending', retries_count: 1, last_error: 'telegram: no answer within 50 ms' });
-        expect(await row(broken)).toMatchObject({ status: 'pending', retries_count: 1, last_error: 'viber: socket hang up' });
+        expect(await row(slow)).toMatchObject({ status: 'pending', retries_count: 1, last_error: 'no answer within 50 ms', last_error_code: 'timeout' });
+        expect(await row(broken)).toMatchObject({ status: 'pending', retries_count: 1, last_error: 'socket hang up', last_error_code: 'exception' });
       } finally {
         await hanging.close();
       }
@@ -228,7 +229,7 @@ describe('Dispatch', () => {
         const claimers = [t, other, t, other].map(async (app) => {
           const ids: string[] = [];
           for (;;) {
-            const batch = await app.dispatchRepository.claimDue(37, 60);
+            const batch = await app.dispatchRepository.claimDue('viber', 37, 60);
             if (batch.length === 0) return ids;
             ids.push(...batch.map((c) => c.message.id));
           }
@@ -262,7 +263,7 @@ describe('Dispatch', () => {
     it('leaves a row claimed by a live worker alone until its lease expires, then claims it again', async () => {
       const [id] = await post();
       // A worker claims the row and dies without recording an outcome.
-      const [claimed] = await t.dispatchRepository.claimDue(10, 60);
+      const [claimed] = await t.dispatchRepository.claimDue('telegram', 10, 60);
       expect(claimed.message.id).toBe(id);
 
       expect(await t.dispatch.dispatchDue()).toMatchObject({ claimed: 0 });
@@ -293,14 +294,15 @@ describe('Dispatch', () => {
 
     it('drops the outcome of a worker whose lease expired and whose row was claimed again', async () => {
       const [id] = await post();
-      const [stale] = await t.dispatchRepository.claimDue(10, 60);
+      const [stale] = await t.dispatchRepository.claimDue('telegram', 10, 60);
       await t.sql(`UPDATE messages SET locked_until = now() - interval '1 second', next_attempt_at = now() - interval '1 second'`);
-      const [fresh] = await t.dispatchRepository.claimDue(10, 60);
+      const [fresh] = await t.dispatchRepository.claimDue('telegram', 10, 60);
       expect(fresh.leaseExpired).toBe(true);
 
-      const written = await t.dispatchRepository.recordOutcomes([
-        { id, attempt: stale.message.attempts, status: 'failed', retriesCount: 0, error: 'late answer' },
-      ]);
+      const written = await t.dispatchRepository.recordOutcomes(
+        [{ id, attempt: stale.message.attempts, status: 'failed', retriesCount: 0, code: '400', description: 'late answer' }],
+        [],
+      );
 
       expect(written).toBe(0);
       expect(await row(id)).toMatchObject({ status: 'sending', attempts: 2, last_error: null });

@@ -31,6 +31,7 @@ describe('Messages API', () => {
           retries_count: 0,
           attempts: 0,
           last_error: null,
+          last_error_code: null,
           provider_message_id: null,
           sent_at: null,
           created_at: expect.any(String),
@@ -249,7 +250,7 @@ describe('Messages API', () => {
   describe('GET /docs-json', () => {
     it('documents every endpoint', async () => {
       const res = await t.http.get('/docs-json').expect(200);
-      expect(Object.keys(res.body.paths).sort()).toEqual(['/messages', '/messages/{id}']);
+      expect(Object.keys(res.body.paths).sort()).toEqual(['/messages', '/messages/{id}', '/messages/{id}/attempts', '/messages/{id}/retry']);
       expect(Object.keys(res.body.paths['/messages'])).toEqual(expect.arrayContaining(['get', 'post']));
     });
   });

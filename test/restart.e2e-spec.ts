@@ -24,11 +24,14 @@ describe('A worker process', () => {
       APP_ROLE: 'worker',
       DISPATCH_CRON: '* * * * * *',
       EMULATOR_FAILURE_RATE: '0',
+      EMULATOR_RATE_LIMITED_RATE: '0',
+      EMULATOR_PERMANENT_RATE: '0',
       EMULATOR_LATENCY_MS: '300',
       DISPATCH_BATCH_SIZE: '8',
       DISPATCH_CONCURRENCY: '4',
-      DISPATCH_SEND_TIMEOUT_MS: '1000',
-      DISPATCH_LEASE_SECONDS: '3',
+      // Emulated latency has a long tail (up to 10× the median): the timeout stays clear of it.
+      DISPATCH_SEND_TIMEOUT_MS: '2500',
+      DISPATCH_LEASE_SECONDS: '6',
       ...env,
     });
     workers.push(worker);
@@ -71,7 +74,7 @@ describe('A worker process', () => {
   it('stopped with SIGTERM, finishes the batch in hand, leaves nothing claimed and exits 0', async () => {
     const { body } = aMessageRequest();
     await t.http.post('/messages').send({ body, recipients: Array.from({ length: 24 }, () => aRecipient.viber()) }).expect(202);
-    const worker = startWorker({ EMULATOR_LATENCY_MS: '600', DISPATCH_CONCURRENCY: '8', DISPATCH_LEASE_SECONDS: '60' });
+    const worker = startWorker({ EMULATOR_LATENCY_MS: '600', DISPATCH_CONCURRENCY: '8', DISPATCH_SEND_TIMEOUT_MS: '10000', DISPATCH_LEASE_SECONDS: '60' });
     await waitFor('a batch is in flight', async () => ((await countBy(body)).sending ?? 0) > 0);
 
     worker.kill('SIGTERM');

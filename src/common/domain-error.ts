@@ -1,6 +1,7 @@
 /** What went wrong, in the service's terms; HttpErrorFilter is the one place that turns a code into a status. */
 export enum DomainErrorCode {
   MessageNotFound = 'MESSAGE_NOT_FOUND',
+  MessageNotRetryable = 'MESSAGE_NOT_RETRYABLE',
   UnknownCursor = 'UNKNOWN_CURSOR',
 }
 

@@ -6,6 +6,7 @@ import { RequestValidationException } from './validation-errors';
 
 const DOMAIN_STATUS: Record<DomainErrorCode, HttpStatus> = {
   [DomainErrorCode.MessageNotFound]: HttpStatus.NOT_FOUND,
+  [DomainErrorCode.MessageNotRetryable]: HttpStatus.CONFLICT,
   [DomainErrorCode.UnknownCursor]: HttpStatus.BAD_REQUEST,
 };
 

@@ -42,7 +42,7 @@ describe('loadConfig', () => {
         MAX_RETRIES: 5,
         RETRY_BASE_DELAY_MS: 1_000,
         RETRY_MAX_DELAY_MS: 300_000,
-        EMULATOR_FAILURE_RATE: 0.05,
+        EMULATOR_FAILURE_RATE: 0.02,
         EMULATOR_LATENCY_MS: 50,
       });
     });

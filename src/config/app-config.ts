@@ -1,6 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import { CronTime } from 'cron';
+import type { PacingRule } from '../dispatch/pacer';
+import { EmulatorProfile, emulatorProfile, parseEmulatorOverrides } from '../providers/emulators/emulator-profile';
+import { MESSENGER_RULES, type ProviderName } from '../providers/messengers';
 import {
   IsIn,
   IsInt,
@@ -61,6 +64,19 @@ function IsCronExpression(): PropertyDecorator {
     });
 }
 
+/** A per-messenger emulator override that parses (see parseEmulatorOverrides). */
+function IsEmulatorOverrides(): PropertyDecorator {
+  const problems = (value: unknown) => (typeof value === 'string' ? parseEmulatorOverrides(value).problems : ['must be a string']);
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isEmulatorOverrides',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: (args: ValidationArguments) => problems(args.value).join('; ') },
+      validator: { validate: (value: unknown) => problems(value).length === 0 },
+    });
+}
+
 /**
  * Every setting the service reads, validated once at start-up. Nothing else in the code base reads
  * process.env: modules inject this class, and tests construct it with `loadConfig({...})`.
@@ -69,7 +85,7 @@ export class AppConfig {
   /** postgres://user:pass@host:port/db. Unset: an embedded PostgreSQL is started under ./.data. */
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
-  DATABASE_URL?: string;
+  DATABASE_URL?: string = undefined;
 
   @IsString()
   NODE_ENV: string = 'development';
@@ -83,7 +99,7 @@ export class AppConfig {
 
   /** json: one object a line (production); pretty: coloured lines for a terminal. */
   @IsOptional() @IsIn(LOG_FORMATS)
-  LOG_FORMAT?: LogFormat;
+  LOG_FORMAT?: LogFormat = undefined;
 
   /** Six-field cron expression (seconds first) of the sweep that drains due messages. */
   @IsCronExpression()
@@ -112,16 +128,72 @@ export class AppConfig {
   @NumberSetting({ min: 1 })
   RETRY_MAX_DELAY_MS = 300_000;
 
+  /** on: stay under each messenger's limits (overall rate, and per recipient); off: send as fast as claimed. */
+  @IsIn(['on', 'off'])
+  DISPATCH_PACING: 'on' | 'off' = 'on';
+
+  /** Sends per second to each messenger (0: unpaced). Unset: 95% of the messenger's documented limit. */
+  @IsOptional() @NumberSetting({ min: 0, max: 100_000, integer: false })
+  DISPATCH_RATE_TELEGRAM?: number = undefined;
+
+  @IsOptional() @NumberSetting({ min: 0, max: 100_000, integer: false })
+  DISPATCH_RATE_WHATSAPP?: number = undefined;
+
+  @IsOptional() @NumberSetting({ min: 0, max: 100_000, integer: false })
+  DISPATCH_RATE_VIBER?: number = undefined;
+
+  /** Share of sends the emulators answer with a transient error (every messenger; see EMULATOR_<MESSENGER>). */
   @NumberSetting({ min: 0, max: 1, integer: false })
-  EMULATOR_FAILURE_RATE = 0.05;
+  EMULATOR_FAILURE_RATE = 0.02;
+
+  /** Share answered "slow down" at random, on top of the enforced limits (drawn after the transient share). */
+  @NumberSetting({ min: 0, max: 1, integer: false })
+  EMULATOR_RATE_LIMITED_RATE = 0.002;
+
+  /** Share refused for good at random (unknown chat, blocked bot, closed window…), drawn last. */
+  @NumberSetting({ min: 0, max: 1, integer: false })
+  EMULATOR_PERMANENT_RATE = 0.001;
 
   /** Makes the emulators' outcomes reproducible; unset means a random seed. */
   @IsOptional() @NumberSetting({ min: -(2 ** 31), max: 2 ** 32 })
-  EMULATOR_SEED?: number;
+  EMULATOR_SEED?: number = undefined;
 
-  /** Mean simulated network latency of one send; each call takes 0.5×–1.5× of it. */
+  /** Median simulated latency of one send; the tail is log-normal (p99 about 3× the median). */
   @NumberSetting({ min: 0, max: 60_000 })
   EMULATOR_LATENCY_MS = 50;
+
+  /** Per-messenger overrides, e.g. "failure_rate=0.1,latency_ms=200,limit=30/1000,recipient_interval_ms=0". */
+  @IsOptional() @IsEmulatorOverrides()
+  EMULATOR_TELEGRAM?: string = undefined;
+
+  @IsOptional() @IsEmulatorOverrides()
+  EMULATOR_WHATSAPP?: string = undefined;
+
+  @IsOptional() @IsEmulatorOverrides()
+  EMULATOR_VIBER?: string = undefined;
+
+  /** How this messenger's emulator behaves. */
+  emulatorProfile(provider: ProviderName): EmulatorProfile {
+    const defaults = {
+      failureRate: this.EMULATOR_FAILURE_RATE,
+      rateLimitedRate: this.EMULATOR_RATE_LIMITED_RATE,
+      permanentRate: this.EMULATOR_PERMANENT_RATE,
+      latencyMs: this.EMULATOR_LATENCY_MS,
+    };
+    return emulatorProfile(provider, defaults, this[`EMULATOR_${provider.toUpperCase() as Uppercase<ProviderName>}`]);
+  }
+
+  /** How fast the dispatcher sends to this messenger. */
+  pacingRule(provider: ProviderName): PacingRule {
+    if (this.DISPATCH_PACING === 'off') return { perSecond: 0, perRecipientIntervalMs: 0 };
+    const { limits } = MESSENGER_RULES[provider];
+    const configured = this[`DISPATCH_RATE_${provider.toUpperCase() as Uppercase<ProviderName>}`];
+    return {
+      // A little under the limit: our clock and the messenger's never agree exactly.
+      perSecond: configured ?? (0.95 * limits.count * 1000) / limits.windowMs,
+      perRecipientIntervalMs: limits.perRecipientIntervalMs,
+    };
+  }
 
   get logFormat(): LogFormat {
     return this.LOG_FORMAT ?? (this.NODE_ENV === 'production' ? 'json' : 'pretty');
@@ -140,7 +212,7 @@ export class InvalidConfigError extends Error {}
 
 /** Reads and validates the environment; throws one error that names every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const known = Object.keys(new AppConfig()).concat('DATABASE_URL', 'LOG_FORMAT', 'EMULATOR_SEED');
+  const known = Object.keys(new AppConfig());
   const relevant = Object.fromEntries(
     Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined && value !== ''),
   );

@@ -1,4 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
+import { MessageAttemptEntity } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
 import { migrations } from './migrations';
 
@@ -7,7 +8,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: [MessageEntity],
+    entities: [MessageEntity, MessageAttemptEntity],
     migrations,
     // Schema changes go through migrations only; see src/database/migrations.
     synchronize: false,

@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { queryRows, rowMapper } from '../database/raw-sql';
+import type { AttemptOutcomeName } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
-import type { AttemptOutcome } from './retry-policy';
+import type { ProviderName } from '../providers/messengers';
 
 export interface ClaimedMessage {
   readonly message: MessageEntity;
@@ -11,51 +12,87 @@ export interface ClaimedMessage {
   readonly leaseExpired: boolean;
 }
 
-export type RecordedOutcome = AttemptOutcome & {
+/** The state a claimed message is left in. */
+export interface RecordedOutcome {
   readonly id: string;
-  /** The claim this outcome belongs to (messages.attempts at claim time). */
+  /** The claim this outcome belongs to (messages.attempts at claim time): the fencing token. */
   readonly attempt: number;
+  readonly status: 'sent' | 'pending' | 'failed';
+  readonly retriesCount: number;
+  /** pending: when it is due again. */
+  readonly retryInMs?: number;
+  readonly code?: string;
+  readonly description?: string;
+  readonly providerMessageId?: string;
   readonly sentAt?: Date;
-};
+  /** Handed back before any attempt (paced): the claim is undone rather than counted. */
+  readonly unclaimed?: boolean;
+}
+
+/** One row of message_attempts. */
+export interface AttemptRecord {
+  readonly messageId: string;
+  readonly attempt: number;
+  readonly outcome: AttemptOutcomeName;
+  readonly startedAt?: Date;
+  readonly latencyMs?: number;
+  readonly code?: string;
+  readonly description?: string;
+  readonly providerMessageId?: string;
+}
 
 /**
- * Claims due rows in one statement. SKIP LOCKED lets any number of workers share the table without
- * waiting on each other or taking the same row; the lease (locked_until, mirrored in next_attempt_at so
- * that one partial index serves both cases) hands a row back if the worker that claimed it dies.
- * A reclaimed row counts that lost attempt as a retry. `attempts` is bumped as a fencing token.
+ * Claims one messenger's due rows in one statement. SKIP LOCKED lets any number of workers share the
+ * table without waiting on each other or taking the same row; the lease (locked_until, mirrored in
+ * next_attempt_at so that one partial index on (provider, next_attempt_at) serves both cases) hands a row
+ * back if the worker that claimed it dies. A reclaimed row counts that lost attempt as a retry.
+ * `attempts` is bumped as a fencing token.
  */
 const CLAIM_DUE = `
   UPDATE messages m
   SET status = 'sending',
       attempts = m.attempts + 1,
       retries_count = m.retries_count + (due.status = 'sending')::int,
-      locked_until = now() + make_interval(secs => $2),
-      next_attempt_at = now() + make_interval(secs => $2),
+      locked_until = now() + make_interval(secs => $3),
+      next_attempt_at = now() + make_interval(secs => $3),
       updated_at = now()
   FROM (SELECT id, status FROM messages
-        WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
+        WHERE provider = $1 AND status IN ('pending', 'sending') AND next_attempt_at <= now()
         ORDER BY next_attempt_at
-        LIMIT $1
+        LIMIT $2
         FOR UPDATE SKIP LOCKED) due
   WHERE m.id = due.id
   RETURNING m.*, due.status = 'sending' AS lease_expired`;
 
 /**
- * Writes a whole batch of outcomes in one statement. Only a row still held by the same claim is written:
- * if our lease ran out and another worker claimed the row, its attempt owns the row now.
+ * Writes a whole batch in one statement: each message's new state and the attempts it took.
+ * A state is written only while the row is still held by the same claim: if our lease ran out and
+ * another worker claimed the row, its attempt owns the row now. The attempts are history and are
+ * recorded either way: they happened.
  */
 const RECORD_OUTCOMES = `
+  WITH o AS (
+    SELECT * FROM unnest($1::uuid[], $2::int[], $3::varchar[], $4::int[], $5::int[], $6::varchar[], $7::text[],
+                         $8::varchar[], $9::timestamptz[], $10::bool[])
+      AS o(id, attempt, status, retries_count, retry_in_ms, code, description, provider_message_id, sent_at, unclaimed)
+  ), history AS (
+    INSERT INTO message_attempts (message_id, attempt, outcome, started_at, latency_ms, code, description, provider_message_id)
+    SELECT * FROM unnest($11::uuid[], $12::int[], $13::varchar[], $14::timestamptz[], $15::int[], $16::varchar[],
+                         $17::text[], $18::varchar[])
+    ON CONFLICT DO NOTHING
+  )
   UPDATE messages m
   SET status = o.status,
+      attempts = m.attempts - o.unclaimed::int,
       retries_count = o.retries_count,
       next_attempt_at = CASE WHEN o.status = 'pending' THEN now() + o.retry_in_ms * interval '1 millisecond' END,
-      last_error = COALESCE(o.last_error, m.last_error),
+      last_error = CASE WHEN o.unclaimed THEN m.last_error ELSE COALESCE(o.description, m.last_error) END,
+      last_error_code = CASE WHEN o.unclaimed THEN m.last_error_code ELSE COALESCE(o.code, m.last_error_code) END,
       provider_message_id = o.provider_message_id,
       sent_at = o.sent_at,
       locked_until = NULL,
       updated_at = now()
-  FROM unnest($1::uuid[], $2::int[], $3::varchar[], $4::int[], $5::int[], $6::text[], $7::varchar[], $8::timestamptz[])
-    AS o(id, attempt, status, retries_count, retry_in_ms, last_error, provider_message_id, sent_at)
+  FROM o
   WHERE m.id = o.id AND m.status = 'sending' AND m.attempts = o.attempt
   RETURNING m.id`;
 
@@ -67,24 +104,34 @@ export class DispatchRepository {
     this.toEntity = rowMapper(dataSource, MessageEntity);
   }
 
-  async claimDue(limit: number, leaseSeconds: number): Promise<ClaimedMessage[]> {
-    const rows = await queryRows(this.dataSource.manager, CLAIM_DUE, [limit, leaseSeconds]);
+  async claimDue(provider: ProviderName, limit: number, leaseSeconds: number): Promise<ClaimedMessage[]> {
+    const rows = await queryRows(this.dataSource.manager, CLAIM_DUE, [provider, limit, leaseSeconds]);
     return rows.map((row) => ({ message: this.toEntity(row), leaseExpired: row.lease_expired === true }));
   }
 
-  /** Returns how many outcomes were written; the rest had been claimed again by another worker. */
-  async recordOutcomes(outcomes: readonly RecordedOutcome[]): Promise<number> {
-    if (outcomes.length === 0) return 0;
-    const column = <T>(pick: (o: RecordedOutcome) => T | undefined) => outcomes.map((o) => pick(o) ?? null);
+  /** Returns how many states were written; the rest had been claimed again by another worker. */
+  async recordOutcomes(outcomes: readonly RecordedOutcome[], attempts: readonly AttemptRecord[]): Promise<number> {
+    if (outcomes.length === 0 && attempts.length === 0) return 0;
+    const of = <T, R>(items: readonly T[], pick: (item: T) => R | undefined) => items.map((item) => pick(item) ?? null);
     const rows = await queryRows(this.dataSource.manager, RECORD_OUTCOMES, [
-      column((o) => o.id),
-      column((o) => o.attempt),
-      column((o) => o.status),
-      column((o) => o.retriesCount),
-      column((o) => (o.status === 'pending' ? o.retryInMs : undefined)),
-      column((o) => (o.status === 'sent' ? undefined : o.error)),
-      column((o) => (o.status === 'sent' ? o.providerMessageId : undefined)),
-      column((o) => o.sentAt),
+      of(outcomes, (o) => o.id),
+      of(outcomes, (o) => o.attempt),
+      of(outcomes, (o) => o.status),
+      of(outcomes, (o) => o.retriesCount),
+      of(outcomes, (o) => o.retryInMs),
+      of(outcomes, (o) => o.code),
+      of(outcomes, (o) => o.description),
+      of(outcomes, (o) => o.providerMessageId),
+      of(outcomes, (o) => o.sentAt),
+      of(outcomes, (o) => o.unclaimed ?? false),
+      of(attempts, (a) => a.messageId),
+      of(attempts, (a) => a.attempt),
+      of(attempts, (a) => a.outcome),
+      of(attempts, (a) => a.startedAt),
+      of(attempts, (a) => a.latencyMs),
+      of(attempts, (a) => a.code),
+      of(attempts, (a) => a.description),
+      of(attempts, (a) => a.providerMessageId),
     ]);
     return rows.length;
   }

@@ -14,7 +14,6 @@ const DISPATCH_JOB = 'dispatch';
 @Injectable()
 export class DispatchScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DispatchScheduler.name);
-  private running: Promise<void> | null = null;
 
   constructor(
     private readonly dispatch: DispatchService,
@@ -32,22 +31,12 @@ export class DispatchScheduler implements OnApplicationBootstrap, BeforeApplicat
     void this.sweep();
   }
 
+  /**
+   * Starts a drain for each messenger that is not draining already: a messenger still busy from an
+   * earlier tick (a long, paced burst) is left to it, and the others are not held up by it.
+   */
   @Cron(CronExpression.EVERY_10_SECONDS, { name: DISPATCH_JOB, disabled: true })
   async sweep(): Promise<void> {
-    // A tick that finds the previous one still draining leaves it alone: ticks never overlap.
-    if (this.running) return;
-    this.running = this.drain().finally(() => (this.running = null));
-    await this.running;
-  }
-
-  /** Stops claiming, and waits for the batch in hand so its outcomes are written while the database is up. */
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.config.runsWorker) this.schedules.getCronJob(DISPATCH_JOB).stop();
-    this.dispatch.stop();
-    await this.running;
-  }
-
-  private async drain(): Promise<void> {
     try {
       const summary = await this.dispatch.dispatchDue();
       if (summary.claimed > 0) this.logger.log({ event: 'dispatch_tick', ...summary });
@@ -55,5 +44,11 @@ export class DispatchScheduler implements OnApplicationBootstrap, BeforeApplicat
       // The database may be away; the next tick tries again.
       this.logger.error(`dispatch tick failed: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /** Stops claiming, and waits for the batches in hand so their outcomes are written while the database is up. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.config.runsWorker) this.schedules.getCronJob(DISPATCH_JOB).stop();
+    await this.dispatch.stop();
   }
 }

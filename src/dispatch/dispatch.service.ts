@@ -1,26 +1,59 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { mapWithConcurrency, withTimeout } from '../common/concurrency';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mapWithConcurrency, TimeoutError, withTimeout } from '../common/concurrency';
 import { AppConfig } from '../config/app-config';
+import type { AttemptOutcomeName } from '../messages/message-attempt.entity';
 import { SendResult } from '../providers/messenger-provider';
 import { MessengerRegistry } from '../providers/messenger.registry';
-import { ClaimedMessage, DispatchRepository, RecordedOutcome } from './dispatch.repository';
-import { AttemptOutcome, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
+import { PROVIDER_NAMES, ProviderName } from '../providers/messengers';
+import { AttemptRecord, ClaimedMessage, DispatchRepository, RecordedOutcome } from './dispatch.repository';
+import { Pacer } from './pacer';
+import { AttemptOutcome, LEASE_EXPIRED, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
 
 export interface DispatchSummary {
   claimed: number;
   sent: number;
   retried: number;
+  rateLimited: number;
   failed: number;
+  /** Handed back unsent because their recipient's own limit had not passed yet. */
+  deferred: number;
   /** Outcomes not written because another worker had claimed the row again (our lease ran out). */
   lostLeases: number;
 }
 
-/** Claims due messages batch by batch, sends each through its messenger and records what happened. */
+/** A claim holds no more than this much of a paced messenger's traffic, so no row waits long for its slot. */
+const CLAIM_HORIZON_MS = 2_000;
+
+interface Settled {
+  readonly outcome: RecordedOutcome;
+  readonly attempts: AttemptRecord[];
+  /** What the tick summary counts it as. */
+  readonly tally: Exclude<keyof DispatchSummary, 'claimed' | 'lostLeases'>;
+}
+
+const TALLY: Record<AttemptOutcomeName, Settled['tally']> = {
+  sent: 'sent',
+  retry: 'retried',
+  rate_limited: 'rateLimited',
+  failed: 'failed',
+  lost: 'failed',
+};
+
+const emptySummary = (): DispatchSummary => ({ claimed: 0, sent: 0, retried: 0, rateLimited: 0, failed: 0, deferred: 0, lostLeases: 0 });
+
+/**
+ * Claims due messages batch by batch, sends each through its messenger at the pace the messenger allows,
+ * and records what happened. Each messenger drains on its own, so a slow or throttled one never holds
+ * up the others.
+ */
 @Injectable()
 export class DispatchService {
   private readonly logger = new Logger(DispatchService.name);
   private readonly policy: RetryPolicy;
+  private readonly pacers: Record<ProviderName, Pacer>;
+  private readonly draining = new Map<ProviderName, Promise<DispatchSummary>>();
   private stopping = false;
 
   constructor(
@@ -33,82 +66,149 @@ export class DispatchService {
       baseDelayMs: config.RETRY_BASE_DELAY_MS,
       maxDelayMs: config.RETRY_MAX_DELAY_MS,
     };
+    this.pacers = Object.fromEntries(PROVIDER_NAMES.map((p) => [p, new Pacer(config.pacingRule(p))])) as Record<ProviderName, Pacer>;
   }
 
-  /** Drains the queue: claims and sends until nothing is due (or stop() is called). */
+  /**
+   * Drains every messenger's due messages (until nothing is due or stop() is called). A messenger still
+   * draining from an earlier call is joined, not started twice: drains never overlap within a process.
+   */
   async dispatchDue(): Promise<DispatchSummary> {
-    const summary: DispatchSummary = { claimed: 0, sent: 0, retried: 0, failed: 0, lostLeases: 0 };
+    const summaries = await Promise.all(PROVIDER_NAMES.map((provider) => this.drain(provider)));
+    return summaries.reduce((total, s) => {
+      for (const key of Object.keys(total) as (keyof DispatchSummary)[]) total[key] += s[key];
+      return total;
+    }, emptySummary());
+  }
+
+  /** Finishes the batches in hand, then claims no more. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.draining.values());
+  }
+
+  private drain(provider: ProviderName): Promise<DispatchSummary> {
+    const running = this.draining.get(provider);
+    if (running) return running.then(emptySummary);
+    const drain = this.drainProvider(provider).finally(() => this.draining.delete(provider));
+    this.draining.set(provider, drain);
+    return drain;
+  }
+
+  private async drainProvider(provider: ProviderName): Promise<DispatchSummary> {
+    const summary = emptySummary();
+    const pacer = this.pacers[provider];
     while (!this.stopping) {
-      const batch = await this.repository.claimDue(this.config.DISPATCH_BATCH_SIZE, this.config.DISPATCH_LEASE_SECONDS);
+      const limit = pacer.budget(CLAIM_HORIZON_MS, this.config.DISPATCH_BATCH_SIZE);
+      const batch = await this.repository.claimDue(provider, limit, this.config.DISPATCH_LEASE_SECONDS);
       if (batch.length === 0) break;
-      // Each attempt settles on its own (attempt() never throws), so one bad message never stops the batch.
-      const outcomes = await mapWithConcurrency(batch, this.config.DISPATCH_CONCURRENCY, (claimed) => this.attempt(claimed));
-      const written = await this.repository.recordOutcomes(outcomes);
+      // Each message settles on its own (settle() never throws), so one bad message never stops the batch.
+      const settled = await mapWithConcurrency(batch, this.config.DISPATCH_CONCURRENCY, (claimed) => this.settle(claimed, pacer));
+      const outcomes = settled.map((s) => s.outcome);
+      const written = await this.repository.recordOutcomes(outcomes, settled.flatMap((s) => s.attempts));
       summary.claimed += batch.length;
       summary.lostLeases += outcomes.length - written;
-      for (const outcome of outcomes) {
-        if (outcome.status === 'sent') summary.sent++;
-        else if (outcome.status === 'pending') summary.retried++;
-        else summary.failed++;
-      }
+      for (const { tally } of settled) summary[tally]++;
     }
     if (summary.lostLeases > 0) {
       this.logger.warn(
-        `${summary.lostLeases} outcome(s) arrived after their lease expired and were dropped: ` +
+        `${provider}: ${summary.lostLeases} outcome(s) arrived after their lease expired and were dropped: ` +
           'raise DISPATCH_LEASE_SECONDS or lower DISPATCH_SEND_TIMEOUT_MS',
       );
     }
     return summary;
   }
 
-  /** Finishes the batch in hand, then claims no more. */
-  stop(): void {
-    this.stopping = true;
-  }
-
-  private async attempt({ message, leaseExpired }: ClaimedMessage): Promise<RecordedOutcome> {
+  private async settle({ message, leaseExpired }: ClaimedMessage, pacer: Pacer): Promise<Settled> {
     const claim = { id: message.id, attempt: message.attempts };
+    // The attempt before this claim was lost with its worker: history says so.
+    const lost: AttemptRecord[] = leaseExpired
+      ? [{ messageId: message.id, attempt: message.attempts - 1, outcome: 'lost', code: LEASE_EXPIRED, description: 'the worker stopped before recording an outcome' }]
+      : [];
+
     const abandoned = leaseExpired ? outcomeOfExpiredLease(message.retriesCount, this.policy) : null;
     if (abandoned) {
       this.logAttempt(message.id, message.provider, message.recipient, abandoned, 0);
-      return { ...claim, ...abandoned };
+      return { outcome: { ...claim, ...toRecorded(abandoned) }, attempts: lost, tally: 'failed' };
     }
 
-    const started = performance.now();
-    let result: SendResult;
-    try {
-      const messenger = this.messengers.get(message.provider);
-      const send = messenger.send({ id: message.id, recipient: message.recipient, body: message.body });
-      result = await withTimeout(send, this.config.DISPATCH_SEND_TIMEOUT_MS);
-    } catch (error) {
-      // A timeout or a thrown error says nothing about the message itself: worth another try.
-      result = { outcome: 'retry', error: `${message.provider}: ${error instanceof Error ? error.message : String(error)}` };
+    const booking = pacer.book(message.recipient);
+    if ('deferMs' in booking) {
+      // Not an attempt: the claim is undone and the message waits for its recipient's interval.
+      return {
+        outcome: { ...claim, status: 'pending', retriesCount: message.retriesCount, retryInMs: booking.deferMs, unclaimed: true },
+        attempts: lost,
+        tally: 'deferred',
+      };
     }
+    if (booking.waitMs > 0) await sleep(booking.waitMs);
+
+    const startedAt = new Date();
+    const started = performance.now();
+    const result = await this.send(message.provider, { id: message.id, recipient: message.recipient, body: message.body });
     const latencyMs = Math.round(performance.now() - started);
     const outcome = outcomeOf(result, message.retriesCount, this.policy);
     this.logAttempt(message.id, message.provider, message.recipient, outcome, latencyMs);
-    return { ...claim, ...outcome, ...(outcome.status === 'sent' && { sentAt: new Date() }) };
+    return {
+      outcome: { ...claim, ...toRecorded(outcome), ...(outcome.status === 'sent' && { sentAt: new Date() }) },
+      tally: TALLY[historyOutcome(outcome)],
+      attempts: [
+        ...lost,
+        {
+          messageId: message.id,
+          attempt: message.attempts,
+          outcome: historyOutcome(outcome),
+          startedAt,
+          latencyMs,
+          ...(outcome.status === 'sent'
+            ? { providerMessageId: outcome.providerMessageId }
+            : { code: outcome.code, description: outcome.description }),
+        },
+      ],
+    };
   }
 
-  private logAttempt(
-    messageId: string,
-    provider: string,
-    recipient: string,
-    outcome: AttemptOutcome,
-    latencyMs: number,
-  ): void {
+  private async send(provider: ProviderName, message: { id: string; recipient: string; body: string }): Promise<SendResult> {
+    try {
+      return await withTimeout(this.messengers.get(provider).send(message), this.config.DISPATCH_SEND_TIMEOUT_MS);
+    } catch (error) {
+      // A timeout or a thrown error says nothing about the message itself: worth another try.
+      if (error instanceof TimeoutError) return { outcome: 'retry', code: 'timeout', description: error.message };
+      return { outcome: 'retry', code: 'exception', description: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  private logAttempt(messageId: string, provider: string, recipient: string, outcome: AttemptOutcome, latencyMs: number): void {
     const entry = {
       event: 'delivery_attempt',
       messageId,
       provider,
       recipient,
-      outcome: outcome.status === 'pending' ? 'retry' : outcome.status,
+      outcome: historyOutcome(outcome),
       latencyMs,
       retriesCount: outcome.retriesCount,
       ...(outcome.status === 'pending' && { retryInMs: outcome.retryInMs }),
-      ...(outcome.status !== 'sent' && { error: outcome.error }),
+      ...(outcome.status !== 'sent' && { code: outcome.code, error: outcome.description }),
     };
     if (outcome.status === 'sent') this.logger.log(entry);
     else this.logger.warn(entry);
+  }
+}
+
+function historyOutcome(outcome: AttemptOutcome): AttemptOutcomeName {
+  if (outcome.status === 'pending') return outcome.rateLimited ? 'rate_limited' : 'retry';
+  return outcome.status;
+}
+
+function toRecorded(outcome: AttemptOutcome): Omit<RecordedOutcome, 'id' | 'attempt'> {
+  switch (outcome.status) {
+    case 'sent':
+      return { status: 'sent', retriesCount: outcome.retriesCount, providerMessageId: outcome.providerMessageId };
+    case 'failed':
+      return { status: 'failed', retriesCount: outcome.retriesCount, code: outcome.code, description: outcome.description };
+    case 'pending': {
+      const { status, retriesCount, retryInMs, code, description } = outcome;
+      return { status, retriesCount, retryInMs, code, description };
+    }
   }
 }

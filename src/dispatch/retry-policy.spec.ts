@@ -26,8 +26,8 @@ describe('backoffDelayMs', () => {
 
 describe('outcomeOf', () => {
   const sent: SendResult = { outcome: 'sent', providerMessageId: '42' };
-  const transient: SendResult = { outcome: 'retry', error: 'telegram 502: Bad Gateway' };
-  const permanent: SendResult = { outcome: 'failed', error: 'chat not found' };
+  const transient: SendResult = { outcome: 'retry', code: '502', description: 'Bad Gateway' };
+  const permanent: SendResult = { outcome: 'failed', code: '400', description: 'Bad Request: chat not found' };
 
   it('marks an accepted message sent, keeping the retries it took', () => {
     expect(outcomeOf(sent, 2, policy)).toEqual({ status: 'sent', retriesCount: 2, providerMessageId: '42' });
@@ -38,22 +38,46 @@ describe('outcomeOf', () => {
       status: 'pending',
       retriesCount: 1,
       retryInMs: 500,
-      error: 'telegram 502: Bad Gateway',
+      code: '502',
+      description: 'Bad Gateway',
+      rateLimited: false,
     });
     expect(outcomeOf(transient, 2, policy, lowest)).toMatchObject({ status: 'pending', retriesCount: 3 });
   });
 
   it('fails a transient failure once MAX_RETRIES retries are spent, with retries_count = MAX_RETRIES', () => {
-    expect(outcomeOf(transient, 3, policy)).toEqual({ status: 'failed', retriesCount: 3, error: transient.error });
+    expect(outcomeOf(transient, 3, policy)).toEqual({ status: 'failed', retriesCount: 3, code: '502', description: 'Bad Gateway' });
   });
 
   it('fails a permanent failure at once, without spending a retry', () => {
-    expect(outcomeOf(permanent, 0, policy)).toEqual({ status: 'failed', retriesCount: 0, error: 'chat not found' });
+    expect(outcomeOf(permanent, 0, policy)).toEqual({
+      status: 'failed',
+      retriesCount: 0,
+      code: '400',
+      description: 'Bad Request: chat not found',
+    });
   });
 
   it('never retries earlier than the messenger asked', () => {
-    const slowDown: SendResult = { outcome: 'retry', error: '429', retryAfterMs: 30_000 };
-    expect(outcomeOf(slowDown, 0, policy, highest)).toMatchObject({ retryInMs: 30_000 });
+    const unavailable: SendResult = { outcome: 'retry', code: '503', description: 'Unavailable', retryAfterMs: 30_000 };
+    expect(outcomeOf(unavailable, 0, policy, highest)).toMatchObject({ retryInMs: 30_000, retriesCount: 1 });
+  });
+
+  it('spends no retry when the messenger only asks us to slow down, and waits as long as it asks', () => {
+    const slowDown: SendResult = { outcome: 'retry', code: '429', description: 'Too Many Requests: retry after 7', rateLimited: true, retryAfterMs: 7_000 };
+    expect(outcomeOf(slowDown, 2, policy)).toEqual({
+      status: 'pending',
+      retriesCount: 2,
+      retryInMs: 7_000,
+      code: '429',
+      description: 'Too Many Requests: retry after 7',
+      rateLimited: true,
+    });
+  });
+
+  it('keeps a rate-limited message queued even with its retries spent', () => {
+    const slowDown: SendResult = { outcome: 'retry', code: '12', description: 'tooManyRequests', rateLimited: true };
+    expect(outcomeOf(slowDown, policy.maxRetries, policy, lowest)).toMatchObject({ status: 'pending', retryInMs: 500 });
   });
 
   it('a tried-once policy (MAX_RETRIES=0) fails on the first transient failure', () => {
@@ -68,6 +92,6 @@ describe('outcomeOfExpiredLease', () => {
   });
 
   it('fails a message whose leases keep expiring, so it cannot loop forever', () => {
-    expect(outcomeOfExpiredLease(4, policy)).toMatchObject({ status: 'failed', retriesCount: 3 });
+    expect(outcomeOfExpiredLease(4, policy)).toMatchObject({ status: 'failed', retriesCount: 3, code: 'lease_expired' });
   });
 });

@@ -1,7 +1,7 @@
 import type { SendResult } from '../providers/messenger-provider';
 
 export interface RetryPolicy {
-  /** Retries after the first attempt: a message is tried at most 1 + maxRetries times. */
+  /** Retries after the first attempt: a message is tried at most 1 + maxRetries times (rate limits aside). */
   readonly maxRetries: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
@@ -10,8 +10,16 @@ export interface RetryPolicy {
 /** What an attempt leaves a message as. */
 export type AttemptOutcome =
   | { readonly status: 'sent'; readonly retriesCount: number; readonly providerMessageId: string }
-  | { readonly status: 'pending'; readonly retriesCount: number; readonly retryInMs: number; readonly error: string }
-  | { readonly status: 'failed'; readonly retriesCount: number; readonly error: string };
+  | {
+      readonly status: 'pending';
+      readonly retriesCount: number;
+      readonly retryInMs: number;
+      readonly code: string;
+      readonly description: string;
+      /** The messenger asked us to slow down: this attempt cost no retry. */
+      readonly rateLimited: boolean;
+    }
+  | { readonly status: 'failed'; readonly retriesCount: number; readonly code: string; readonly description: string };
 
 /**
  * Delay before retry number `retry` (1 = the first retry): doubling from baseDelayMs, capped at maxDelayMs,
@@ -34,16 +42,25 @@ export function outcomeOf(
     case 'sent':
       return { status: 'sent', retriesCount, providerMessageId: result.providerMessageId };
     case 'failed':
-      return { status: 'failed', retriesCount, error: result.error };
+      return { status: 'failed', retriesCount, code: result.code, description: result.description };
     case 'retry': {
-      if (retriesCount >= policy.maxRetries) return { status: 'failed', retriesCount, error: result.error };
+      const { code, description } = result;
+      if (result.rateLimited) {
+        // Being told to slow down is not a failed message: wait as long as asked (or a first backoff).
+        const retryInMs = result.retryAfterMs ?? backoffDelayMs(1, policy, random);
+        return { status: 'pending', retriesCount, retryInMs, code, description, rateLimited: true };
+      }
+      if (retriesCount >= policy.maxRetries) return { status: 'failed', retriesCount, code, description };
       const retry = retriesCount + 1;
       // Never earlier than the messenger asked for, never sooner than the backoff.
       const retryInMs = Math.max(backoffDelayMs(retry, policy, random), result.retryAfterMs ?? 0);
-      return { status: 'pending', retriesCount: retry, retryInMs, error: result.error };
+      return { status: 'pending', retriesCount: retry, retryInMs, code, description, rateLimited: false };
     }
   }
 }
+
+/** The code of the failure that a reclaimed message's lost attempt is recorded with. */
+export const LEASE_EXPIRED = 'lease_expired';
 
 /**
  * A message claimed again after its lease expired: the worker that held it stopped mid-attempt, and the
@@ -55,6 +72,7 @@ export function outcomeOfExpiredLease(retriesCount: number, policy: RetryPolicy)
   return {
     status: 'failed',
     retriesCount: policy.maxRetries,
-    error: 'gave up: the worker of the last attempt stopped before recording its outcome (lease expired)',
+    code: LEASE_EXPIRED,
+    description: 'gave up: the worker of the last attempt stopped before recording its outcome (lease expired)',
   };
 }

@@ -17,8 +17,9 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
   unique: true,
   where: `status <> 'cancelled'`,
 })
-// Serves the claim: only rows that may still need work are indexed, so millions of finished rows cost nothing.
-@Index('messages_due_idx', ['nextAttemptAt'], { where: `status IN ('pending', 'sending')` })
+// Serves the claim, one messenger at a time: only rows that may still need work are indexed, so millions of
+// finished rows cost nothing.
+@Index('messages_due_idx', ['provider', 'nextAttemptAt'], { where: `status IN ('pending', 'sending')` })
 // Serves the newest-first listing and its keyset cursor.
 @Index('messages_created_idx', ['createdAt', 'id'])
 export class MessageEntity {
@@ -62,6 +63,10 @@ export class MessageEntity {
 
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError: string | null;
+
+  /** The code of the latest failed attempt: the messenger's ("403", "131047", "5") or ours ("timeout"). */
+  @Column({ name: 'last_error_code', type: 'varchar', length: 32, nullable: true })
+  lastErrorCode: string | null;
 
   @Column({ name: 'provider_message_id', type: 'varchar', length: 128, nullable: true })
   providerMessageId: string | null;

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -12,7 +13,14 @@ import { ApiErrorDto } from '../common/api-error.dto';
 import { RequestValidationException } from '../common/validation-errors';
 import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
-import { CreateMessagesResponseDto, MessageDto, MessagePageDto, toMessageDto } from './dto/message.dto';
+import {
+  AttemptListDto,
+  CreateMessagesResponseDto,
+  MessageDto,
+  MessagePageDto,
+  toAttemptDto,
+  toMessageDto,
+} from './dto/message.dto';
 import { API_EXAMPLES } from './messages.examples';
 import { MessagesService } from './messages.service';
 
@@ -53,6 +61,34 @@ export class MessagesController {
   async list(@Query() query: ListMessagesQueryDto): Promise<MessagePageDto> {
     const page = await this.messages.list(query);
     return { items: page.items.map(toMessageDto), next_cursor: page.nextCursor };
+  }
+
+  @Get(':id/attempts')
+  @ApiOperation({
+    summary: 'The delivery attempts of a message',
+    description: 'One entry per attempt, first to last, with the messenger’s answer: code, description, latency.',
+  })
+  @ApiOkResponse({ type: AttemptListDto, example: API_EXAMPLES.attempts })
+  @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
+  @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
+  async listAttempts(@Param('id', idPipe) id: string): Promise<AttemptListDto> {
+    return { items: (await this.messages.listAttempts(id)).map(toAttemptDto) };
+  }
+
+  @Post(':id/retry')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Retry a failed message',
+    description:
+      'Puts a failed message back in the queue: pending, due now, with a fresh retry budget (retries_count 0). ' +
+      'Its attempt history is kept and its attempts continue from there.',
+  })
+  @ApiAcceptedResponse({ type: MessageDto, example: API_EXAMPLES.requeued })
+  @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
+  @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'The message is not failed.', example: API_EXAMPLES.notRetryable })
+  async retry(@Param('id', idPipe) id: string): Promise<MessageDto> {
+    return toMessageDto(await this.messages.retry(id));
   }
 
   @Get(':id')

@@ -11,6 +11,7 @@ const pending = {
   retries_count: 0,
   attempts: 0,
   last_error: null,
+  last_error_code: null,
   provider_message_id: null,
   sent_at: null,
   created_at: '2026-11-28T09:00:00.000Z',
@@ -23,7 +24,8 @@ const sent = {
   next_attempt_at: null,
   retries_count: 1,
   attempts: 2,
-  last_error: 'telegram 502: Bad Gateway',
+  last_error: 'Bad Gateway',
+  last_error_code: '502',
   provider_message_id: '52817',
   sent_at: '2026-12-01T06:00:01.412Z',
   updated_at: '2026-12-01T06:00:01.412Z',
@@ -37,6 +39,16 @@ const validation = (field: string, reason: string) => ({
 });
 
 const example = (summary: string, value: unknown) => ({ summary, value });
+
+const failed = {
+  ...pending,
+  status: 'failed',
+  next_attempt_at: null,
+  attempts: 1,
+  last_error: 'Forbidden: bot was blocked by the user',
+  last_error_code: '403',
+  updated_at: '2026-12-01T06:00:00.310Z',
+};
 
 export const API_EXAMPLES = {
   accepted: {
@@ -61,6 +73,19 @@ export const API_EXAMPLES = {
     errors: [{ field: 'id', reason: 'No message has id 0b5c3f7e-8d2a-4c1e-9f5a-2a1d6b7c8e90' }],
   },
   badId: validation('id', 'must be a UUID'),
+  attempts: {
+    items: [
+      { attempt: 1, started_at: '2026-12-01T06:00:00.102Z', latency_ms: 311, outcome: 'retry', code: '502', description: 'Bad Gateway', provider_message_id: null },
+      { attempt: 2, started_at: '2026-12-01T06:00:01.398Z', latency_ms: 14, outcome: 'sent', code: null, description: null, provider_message_id: '52817' },
+    ],
+  },
+  requeued: { ...failed, status: 'pending', next_attempt_at: '2026-12-01T07:30:00.000Z', updated_at: '2026-12-01T07:30:00.000Z' },
+  notRetryable: {
+    statusCode: 409,
+    code: 'MESSAGE_NOT_RETRYABLE',
+    message: 'Only a failed message can be retried; this one is sent',
+    errors: [{ field: 'id', reason: 'Only a failed message can be retried; this one is sent' }],
+  },
   createErrors: {
     blankBody: example('Blank body', validation('body', 'must not be blank')),
     bodyTooLong: example(

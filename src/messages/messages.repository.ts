@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import type { ProviderName } from '../providers/messengers';
+import { MessageAttemptEntity } from './message-attempt.entity';
 import { MessageEntity, MessageStatus } from './message.entity';
 
 export interface NewMessages {
@@ -48,6 +49,13 @@ const SELECT_EXISTING = `
     ON m.provider = r.provider AND m.recipient = r.recipient
   WHERE m.body_hash = $3 AND m.status <> 'cancelled'`;
 
+/** Puts a failed message back in the queue, due now, with a fresh retry budget; only if it is still failed. */
+const RETRY_FAILED = `
+  UPDATE messages
+  SET status = 'pending', next_attempt_at = now(), retries_count = 0, locked_until = NULL, updated_at = now()
+  WHERE id = $1 AND status = 'failed'
+  RETURNING *`;
+
 const recipientKey = (provider: string, recipient: string) => `${provider}\u0000${recipient}`;
 
 @Injectable()
@@ -57,6 +65,7 @@ export class MessagesRepository {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
+    @InjectRepository(MessageAttemptEntity) private readonly attempts: Repository<MessageAttemptEntity>,
   ) {
     this.toEntity = rowMapper(dataSource, MessageEntity);
   }
@@ -86,6 +95,17 @@ export class MessagesRepository {
 
   getById(id: string): Promise<MessageEntity | null> {
     return this.messages.findOneBy({ id });
+  }
+
+  /** The message's attempts, first to last. */
+  listAttempts(messageId: string): Promise<MessageAttemptEntity[]> {
+    return this.attempts.find({ where: { messageId }, order: { attempt: 'ASC' } });
+  }
+
+  /** The message back in the queue, or null when it is not (or no longer) failed. */
+  async retryFailed(id: string): Promise<MessageEntity | null> {
+    const [row] = await queryRows(this.dataSource.manager, RETRY_FAILED, [id]);
+    return row ? this.toEntity(row) : null;
   }
 
   exists(id: string): Promise<boolean> {

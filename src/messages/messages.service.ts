@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { DomainError, DomainErrorCode } from '../common/domain-error';
 import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
+import { MessageAttemptEntity } from './message-attempt.entity';
 import { MessageEntity } from './message.entity';
 import { MessagesRepository, StoredMessage } from './messages.repository';
 
@@ -30,6 +31,24 @@ export class MessagesService {
     const message = await this.messages.getById(id);
     if (!message) throw new DomainError(DomainErrorCode.MessageNotFound, `No message has id ${id}`, 'id');
     return message;
+  }
+
+  /** The attempts of a message, first to last. */
+  async listAttempts(id: string): Promise<MessageAttemptEntity[]> {
+    await this.getById(id);
+    return this.messages.listAttempts(id);
+  }
+
+  /** Puts a failed message back in the queue (due now, with a fresh retry budget, its history kept). */
+  async retry(id: string): Promise<MessageEntity> {
+    const requeued = await this.messages.retryFailed(id);
+    if (requeued) return requeued;
+    const current = await this.getById(id);
+    throw new DomainError(
+      DomainErrorCode.MessageNotRetryable,
+      `Only a failed message can be retried; this one is ${current.status}`,
+      'id',
+    );
   }
 
   async list(query: ListMessagesQueryDto): Promise<MessagePage> {

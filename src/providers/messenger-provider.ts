@@ -11,13 +11,23 @@ export interface OutgoingMessage {
 /**
  * How one attempt ended, in the dispatcher's terms rather than the messenger's:
  * - `sent`: accepted, with the id the messenger gave it;
- * - `retry`: a transient failure worth another attempt, after `retryAfterMs` when the messenger says so;
- * - `failed`: permanent (bad recipient, blocked bot…): retrying cannot help.
+ * - `retry`: a transient failure worth another attempt. `rateLimited` means the messenger asked us to
+ *   slow down: that is not the message's fault, so it costs no retry, and `retryAfterMs` (when the
+ *   messenger gives one) is the earliest the next attempt may go;
+ * - `failed`: permanent (unknown chat, blocked bot, closed window…): retrying cannot help.
+ * `code` is the messenger's own error code as text ("429", "131056", "12"), or ours for what happened
+ * on our side ("timeout", "exception"); `description` is its message.
  */
 export type SendResult =
   | { readonly outcome: 'sent'; readonly providerMessageId: string }
-  | { readonly outcome: 'retry'; readonly error: string; readonly retryAfterMs?: number }
-  | { readonly outcome: 'failed'; readonly error: string };
+  | {
+      readonly outcome: 'retry';
+      readonly code: string;
+      readonly description: string;
+      readonly rateLimited?: boolean;
+      readonly retryAfterMs?: number;
+    }
+  | { readonly outcome: 'failed'; readonly code: string; readonly description: string };
 
 /** A messenger we deliver to. One implementation per messenger, all registered under MESSENGER_PROVIDERS. */
 export interface MessengerProvider {

@@ -1,20 +1,29 @@
 import { Module } from '@nestjs/common';
 import { MESSENGER_PROVIDERS, MessengerProvider } from './messenger-provider';
 import { MessengerRegistry } from './messenger.registry';
-import { TelegramEmulator } from './emulators/telegram.emulator';
-import { ViberEmulator } from './emulators/viber.emulator';
-import { WhatsAppEmulator } from './emulators/whatsapp.emulator';
+import { TelegramBotApiEmulator } from './telegram/telegram-bot-api.emulator';
+import { TELEGRAM_BOT_API, TelegramProvider } from './telegram/telegram.provider';
+import { ViberRestApiEmulator } from './viber/viber-rest-api.emulator';
+import { VIBER_REST_API, ViberProvider } from './viber/viber.provider';
+import { WhatsAppCloudApiEmulator } from './whatsapp/whatsapp-cloud-api.emulator';
+import { WHATSAPP_CLOUD_API, WhatsAppProvider } from './whatsapp/whatsapp.provider';
 
-const EMULATORS = [TelegramEmulator, WhatsAppEmulator, ViberEmulator];
+const PROVIDERS = [TelegramProvider, WhatsAppProvider, ViberProvider];
 
-/** The messengers, emulated. A real client per messenger would register under the same token. */
+/**
+ * One provider per messenger, each speaking its messenger's API through a token. Here every API is an
+ * emulator; a real HTTP client would be bound to the same token.
+ */
 @Module({
   providers: [
-    ...EMULATORS,
+    { provide: TELEGRAM_BOT_API, useClass: TelegramBotApiEmulator },
+    { provide: WHATSAPP_CLOUD_API, useClass: WhatsAppCloudApiEmulator },
+    { provide: VIBER_REST_API, useClass: ViberRestApiEmulator },
+    ...PROVIDERS,
     {
       provide: MESSENGER_PROVIDERS,
       useFactory: (...providers: MessengerProvider[]) => providers,
-      inject: EMULATORS,
+      inject: PROVIDERS,
     },
     MessengerRegistry,
   ],

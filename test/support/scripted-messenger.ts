@@ -4,7 +4,7 @@ import type { ProviderName } from '../../src/providers/messengers';
 export type Script = (message: OutgoingMessage, call: number) => SendResult | Promise<SendResult>;
 
 export const succeed: Script = (message) => ({ outcome: 'sent', providerMessageId: `sent-${message.id}` });
-export const failTransiently: Script = () => ({ outcome: 'retry', error: 'scripted outage' });
+export const failTransiently: Script = () => ({ outcome: 'retry', code: '503', description: 'scripted outage' });
 
 /** A messenger whose answers a test decides, and which remembers every call. */
 export class ScriptedMessenger implements MessengerProvider {

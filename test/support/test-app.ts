@@ -46,6 +46,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     RETRY_MAX_DELAY_MS: '1',
     EMULATOR_LATENCY_MS: '0',
     EMULATOR_FAILURE_RATE: '0',
+    EMULATOR_RATE_LIMITED_RATE: '0',
+    EMULATOR_PERMANENT_RATE: '0',
+    // Specs about pacing turn it on; the others send as fast as they claim.
+    DISPATCH_PACING: 'off',
     ...options.env,
   });
   const messengers = scriptedMessengers();

@@ -1,6 +1,7 @@
 import { MESSAGE_STATUSES, type MessageEntity, type MessageStatus } from '../message.entity';
 import { PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
 import { ApiProperty } from '@nestjs/swagger';
+import { ATTEMPT_OUTCOMES, type AttemptOutcomeName, type MessageAttemptEntity } from '../message-attempt.entity';
 
 /** A message as the API shows it. */
 export class MessageDto {
@@ -35,8 +36,14 @@ export class MessageDto {
   /** Attempts started so far. @example 0 */
   attempts: number;
 
-  /** The error of the latest failed attempt. @example null */
+  /** The error of the latest failed attempt, in the messenger's words. @example null */
   last_error: string | null;
+
+  /**
+   * Its code: the messenger's own ("403", "131047", "5"), or ours ("timeout", "exception",
+   * "lease_expired", "malformed_response"). @example null
+   */
+  last_error_code: string | null;
 
   /** The id the messenger gave the message once it accepted it. @example null */
   provider_message_id: string | null;
@@ -70,6 +77,51 @@ export class MessagePageDto {
   next_cursor: string | null;
 }
 
+/** One attempt to deliver a message. */
+export class AttemptDto {
+  /** 1 for the first. @example 1 */
+  attempt: number;
+
+  /** null for a lost attempt (its worker stopped before reporting). @example "2026-12-01T06:00:00.120Z" */
+  started_at: string | null;
+
+  /** @example 84 */
+  latency_ms: number | null;
+
+  /**
+   * sent / failed: accepted or refused for good; retry: a transient failure that cost a retry;
+   * rate_limited: the messenger asked us to slow down (no retry spent); lost: the worker stopped mid-attempt.
+   */
+  @ApiProperty({ enum: ATTEMPT_OUTCOMES, example: 'retry' })
+  outcome: AttemptOutcomeName;
+
+  /** The messenger's code, or ours. @example "502" */
+  code: string | null;
+
+  /** @example "Bad Gateway" */
+  description: string | null;
+
+  /** @example null */
+  provider_message_id: string | null;
+}
+
+export class AttemptListDto {
+  /** First to last. */
+  items: AttemptDto[];
+}
+
+export function toAttemptDto(attempt: MessageAttemptEntity): AttemptDto {
+  return {
+    attempt: attempt.attempt,
+    started_at: iso(attempt.startedAt),
+    latency_ms: attempt.latencyMs,
+    outcome: attempt.outcome,
+    code: attempt.code,
+    description: attempt.description,
+    provider_message_id: attempt.providerMessageId,
+  };
+}
+
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
 export function toMessageDto(message: MessageEntity): MessageDto {
@@ -84,6 +136,7 @@ export function toMessageDto(message: MessageEntity): MessageDto {
     retries_count: message.retriesCount,
     attempts: message.attempts,
     last_error: message.lastError,
+    last_error_code: message.lastErrorCode,
     provider_message_id: message.providerMessageId,
     sent_at: iso(message.sentAt),
     created_at: message.createdAt.toISOString(),

@@ -1,0 +1,124 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EmulatorProfile } from './emulator-profile';
+import { seededRandom } from './random';
+
+/**
+ * What an emulated messenger decided about one request, before the emulator words it in its
+ * messenger's own terms (Telegram's 429, WhatsApp's 131056, Viber's status 12…).
+ */
+export type Verdict<Reason extends string = string> =
+  | { readonly kind: 'accept' }
+  | { readonly kind: 'transient' }
+  | { readonly kind: 'throttled'; readonly scope: 'messenger' | 'recipient'; readonly retryAfterMs: number }
+  | { readonly kind: 'permanent'; readonly reason: Reason }
+  /** The request is never answered: the caller's timeout decides. */
+  | { readonly kind: 'timeout' };
+
+/**
+ * A recipient that always behaves the same way, like Stripe's test cards: the first `times` requests
+ * for one message get `verdict`, later ones `then` (accepted when omitted). Documented for client teams.
+ */
+export interface TestRecipient<Reason extends string = string> {
+  readonly recipient: string;
+  readonly verdict: Verdict<Reason>;
+  readonly times?: number;
+  readonly then?: Verdict<Reason>;
+  /** What the messenger answers, in its words. */
+  readonly answer: string;
+  /** Where the message ends up in our service. */
+  readonly outcome: string;
+}
+
+const ACCEPT: Verdict<never> = { kind: 'accept' };
+const SCRIPTED_MEMORY = 10_000;
+
+/**
+ * The behaviour every emulated messenger shares: latency with a long tail, the limits it enforces
+ * (overall and per recipient), its test recipients, and a seeded random mix of failures.
+ */
+export class EmulatedMessenger<Reason extends string> {
+  private readonly random: () => number;
+  /** Send times of the accepted requests still inside the overall window, oldest first. */
+  private readonly window: number[] = [];
+  private readonly recipientLastSent = new Map<string, number>();
+  private readonly scriptedCalls = new Map<string, number>();
+  private readonly testRecipients: ReadonlyMap<string, TestRecipient<Reason>>;
+
+  constructor(
+    private readonly profile: EmulatorProfile,
+    seed: number,
+    testRecipients: readonly TestRecipient<Reason>[],
+    /** The permanent failures a random draw picks from. */
+    private readonly randomPermanentReasons: readonly Reason[],
+    private readonly now: () => number = Date.now,
+  ) {
+    this.random = seededRandom(seed);
+    this.testRecipients = new Map(testRecipients.map((t) => [t.recipient, t]));
+  }
+
+  /** Waits the request's latency, then decides. `messageKey` tells one message's repeats apart from another's. */
+  async decide(recipient: string, messageKey: string): Promise<Verdict<Reason>> {
+    const latencyMs = this.latencyMs();
+    const roll = this.random();
+    if (latencyMs > 0) await sleep(latencyMs);
+    const verdict = this.throttle(recipient) ?? this.scripted(recipient, messageKey) ?? this.drawn(roll);
+    if (verdict.kind === 'accept') this.recordSend(recipient);
+    if (verdict.kind === 'timeout') await new Promise<never>(() => undefined);
+    return verdict;
+  }
+
+  /** Log-normal around the median (σ = 0.5: p99 ≈ 3.2 × median), capped at 10 × so a test can bound it. */
+  private latencyMs(): number {
+    const { latencyMs } = this.profile;
+    if (latencyMs === 0) return 0;
+    const gaussian = Math.sqrt(-2 * Math.log(1 - this.random())) * Math.cos(2 * Math.PI * this.random());
+    return Math.min(latencyMs * 10, latencyMs * Math.exp(0.5 * gaussian));
+  }
+
+  private throttle(recipient: string): Verdict<Reason> | null {
+    const now = this.now();
+    const { limit, recipientIntervalMs } = this.profile;
+    if (limit) {
+      while (this.window.length > 0 && this.window[0] <= now - limit.windowMs) this.window.shift();
+      if (this.window.length >= limit.count) {
+        return { kind: 'throttled', scope: 'messenger', retryAfterMs: this.window[0] + limit.windowMs - now };
+      }
+    }
+    const last = this.recipientLastSent.get(recipient);
+    if (recipientIntervalMs > 0 && last !== undefined && now - last < recipientIntervalMs) {
+      return { kind: 'throttled', scope: 'recipient', retryAfterMs: last + recipientIntervalMs - now };
+    }
+    return null;
+  }
+
+  private scripted(recipient: string, messageKey: string): Verdict<Reason> | null {
+    const script = this.testRecipients.get(recipient);
+    if (!script) return null;
+    const calls = (this.scriptedCalls.get(messageKey) ?? 0) + 1;
+    if (this.scriptedCalls.size >= SCRIPTED_MEMORY) this.scriptedCalls.clear();
+    this.scriptedCalls.set(messageKey, calls);
+    return calls <= (script.times ?? Infinity) ? script.verdict : (script.then ?? ACCEPT);
+  }
+
+  private drawn(roll: number): Verdict<Reason> {
+    const { failureRate, rateLimitedRate, permanentRate } = this.profile;
+    if (roll < failureRate) return { kind: 'transient' };
+    if (roll < failureRate + rateLimitedRate) return { kind: 'throttled', scope: 'messenger', retryAfterMs: 1000 };
+    if (roll < failureRate + rateLimitedRate + permanentRate && this.randomPermanentReasons.length > 0) {
+      const pick = Math.floor(((roll - failureRate - rateLimitedRate) / permanentRate) * this.randomPermanentReasons.length);
+      return { kind: 'permanent', reason: this.randomPermanentReasons[Math.min(pick, this.randomPermanentReasons.length - 1)] };
+    }
+    return ACCEPT;
+  }
+
+  private recordSend(recipient: string): void {
+    const now = this.now();
+    if (this.profile.limit) this.window.push(now);
+    if (this.profile.recipientIntervalMs > 0) {
+      if (this.recipientLastSent.size >= SCRIPTED_MEMORY) {
+        for (const [r, at] of this.recipientLastSent) if (now - at >= this.profile.recipientIntervalMs) this.recipientLastSent.delete(r);
+      }
+      this.recipientLastSent.set(recipient, now);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config';
+import { EmulatedMessenger, TestRecipient } from '../emulators/emulated-messenger';
+import { seededRandom, seedFor } from '../emulators/random';
+import { characterCount, MESSENGER_RULES } from '../messengers';
+import { VIBER_STATUSES, ViberResponse, ViberSendMessageRequest } from './viber-rest-api';
+import type { ViberRestApi } from './viber.provider';
+
+type Reason = 'receiverNotRegistered' | 'receiverNotSubscribed' | 'receiverNoSuitableDevice';
+
+/** Viber ids that always behave the same way. */
+export const VIBER_TEST_RECIPIENTS: readonly TestRecipient<Reason>[] = [
+  { recipient: 'test-ok', verdict: { kind: 'accept' }, answer: 'status 0 ok', outcome: 'sent, never a random failure' },
+  { recipient: 'test-not-registered', verdict: { kind: 'permanent', reason: 'receiverNotRegistered' }, answer: 'status 5 receiverNotRegistered', outcome: 'failed at once (code 5)' },
+  { recipient: 'test-not-subscribed', verdict: { kind: 'permanent', reason: 'receiverNotSubscribed' }, answer: 'status 6 receiverNotSubscribed', outcome: 'failed at once (code 6)' },
+  { recipient: 'test-no-device', verdict: { kind: 'permanent', reason: 'receiverNoSuitableDevice' }, answer: 'status 11 receiverNoSuitableDevice', outcome: 'failed at once (code 11)' },
+  { recipient: 'test-rate-limited', verdict: { kind: 'throttled', scope: 'messenger', retryAfterMs: 1000 }, times: 2, answer: 'status 12 tooManyRequests, twice, then ok', outcome: 'sent on the 3rd attempt, retries_count 0' },
+  { recipient: 'test-timeout', verdict: { kind: 'timeout' }, answer: 'no answer', outcome: 'times out every attempt: failed with code "timeout"' },
+];
+
+/** Viber's REST bot API, emulated: HTTP 200 with a status, its 500 requests per 10 s limit, its test ids. */
+@Injectable()
+export class ViberRestApiEmulator implements ViberRestApi {
+  private readonly messenger: EmulatedMessenger<Reason>;
+  private readonly tokens: () => number;
+
+  constructor(config: AppConfig) {
+    const seed = seedFor(config.EMULATOR_SEED, 'viber');
+    this.messenger = new EmulatedMessenger(config.emulatorProfile('viber'), seed, VIBER_TEST_RECIPIENTS, [
+      'receiverNotRegistered',
+      'receiverNotSubscribed',
+      'receiverNoSuitableDevice',
+    ]);
+    this.tokens = seededRandom(seed ^ 0x3c3c3c3c);
+  }
+
+  async sendMessage(request: ViberSendMessageRequest): Promise<ViberResponse> {
+    if (characterCount(request.text) > MESSENGER_RULES.viber.maxBodyLength) return VIBER_STATUSES.badData.response;
+    const verdict = await this.messenger.decide(request.receiver, request.tracking_data);
+    switch (verdict.kind) {
+      case 'accept':
+        return { ...VIBER_STATUSES.ok.response, message_token: this.messageToken() };
+      case 'transient':
+        return { status: 13, status_message: 'internal error' };
+      case 'throttled':
+        return VIBER_STATUSES.tooManyRequests.response;
+      case 'permanent':
+        return VIBER_STATUSES[verdict.reason].response;
+      case 'timeout':
+        throw new Error('unreachable: a timeout is never answered');
+    }
+  }
+
+  /** 19 digits, below 2^63: Viber's tokens fit a signed 64-bit integer. */
+  private messageToken(): string {
+    const high = 2 ** 28 + Math.floor(this.tokens() * (2 ** 31 - 2 ** 28));
+    const low = Math.floor(this.tokens() * 2 ** 32);
+    return (BigInt(high) * 2n ** 32n + BigInt(low)).toString();
+  }
+}
