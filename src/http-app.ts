@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { RequestValidationException, toFieldErrors } from './common/validation-errors';
+import { testRecipientsMarkdown } from './providers/test-recipients';
 
 /**
  * Options for NestFactory.create / createNestApplication. The API speaks JSON only: Nest's parsers
@@ -10,6 +11,21 @@ import { RequestValidationException, toFieldErrors } from './common/validation-e
  * does the work; any other content type is answered 415.
  */
 export const HTTP_APP_OPTIONS = { bodyParser: false } as const;
+
+const API_DESCRIPTION = `Queue a text for recipients on Telegram, WhatsApp and Viber, now or at send_at. Each message is
+stored in PostgreSQL, deduplicated per messenger + recipient + body, and delivered by a scheduler with
+retries and leases. Errors always have the ApiError shape.
+
+**How a messenger's answer counts**: accepted → \`sent\`; "slow down" (Telegram 429, WhatsApp 130429 /
+131056 / 131048 / 4 / 80007, Viber 12) → retried when the messenger allows, *costing no retry*; a
+transient error (5xx, WhatsApp 1 / 2 / 131000 / 131016, timeouts) → retried with backoff, at most
+MAX_RETRIES times; a permanent one (Telegram 400 / 403, WhatsApp 131026 / 131047 / 100 / 131008 / 131009,
+Viber 3 / 4 / 5 / 6 / 11 …) → \`failed\` at once. \`last_error_code\` and each attempt's \`code\` carry the
+messenger's own code.
+
+**Test recipients** (while the messengers are emulated) behave the same way every time:
+
+${testRecipientsMarkdown()}`;
 
 /** Everything the HTTP side needs besides the modules; main.ts and the e2e tests both call this. */
 export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplication {
@@ -30,11 +46,7 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
     app,
     new DocumentBuilder()
       .setTitle('Messenger dispatch')
-      .setDescription(
-        'Queue a text for recipients on Telegram, WhatsApp and Viber, now or at send_at. Each message is ' +
-          'stored in PostgreSQL, deduplicated per messenger + recipient + body, and delivered by a scheduler ' +
-          'with retries and leases. Errors always have the ApiError shape.',
-      )
+      .setDescription(API_DESCRIPTION)
       .setVersion('1.0')
       .build(),
   );

@@ -27,6 +27,8 @@ export interface EmulatorDefaults {
   readonly latencyMs: number;
 }
 
+const MAX_MS = { latency_ms: 60_000, recipient_interval_ms: 3_600_000 };
+
 const RATE_KEYS = { failure_rate: 'failureRate', rate_limited_rate: 'rateLimitedRate', permanent_rate: 'permanentRate' } as const;
 
 /**
@@ -37,13 +39,15 @@ export function parseEmulatorOverrides(text: string): { overrides: Partial<Emula
   const overrides: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [key, value = ''] = pair.split('=').map((p) => p.trim());
+    const [key, value = '', ...extra] = pair.split('=').map((p) => p.trim());
     const number = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
-    if (key in RATE_KEYS) {
+    if (extra.length > 0) {
+      problems.push(`"${pair}" must be key=value`);
+    } else if (Object.hasOwn(RATE_KEYS, key)) {
       if (!(number >= 0 && number <= 1)) problems.push(`${key} must be a number from 0 to 1`);
       else overrides[RATE_KEYS[key as keyof typeof RATE_KEYS]] = number;
     } else if (key === 'latency_ms' || key === 'recipient_interval_ms') {
-      if (!Number.isInteger(number)) problems.push(`${key} must be a whole number of milliseconds`);
+      if (!Number.isInteger(number) || number > MAX_MS[key]) problems.push(`${key} must be a whole number of milliseconds up to ${MAX_MS[key]}`);
       else overrides[key === 'latency_ms' ? 'latencyMs' : 'recipientIntervalMs'] = number;
     } else if (key === 'limit') {
       const match = /^(\d+)\/(\d+)$/.exec(value);

@@ -41,7 +41,8 @@ export class ViberRestApiEmulator implements ViberRestApi {
       case 'accept':
         return { ...VIBER_STATUSES.ok.response, message_token: this.messageToken() };
       case 'transient':
-        return { status: 13, status_message: 'internal error' };
+        // Viber has no status of its own for an outage: its catch-all "other: General error".
+        return VIBER_STATUSES.other(99).response;
       case 'throttled':
         return VIBER_STATUSES.tooManyRequests.response;
       case 'permanent':

@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { aMessageRequest, aRecipient } from './support/factories';
+import { createTestApp, TestApp } from './support/test-app';
+
+/**
+ * The dispatcher paces itself under each messenger's limits, which the emulators enforce. Telegram's
+ * limit is scaled up (200/s instead of 30/s) so that a 1,000-message burst takes seconds, not a minute;
+ * `npm run burst` runs the real limits.
+ */
+describe('Pacing', () => {
+  let t: TestApp;
+  beforeAll(
+    async () =>
+      (t = await createTestApp({
+        realEmulators: true,
+        env: {
+          DISPATCH_PACING: 'on',
+          DISPATCH_RATE_TELEGRAM: '190',
+          EMULATOR_TELEGRAM: 'limit=200/1000,recipient_interval_ms=1000',
+          EMULATOR_LATENCY_MS: '5',
+        },
+      })),
+  );
+  afterAll(() => t.close());
+
+  /** Dispatches until every message is sent or failed, by the real clock (pacing is about time); bounded. */
+  const dispatchUntilSettled = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await t.dispatch.dispatchDue();
+      const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE status IN ('pending', 'sending')`);
+      if (n === 0) return;
+      if (Date.now() > deadline) throw new Error(`${n} messages still queued after ${timeoutMs} ms`);
+      await sleep(50); // deferred messages wait for their recipient's interval: a real-time condition
+    }
+  };
+
+  it('delivers a burst at the messenger rate with almost no 429s, and other messengers are not held up', async () => {
+    const burst = await t.http
+      .post('/messages')
+      .send(aMessageRequest({ recipients: Array.from({ length: 1000 }, () => aRecipient.telegram()) }))
+      .expect(202);
+    const viber = await t.http
+      .post('/messages')
+      .send(aMessageRequest({ recipients: Array.from({ length: 60 }, () => aRecipient.viber()) }))
+      .expect(202);
+
+    await dispatchUntilSettled(30_000);
+
+    const sentAt = async (body: string) =>
+      (await t.sql<{ at: Date }>(`SELECT sent_at AS at FROM messages WHERE body = $1 AND status = 'sent' ORDER BY sent_at`, [body])).map(
+        (r) => r.at.getTime(),
+      );
+    const telegram = await sentAt(burst.body.messages[0].body);
+    const viberSent = await sentAt(viber.body.messages[0].body);
+    expect(telegram).toHaveLength(1000);
+    expect(viberSent).toHaveLength(60);
+
+    const [{ n: throttled }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM message_attempts WHERE outcome = 'rate_limited'`);
+    expect(throttled).toBeLessThanOrEqual(10); // at most 1% of the burst
+
+    // No one-second window holds more than the messenger's limit.
+    const busiest = Math.max(...telegram.map((start) => telegram.filter((at) => at >= start && at < start + 1000).length));
+    expect(busiest).toBeLessThanOrEqual(200);
+    // At 190/s the burst takes about 5 s; Viber's 60 went out in the first part of it.
+    expect(telegram[999] - telegram[0]).toBeGreaterThan(4000);
+    expect(viberSent[59]).toBeLessThan(telegram[0] + 2000);
+  });
+
+  it('spaces messages to one chat by its interval instead of collecting 429s', async () => {
+    const chat = aRecipient.telegram();
+    for (let i = 0; i < 4; i++) {
+      await t.http.post('/messages').send(aMessageRequest({ recipients: [chat] })).expect(202);
+    }
+
+    await dispatchUntilSettled(15_000);
+
+    const rows = await t.sql<{ at: Date; attempts: number }>(
+      `SELECT sent_at AS at, attempts FROM messages WHERE recipient = $1 AND status = 'sent' ORDER BY sent_at`,
+      [chat.recipient],
+    );
+    expect(rows).toHaveLength(4);
+    for (let i = 1; i < rows.length; i++) {
+      expect(rows[i].at.getTime() - rows[i - 1].at.getTime()).toBeGreaterThanOrEqual(950);
+    }
+    // Put aside and picked up again, never refused: one attempt each.
+    expect(rows.every((r) => r.attempts === 1)).toBe(true);
+  });
+});
