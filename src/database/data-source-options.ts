@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { MessageAttemptEntity } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
+import { EmulatorInboxEntity } from '../providers/emulators/emulator-inbox.entity';
 import { migrations } from './migrations';
 
 /** The one description of our database, shared by the app, the TypeORM CLI (ormconfig.ts) and tests. */
@@ -8,7 +9,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: [MessageEntity, MessageAttemptEntity],
+    entities: [MessageEntity, MessageAttemptEntity, EmulatorInboxEntity],
     migrations,
     // Schema changes go through migrations only; see src/database/migrations.
     synchronize: false,

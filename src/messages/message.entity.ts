@@ -20,6 +20,10 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 // Serves the claim, one messenger at a time: only rows that may still need work are indexed, so millions of
 // finished rows cost nothing.
 @Index('messages_due_idx', ['provider', 'nextAttemptAt'], { where: `status IN ('pending', 'sending')` })
+// Serves per-recipient ordering (DISPATCH_ORDERING=per_recipient): "is an earlier one still queued?".
+@Index('messages_recipient_queue_idx', ['provider', 'recipient', 'sendAt', 'createdAt'], {
+  where: `status IN ('pending', 'sending')`,
+})
 // Serves the newest-first listing and its keyset cursor.
 @Index('messages_created_idx', ['createdAt', 'id'])
 export class MessageEntity {
