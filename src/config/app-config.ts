@@ -128,6 +128,10 @@ export class AppConfig {
   @NumberSetting({ min: 1 })
   RETRY_MAX_DELAY_MS = 300_000;
 
+  /** per_recipient: a message waits while an earlier one to the same recipient is queued or in flight. */
+  @IsIn(['none', 'per_recipient'])
+  DISPATCH_ORDERING: 'none' | 'per_recipient' = 'none';
+
   /** on: stay under each messenger's limits (overall rate, and per recipient); off: send as fast as claimed. */
   @IsIn(['on', 'off'])
   DISPATCH_PACING: 'on' | 'off' = 'on';
@@ -154,6 +158,10 @@ export class AppConfig {
   @NumberSetting({ min: 0, max: 1, integer: false })
   EMULATOR_PERMANENT_RATE = 0.001;
 
+  /** Share of accepted sends whose answer is lost (delivered, yet the dispatcher times out): the ambiguous case. */
+  @NumberSetting({ min: 0, max: 1, integer: false })
+  EMULATOR_LOST_ANSWER_RATE = 0;
+
   /** Makes the emulators' outcomes reproducible; unset means a random seed. */
   @IsOptional() @NumberSetting({ min: -(2 ** 31), max: 2 ** 32 })
   EMULATOR_SEED?: number = undefined;
@@ -178,6 +186,7 @@ export class AppConfig {
       failureRate: this.EMULATOR_FAILURE_RATE,
       rateLimitedRate: this.EMULATOR_RATE_LIMITED_RATE,
       permanentRate: this.EMULATOR_PERMANENT_RATE,
+      lostAnswerRate: this.EMULATOR_LOST_ANSWER_RATE,
       latencyMs: this.EMULATOR_LATENCY_MS,
     };
     return emulatorProfile(provider, defaults, this[`EMULATOR_${provider.toUpperCase() as Uppercase<ProviderName>}`]);

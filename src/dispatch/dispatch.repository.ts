@@ -48,7 +48,7 @@ export interface AttemptRecord {
  * back if the worker that claimed it dies. A reclaimed row counts that lost attempt as a retry.
  * `attempts` is bumped as a fencing token.
  */
-const CLAIM_DUE = `
+const claimDue = (inOrder: boolean) => `
   UPDATE messages m
   SET status = 'sending',
       attempts = m.attempts + 1,
@@ -56,13 +56,29 @@ const CLAIM_DUE = `
       locked_until = now() + make_interval(secs => $3),
       next_attempt_at = now() + make_interval(secs => $3),
       updated_at = now()
-  FROM (SELECT id, status FROM messages
+  FROM (SELECT id, status FROM messages d
         WHERE provider = $1 AND status IN ('pending', 'sending') AND next_attempt_at <= now()
+        ${inOrder ? AND_FIRST_IN_LINE : ''}
         ORDER BY next_attempt_at
         LIMIT $2
         FOR UPDATE SKIP LOCKED) due
   WHERE m.id = due.id
   RETURNING m.*, due.status = 'sending' AS lease_expired`;
+
+/**
+ * DISPATCH_ORDERING=per_recipient: a message is claimable only while no earlier one (by send_at, then
+ * acceptance) to the same provider + recipient is still queued or in flight. It reads the snapshot's
+ * view of the other rows, and a row another worker has claimed is 'sending' there: still in line.
+ * messages_recipient_queue_idx serves the lookup.
+ */
+const AND_FIRST_IN_LINE = `
+        AND NOT EXISTS (SELECT 1 FROM messages e
+                        WHERE e.provider = d.provider AND e.recipient = d.recipient
+                          AND e.status IN ('pending', 'sending')
+                          AND (e.send_at, e.created_at, e.id) < (d.send_at, d.created_at, d.id))`;
+
+const CLAIM_DUE = claimDue(false);
+const CLAIM_DUE_IN_ORDER = claimDue(true);
 
 /**
  * Writes a whole batch in one statement: each message's new state and the attempts it took.
@@ -104,8 +120,9 @@ export class DispatchRepository {
     this.toEntity = rowMapper(dataSource, MessageEntity);
   }
 
-  async claimDue(provider: ProviderName, limit: number, leaseSeconds: number): Promise<ClaimedMessage[]> {
-    const rows = await queryRows(this.dataSource.manager, CLAIM_DUE, [provider, limit, leaseSeconds]);
+  /** `inOrder`: only messages with no earlier one to their recipient still in line (DISPATCH_ORDERING). */
+  async claimDue(provider: ProviderName, limit: number, leaseSeconds: number, inOrder = false): Promise<ClaimedMessage[]> {
+    const rows = await queryRows(this.dataSource.manager, inOrder ? CLAIM_DUE_IN_ORDER : CLAIM_DUE, [provider, limit, leaseSeconds]);
     return rows.map((row) => ({ message: this.toEntity(row), leaseExpired: row.lease_expired === true }));
   }
 

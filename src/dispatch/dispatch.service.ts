@@ -19,6 +19,8 @@ export interface DispatchSummary {
   failed: number;
   /** Handed back unsent because their recipient's own limit had not passed yet. */
   deferred: number;
+  /** Handed back unsent because the process is stopping: due at once, for another worker. */
+  handedBack: number;
   /** Outcomes not written because another worker had claimed the row again (our lease ran out). */
   lostLeases: number;
 }
@@ -41,7 +43,16 @@ const TALLY: Record<AttemptOutcomeName, Settled['tally']> = {
   lost: 'failed',
 };
 
-const emptySummary = (): DispatchSummary => ({ claimed: 0, sent: 0, retried: 0, rateLimited: 0, failed: 0, deferred: 0, lostLeases: 0 });
+const emptySummary = (): DispatchSummary => ({
+  claimed: 0,
+  sent: 0,
+  retried: 0,
+  rateLimited: 0,
+  failed: 0,
+  deferred: 0,
+  handedBack: 0,
+  lostLeases: 0,
+});
 
 /**
  * Claims due messages batch by batch, sends each through its messenger at the pace the messenger allows,
@@ -100,7 +111,8 @@ export class DispatchService {
     const pacer = this.pacers[provider];
     while (!this.stopping) {
       const limit = pacer.budget(CLAIM_HORIZON_MS, this.config.DISPATCH_BATCH_SIZE);
-      const batch = await this.repository.claimDue(provider, limit, this.config.DISPATCH_LEASE_SECONDS);
+      const inOrder = this.config.DISPATCH_ORDERING === 'per_recipient';
+      const batch = await this.repository.claimDue(provider, limit, this.config.DISPATCH_LEASE_SECONDS, inOrder);
       if (batch.length === 0) break;
       // Each message settles on its own (settle() never throws), so one bad message never stops the batch.
       const settled = await mapWithConcurrency(batch, this.config.DISPATCH_CONCURRENCY, (claimed) => this.settle(claimed, pacer));
@@ -132,6 +144,7 @@ export class DispatchService {
       return { outcome: { ...claim, ...toRecorded(abandoned) }, attempts: lost, tally: 'failed' };
     }
 
+    if (this.stopping) return this.handBack(claim, message.retriesCount, lost);
     const booking = pacer.book(message.recipient);
     if ('deferMs' in booking) {
       // Not an attempt: the claim is undone and the message waits for its recipient's interval.
@@ -142,6 +155,7 @@ export class DispatchService {
       };
     }
     if (booking.waitMs > 0) await sleep(booking.waitMs);
+    if (this.stopping) return this.handBack(claim, message.retriesCount, lost);
 
     const startedAt = new Date();
     const started = performance.now();
@@ -165,6 +179,18 @@ export class DispatchService {
             : { code: outcome.code, description: outcome.description }),
         },
       ],
+    };
+  }
+
+  /**
+   * A claimed message not yet sent when the process stops: back in the queue at once, lease cleared and
+   * the claim undone, so another worker takes it without waiting for the lease to run out.
+   */
+  private handBack(claim: { id: string; attempt: number }, retriesCount: number, lost: AttemptRecord[]): Settled {
+    return {
+      outcome: { ...claim, status: 'pending', retriesCount, retryInMs: 0, unclaimed: true },
+      attempts: lost,
+      tally: 'handedBack',
     };
   }
 

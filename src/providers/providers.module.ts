@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { EmulatorInboxController } from './emulators/emulator-inbox.controller';
+import { EmulatorInbox } from './emulators/emulator-inbox';
 import { MESSENGER_PROVIDERS, MessengerProvider } from './messenger-provider';
 import { MessengerRegistry } from './messenger.registry';
 import { TelegramBotApiEmulator } from './telegram/telegram-bot-api.emulator';
@@ -15,7 +17,9 @@ const PROVIDERS = [TelegramProvider, WhatsAppProvider, ViberProvider];
  * emulator; a real HTTP client would be bound to the same token.
  */
 @Module({
+  controllers: [EmulatorInboxController],
   providers: [
+    EmulatorInbox,
     { provide: TELEGRAM_BOT_API, useClass: TelegramBotApiEmulator },
     { provide: WHATSAPP_CLOUD_API, useClass: WhatsAppCloudApiEmulator },
     { provide: VIBER_REST_API, useClass: ViberRestApiEmulator },

@@ -9,6 +9,7 @@ const profile = (overrides: Partial<EmulatorProfile> = {}): EmulatorProfile => (
   failureRate: 0,
   rateLimitedRate: 0,
   permanentRate: 0,
+  lostAnswerRate: 0,
   latencyMs: 0,
   limit: null,
   recipientIntervalMs: 0,

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { EmulatorInbox } from './emulator-inbox';
 import type { EmulatorProfile } from './emulator-profile';
 import { seededRandom } from './random';
 
@@ -29,7 +30,13 @@ export interface TestRecipient<Reason extends string = string> {
   readonly outcome: string;
 }
 
+/** How a delivery through the messenger went: accepted under an id (perhaps an earlier one), or a verdict against it. */
+export type DeliveryOutcome<Reason extends string> =
+  | { readonly kind: 'accepted'; readonly providerMessageId: string; readonly replay: boolean }
+  | Exclude<Verdict<Reason>, { kind: 'accept' }>;
+
 const ACCEPT: Verdict<never> = { kind: 'accept' };
+const NEVER = () => new Promise<never>(() => undefined);
 const SCRIPTED_MEMORY = 10_000;
 
 /**
@@ -56,6 +63,33 @@ export class EmulatedMessenger<Reason extends string> {
     this.testRecipients = new Map(testRecipients.map((t) => [t.recipient, t]));
   }
 
+  /**
+   * One send, as a messenger that honours idempotency keys handles it: a key it has already accepted is
+   * answered with the original id and delivers nothing new; otherwise it decides, records what it
+   * accepted in its inbox, and now and then loses the answer (the ambiguous case: delivered, but the
+   * caller never hears so). Without an inbox (unit tests) there is no memory of keys.
+   */
+  async deliver(
+    provider: string,
+    send: { readonly recipient: string; readonly body: string; readonly idempotencyKey?: string },
+    newMessageId: () => string,
+    inbox?: EmulatorInbox,
+  ): Promise<DeliveryOutcome<Reason>> {
+    const key = send.idempotencyKey;
+    const original = inbox && key ? await inbox.findOriginal(provider, key) : null;
+    if (original) {
+      const latencyMs = this.latencyMs();
+      if (latencyMs > 0) await sleep(latencyMs);
+      return { kind: 'accepted', providerMessageId: original, replay: true };
+    }
+    const verdict = await this.decide(send.recipient, key ?? `${send.recipient}\n${send.body}`);
+    if (verdict.kind !== 'accept') return verdict;
+    const providerMessageId = newMessageId();
+    if (inbox && key) await inbox.record({ provider, idempotencyKey: key, recipient: send.recipient, body: send.body, providerMessageId });
+    if (this.profile.lostAnswerRate > 0 && this.random() < this.profile.lostAnswerRate) await NEVER();
+    return { kind: 'accepted', providerMessageId, replay: false };
+  }
+
   /** Waits the request's latency, then decides. `messageKey` tells one message's repeats apart from another's. */
   async decide(recipient: string, messageKey: string): Promise<Verdict<Reason>> {
     const latencyMs = this.latencyMs();
@@ -63,7 +97,7 @@ export class EmulatedMessenger<Reason extends string> {
     if (latencyMs > 0) await sleep(latencyMs);
     const verdict = this.throttle(recipient) ?? this.scripted(recipient, messageKey) ?? this.drawn(roll);
     if (verdict.kind === 'accept') this.recordSend(recipient);
-    if (verdict.kind === 'timeout') await new Promise<never>(() => undefined);
+    if (verdict.kind === 'timeout') await NEVER();
     return verdict;
   }
 

@@ -7,6 +7,7 @@ describe('parseEmulatorOverrides', () => {
     ['failure_rate=1', { failureRate: 1 }],
     ['rate_limited_rate=0.25', { rateLimitedRate: 0.25 }],
     ['permanent_rate=0', { permanentRate: 0 }],
+    ['lost_answer_rate=0.05', { lostAnswerRate: 0.05 }],
     ['latency_ms=200', { latencyMs: 200 }],
     ['latency_ms=0', { latencyMs: 0 }],
     ['limit=30/1000', { limit: { count: 30, windowMs: 1000 } }],
@@ -120,7 +121,7 @@ describe('parseEmulatorOverrides', () => {
 });
 
 describe('emulatorProfile', () => {
-  const defaults: EmulatorDefaults = { failureRate: 0.02, rateLimitedRate: 0.002, permanentRate: 0.001, latencyMs: 50 };
+  const defaults: EmulatorDefaults = { failureRate: 0.02, rateLimitedRate: 0.002, permanentRate: 0.001, lostAnswerRate: 0, latencyMs: 50 };
 
   it.each([
     ['telegram', { count: 30, windowMs: 1000 }, 1000],
@@ -138,6 +139,7 @@ describe('emulatorProfile', () => {
       failureRate: 0.5,
       rateLimitedRate: 0.002,
       permanentRate: 0.001,
+      lostAnswerRate: 0,
       latencyMs: 0,
       limit: null,
       recipientIntervalMs: 250,
@@ -172,6 +174,7 @@ describe('the emulator settings in AppConfig', () => {
       failureRate: 0.25,
       rateLimitedRate: 0.125,
       permanentRate: 0.5,
+      lostAnswerRate: 0,
       latencyMs: 20,
       limit: { count: 10, windowMs: 2000 },
       recipientIntervalMs: 0,
@@ -181,6 +184,7 @@ describe('the emulator settings in AppConfig', () => {
       failureRate: 0.25,
       rateLimitedRate: 0.125,
       permanentRate: 0.001,
+      lostAnswerRate: 0,
       latencyMs: 20,
       limit: { count: 30, windowMs: 1000 },
       recipientIntervalMs: 1000,
@@ -192,6 +196,7 @@ describe('the emulator settings in AppConfig', () => {
       failureRate: 0.02,
       rateLimitedRate: 0.002,
       permanentRate: 0.001,
+      lostAnswerRate: 0,
       latencyMs: 50,
       limit: { count: 80, windowMs: 1000 },
       recipientIntervalMs: 6000,

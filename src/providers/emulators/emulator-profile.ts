@@ -12,6 +12,8 @@ export interface EmulatorProfile {
   readonly rateLimitedRate: number;
   /** Share refused for good (unknown recipient, blocked bot…). */
   readonly permanentRate: number;
+  /** Share of accepted sends whose answer is lost: delivered, but the caller hears nothing. */
+  readonly lostAnswerRate: number;
   /** Median latency; the tail is log-normal, as real network latency is. */
   readonly latencyMs: number;
   /** The messenger's overall limit, enforced; null: none. */
@@ -24,12 +26,18 @@ export interface EmulatorDefaults {
   readonly failureRate: number;
   readonly rateLimitedRate: number;
   readonly permanentRate: number;
+  readonly lostAnswerRate: number;
   readonly latencyMs: number;
 }
 
 const MAX_MS = { latency_ms: 60_000, recipient_interval_ms: 3_600_000 };
 
-const RATE_KEYS = { failure_rate: 'failureRate', rate_limited_rate: 'rateLimitedRate', permanent_rate: 'permanentRate' } as const;
+const RATE_KEYS = {
+  failure_rate: 'failureRate',
+  rate_limited_rate: 'rateLimitedRate',
+  permanent_rate: 'permanentRate',
+  lost_answer_rate: 'lostAnswerRate',
+} as const;
 
 /**
  * Parses a per-messenger override such as `failure_rate=0.1,latency_ms=200,limit=30/1000,recipient_interval_ms=0`

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { EmulatedMessenger, TestRecipient } from '../emulators/emulated-messenger';
+import { EmulatorInbox } from '../emulators/emulator-inbox';
 import { seedFor } from '../emulators/random';
 import { characterCount, MESSENGER_RULES } from '../messengers';
 import { TELEGRAM_ERRORS, TelegramResponse, TelegramSendMessageRequest } from './telegram-bot-api';
@@ -25,7 +26,10 @@ export class TelegramBotApiEmulator implements TelegramBotApi {
   private readonly messenger: EmulatedMessenger<Reason>;
   private lastMessageId = 0;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    @Optional() private readonly inbox?: EmulatorInbox,
+  ) {
     this.messenger = new EmulatedMessenger(config.emulatorProfile('telegram'), seedFor(config.EMULATOR_SEED, 'telegram'), TELEGRAM_TEST_RECIPIENTS, [
       'chatNotFound',
       'blockedByUser',
@@ -33,15 +37,16 @@ export class TelegramBotApiEmulator implements TelegramBotApi {
     ]);
   }
 
-  async sendMessage(request: TelegramSendMessageRequest): Promise<TelegramResponse> {
+  async sendMessage(request: TelegramSendMessageRequest, idempotencyKey?: string): Promise<TelegramResponse> {
     const chat = String(request.chat_id);
     if (characterCount(request.text) > MESSENGER_RULES.telegram.maxBodyLength) return TELEGRAM_ERRORS.messageTooLong.response;
-    const verdict = await this.messenger.decide(chat, `${chat}\n${request.text}`);
+    const send = { recipient: chat, body: request.text, idempotencyKey };
+    const verdict = await this.messenger.deliver('telegram', send, () => String(++this.lastMessageId), this.inbox);
     switch (verdict.kind) {
-      case 'accept':
+      case 'accepted':
         return {
           ok: true,
-          result: { message_id: ++this.lastMessageId, date: Math.floor(Date.now() / 1000), chat: { id: request.chat_id, type: 'private' }, text: request.text },
+          result: { message_id: Number(verdict.providerMessageId), date: Math.floor(Date.now() / 1000), chat: { id: request.chat_id, type: 'private' }, text: request.text },
         };
       case 'transient':
         return TELEGRAM_ERRORS.badGateway.response;

@@ -4,7 +4,8 @@ import { TelegramResponse, TelegramSendMessageRequest, telegramOutcome, telegram
 
 /** The Bot API as the provider uses it: the emulator in this service, an HTTP client against Telegram in production. */
 export interface TelegramBotApi {
-  sendMessage(request: TelegramSendMessageRequest): Promise<TelegramResponse>;
+  /** `idempotencyKey`: our message id. The real Bot API has no such key; the emulator honours it (see README). */
+  sendMessage(request: TelegramSendMessageRequest, idempotencyKey?: string): Promise<TelegramResponse>;
 }
 export const TELEGRAM_BOT_API = Symbol('TELEGRAM_BOT_API');
 
@@ -16,6 +17,6 @@ export class TelegramProvider implements MessengerProvider {
   constructor(@Inject(TELEGRAM_BOT_API) private readonly api: TelegramBotApi) {}
 
   async send(message: OutgoingMessage): Promise<SendResult> {
-    return telegramOutcome(await this.api.sendMessage(telegramSendMessageRequest(message)));
+    return telegramOutcome(await this.api.sendMessage(telegramSendMessageRequest(message), message.id));
   }
 }

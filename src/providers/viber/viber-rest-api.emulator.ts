@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { EmulatedMessenger, TestRecipient } from '../emulators/emulated-messenger';
+import { EmulatorInbox } from '../emulators/emulator-inbox';
 import { seededRandom, seedFor } from '../emulators/random';
 import { characterCount, MESSENGER_RULES } from '../messengers';
 import { VIBER_STATUSES, ViberResponse, ViberSendMessageRequest } from './viber-rest-api';
@@ -24,7 +25,10 @@ export class ViberRestApiEmulator implements ViberRestApi {
   private readonly messenger: EmulatedMessenger<Reason>;
   private readonly tokens: () => number;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    @Optional() private readonly inbox?: EmulatorInbox,
+  ) {
     const seed = seedFor(config.EMULATOR_SEED, 'viber');
     this.messenger = new EmulatedMessenger(config.emulatorProfile('viber'), seed, VIBER_TEST_RECIPIENTS, [
       'receiverNotRegistered',
@@ -34,12 +38,13 @@ export class ViberRestApiEmulator implements ViberRestApi {
     this.tokens = seededRandom(seed ^ 0x3c3c3c3c);
   }
 
-  async sendMessage(request: ViberSendMessageRequest): Promise<ViberResponse> {
+  async sendMessage(request: ViberSendMessageRequest, idempotencyKey?: string): Promise<ViberResponse> {
     if (characterCount(request.text) > MESSENGER_RULES.viber.maxBodyLength) return VIBER_STATUSES.badData.response;
-    const verdict = await this.messenger.decide(request.receiver, request.tracking_data);
+    const send = { recipient: request.receiver, body: request.text, idempotencyKey: idempotencyKey ?? request.tracking_data };
+    const verdict = await this.messenger.deliver('viber', send, () => this.messageToken(), this.inbox);
     switch (verdict.kind) {
-      case 'accept':
-        return { ...VIBER_STATUSES.ok.response, message_token: this.messageToken() };
+      case 'accepted':
+        return { ...VIBER_STATUSES.ok.response, message_token: verdict.providerMessageId };
       case 'transient':
         // Viber has no status of its own for an outage: its catch-all "other: General error".
         return VIBER_STATUSES.other(99).response;

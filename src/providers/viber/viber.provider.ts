@@ -4,7 +4,8 @@ import { ViberResponse, ViberSendMessageRequest, viberOutcome, viberSendMessageR
 
 /** Viber's REST bot API `send_message` as the provider uses it; an HTTP client in production. */
 export interface ViberRestApi {
-  sendMessage(request: ViberSendMessageRequest): Promise<ViberResponse>;
+  /** `idempotencyKey`: our message id (also sent as tracking_data). */
+  sendMessage(request: ViberSendMessageRequest, idempotencyKey?: string): Promise<ViberResponse>;
 }
 export const VIBER_REST_API = Symbol('VIBER_REST_API');
 
@@ -19,6 +20,6 @@ export class ViberProvider implements MessengerProvider {
   constructor(@Inject(VIBER_REST_API) private readonly api: ViberRestApi) {}
 
   async send(message: OutgoingMessage): Promise<SendResult> {
-    return viberOutcome(await this.api.sendMessage(viberSendMessageRequest(message, SENDER_NAME)));
+    return viberOutcome(await this.api.sendMessage(viberSendMessageRequest(message, SENDER_NAME), message.id));
   }
 }

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { EmulatedMessenger, TestRecipient } from '../emulators/emulated-messenger';
+import { EmulatorInbox } from '../emulators/emulator-inbox';
 import { seededRandom, seedFor } from '../emulators/random';
 import { characterCount, MESSENGER_RULES } from '../messengers';
 import { WHATSAPP_ERRORS, whatsAppErrorResponse, WhatsAppResponse, WhatsAppSendRequest } from './whatsapp-cloud-api';
@@ -24,21 +25,24 @@ export class WhatsAppCloudApiEmulator implements WhatsAppCloudApi {
   private readonly messenger: EmulatedMessenger<Reason>;
   private readonly ids: () => number;
 
-  constructor(config: AppConfig) {
+  constructor(
+    config: AppConfig,
+    @Optional() private readonly inbox?: EmulatorInbox,
+  ) {
     const seed = seedFor(config.EMULATOR_SEED, 'whatsapp');
     this.messenger = new EmulatedMessenger(config.emulatorProfile('whatsapp'), seed, WHATSAPP_TEST_RECIPIENTS, ['undeliverable', 'reEngagement']);
     this.ids = seededRandom(seed ^ 0x5a5a5a5a);
   }
 
-  async sendMessage(request: WhatsAppSendRequest): Promise<{ httpStatus: number; body: WhatsAppResponse }> {
+  async sendMessage(request: WhatsAppSendRequest, idempotencyKey?: string): Promise<{ httpStatus: number; body: WhatsAppResponse }> {
     if (characterCount(request.text.body) > MESSENGER_RULES.whatsapp.maxBodyLength) return this.error('parameterValueInvalid');
-    const recipient = `+${request.to}`;
-    const verdict = await this.messenger.decide(recipient, `${recipient}\n${request.text.body}`);
+    const send = { recipient: `+${request.to}`, body: request.text.body, idempotencyKey };
+    const verdict = await this.messenger.deliver('whatsapp', send, () => `wamid.${this.token(36)}`, this.inbox);
     switch (verdict.kind) {
-      case 'accept':
+      case 'accepted':
         return {
           httpStatus: 200,
-          body: { messaging_product: 'whatsapp', contacts: [{ input: request.to, wa_id: request.to }], messages: [{ id: `wamid.${this.token(36)}` }] },
+          body: { messaging_product: 'whatsapp', contacts: [{ input: request.to, wa_id: request.to }], messages: [{ id: verdict.providerMessageId }] },
         };
       case 'transient':
         return this.error('somethingWentWrong');

@@ -4,7 +4,8 @@ import { WhatsAppResponse, WhatsAppSendRequest, whatsAppOutcome, whatsAppSendReq
 
 /** The Cloud API's messages endpoint as the provider uses it; an HTTP client in production. */
 export interface WhatsAppCloudApi {
-  sendMessage(request: WhatsAppSendRequest): Promise<{ readonly httpStatus: number; readonly body: WhatsAppResponse }>;
+  /** `idempotencyKey`: our message id. The real Cloud API has no such key; the emulator honours it (see README). */
+  sendMessage(request: WhatsAppSendRequest, idempotencyKey?: string): Promise<{ readonly httpStatus: number; readonly body: WhatsAppResponse }>;
 }
 export const WHATSAPP_CLOUD_API = Symbol('WHATSAPP_CLOUD_API');
 
@@ -16,7 +17,7 @@ export class WhatsAppProvider implements MessengerProvider {
   constructor(@Inject(WHATSAPP_CLOUD_API) private readonly api: WhatsAppCloudApi) {}
 
   async send(message: OutgoingMessage): Promise<SendResult> {
-    const { httpStatus, body } = await this.api.sendMessage(whatsAppSendRequest(message));
+    const { httpStatus, body } = await this.api.sendMessage(whatsAppSendRequest(message), message.id);
     return whatsAppOutcome(httpStatus, body);
   }
 }

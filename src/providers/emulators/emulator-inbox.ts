@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { MicroBatcher } from '../../common/micro-batcher';
+import { queryRows } from '../../database/raw-sql';
+import { EmulatorInboxEntity } from './emulator-inbox.entity';
+
+export interface Delivery {
+  readonly provider: string;
+  readonly idempotencyKey: string;
+  readonly recipient: string;
+  readonly body: string;
+  readonly providerMessageId: string;
+}
+
+/** The first delivery made under each key: what a messenger honouring idempotency keys answers a repeat with. */
+const FIND_ORIGINALS = `
+  SELECT DISTINCT ON (i.provider, i.idempotency_key) i.provider, i.idempotency_key, i.provider_message_id
+  FROM emulator_inbox i
+  JOIN unnest($1::varchar[], $2::varchar[]) AS k(provider, idempotency_key)
+    ON i.provider = k.provider AND i.idempotency_key = k.idempotency_key
+  ORDER BY i.provider, i.idempotency_key, i.id`;
+
+const RECORD = `
+  INSERT INTO emulator_inbox (provider, idempotency_key, recipient, body, provider_message_id)
+  SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::varchar[])`;
+
+/**
+ * The emulated messengers' side of the wire: what they accepted (emulator_inbox) and the idempotency
+ * they honour. Concurrent sends are gathered into one statement per event-loop turn, so the inbox costs
+ * a query per batch, not per message.
+ */
+@Injectable()
+export class EmulatorInbox {
+  private readonly finder: MicroBatcher<{ provider: string; key: string }, string | null>;
+  private readonly recorder: MicroBatcher<Delivery, undefined>;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.finder = new MicroBatcher(async (keys) => {
+      const rows = await queryRows<{ provider: string; idempotency_key: string; provider_message_id: string }>(
+        dataSource.manager,
+        FIND_ORIGINALS,
+        [keys.map((k) => k.provider), keys.map((k) => k.key)],
+      );
+      const found = new Map(rows.map((r) => [`${r.provider}\n${r.idempotency_key}`, r.provider_message_id]));
+      return keys.map((k) => found.get(`${k.provider}\n${k.key}`) ?? null);
+    });
+    this.recorder = new MicroBatcher(async (deliveries) => {
+      const of = <T>(pick: (d: Delivery) => T) => deliveries.map(pick);
+      await queryRows(dataSource.manager, RECORD, [
+        of((d) => d.provider),
+        of((d) => d.idempotencyKey),
+        of((d) => d.recipient),
+        of((d) => d.body),
+        of((d) => d.providerMessageId),
+      ]);
+      return deliveries.map(() => undefined);
+    });
+  }
+
+  /** The provider message id of the first delivery under this key, if any. */
+  findOriginal(provider: string, idempotencyKey: string): Promise<string | null> {
+    return this.finder.call({ provider, key: idempotencyKey });
+  }
+
+  record(delivery: Delivery): Promise<void> {
+    return this.recorder.call(delivery).then(() => undefined);
+  }
+
+  /** Deliveries, newest first. */
+  list(provider: string, recipient: string | undefined, limit: number): Promise<EmulatorInboxEntity[]> {
+    return this.dataSource.getRepository(EmulatorInboxEntity).find({
+      where: { provider, ...(recipient && { recipient }) },
+      order: { id: 'DESC' },
+      take: limit,
+    });
+  }
+}
