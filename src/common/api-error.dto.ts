@@ -10,7 +10,7 @@ export class FieldErrorDto {
 export class ApiErrorDto {
   /** The HTTP status, repeated for clients that only look at the body. */
   statusCode: number;
-  /** Stable, machine-readable: VALIDATION_FAILED, MALFORMED_JSON, MESSAGE_NOT_FOUND, NOT_FOUND, INTERNAL_ERROR… */
+  /** Stable, machine-readable: VALIDATION_FAILED, MALFORMED_JSON, MESSAGE_NOT_FOUND, NOT_FOUND, DATABASE_UNAVAILABLE, INTERNAL_ERROR… */
   code: string;
   /** Human-readable summary. */
   message: string;

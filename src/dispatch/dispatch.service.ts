@@ -25,6 +25,9 @@ export interface DispatchSummary {
   lostLeases: number;
 }
 
+/** Tries at writing a batch's outcomes: 0.5 + 1 + 2 s of waiting between them, well inside a lease. */
+const RECORD_TRIES = 4;
+
 /** A claim holds no more than this much of a paced messenger's traffic, so no row waits long for its slot. */
 const CLAIM_HORIZON_MS = 2_000;
 
@@ -117,7 +120,7 @@ export class DispatchService {
       // Each message settles on its own (settle() never throws), so one bad message never stops the batch.
       const settled = await mapWithConcurrency(batch, this.config.DISPATCH_CONCURRENCY, (claimed) => this.settle(claimed, pacer));
       const outcomes = settled.map((s) => s.outcome);
-      const written = await this.repository.recordOutcomes(outcomes, settled.flatMap((s) => s.attempts));
+      const written = await this.record(outcomes, settled.flatMap((s) => s.attempts));
       summary.claimed += batch.length;
       summary.lostLeases += outcomes.length - written;
       for (const { tally } of settled) summary[tally]++;
@@ -180,6 +183,24 @@ export class DispatchService {
         },
       ],
     };
+  }
+
+  /**
+   * Writes a batch's outcomes, trying again for a few seconds if the database is away (a restart, a
+   * failover): the sends happened, and losing their outcomes would mean sending again once the lease
+   * runs out. If it stays away, the leases hand the rows back and the idempotency keys keep the
+   * messenger from delivering twice.
+   */
+  private async record(outcomes: RecordedOutcome[], attempts: AttemptRecord[]): Promise<number> {
+    for (let tryNumber = 1; ; tryNumber++) {
+      try {
+        return await this.repository.recordOutcomes(outcomes, attempts);
+      } catch (error) {
+        if (tryNumber >= RECORD_TRIES) throw error;
+        this.logger.warn(`recording ${outcomes.length} outcome(s) failed (${error instanceof Error ? error.message : String(error)}); trying again`);
+        await sleep(250 * 2 ** tryNumber);
+      }
+    }
   }
 
   /**

@@ -49,6 +49,14 @@ describe('Pacer', () => {
     expect(pacer.book('+4915112345678')).toEqual({ waitMs: 0 });
   });
 
+  it('hands out whole milliseconds, however fractional its slots', () => {
+    const { pacer } = pacerAt({ perSecond: 30, perRecipientIntervalMs: 1000 });
+    const bookings = Array.from({ length: 50 }, (_, i) => pacer.book(`r${i % 7}`));
+    const values = bookings.map((b) => ('waitMs' in b ? b.waitMs : b.deferMs));
+    expect(values.some((v) => v > 0)).toBe(true);
+    expect(values.every(Number.isInteger)).toBe(true);
+  });
+
   it('sizes a claim to what the rate allows within the horizon', () => {
     const { clock, pacer } = pacerAt({ perSecond: 30, perRecipientIntervalMs: 0 });
     expect(pacer.budget(2000, 100)).toBe(60);

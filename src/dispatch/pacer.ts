@@ -43,14 +43,15 @@ export class Pacer {
   book(recipient: string): Booking {
     const now = this.now();
     const recipientAt = this.recipientFreeAt.get(recipient) ?? 0;
-    if (recipientAt > now) return { deferMs: recipientAt - now };
+    // Slots are fractional (1000/30 ms); what we hand out is whole milliseconds, rounded up.
+    if (recipientAt > now) return { deferMs: Math.ceil(recipientAt - now) };
     const slot = Math.max(now, this.nextSlot);
     this.nextSlot = slot + this.slotMs;
     if (this.rule.perRecipientIntervalMs > 0) {
       this.forgetPast(now);
       this.recipientFreeAt.set(recipient, slot + this.rule.perRecipientIntervalMs);
     }
-    return { waitMs: slot - now };
+    return { waitMs: Math.ceil(slot - now) };
   }
 
   // Bounded memory: recipients whose interval is over need no entry.

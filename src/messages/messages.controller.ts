@@ -1,16 +1,32 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiConflictResponse,
+  ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrorDto } from '../common/api-error.dto';
+import { DATABASE_RETRY_AFTER_SECONDS } from '../common/database-unavailable';
 import { RequestValidationException } from '../common/validation-errors';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENCY_KEY_MAX_LENGTH,
+  IDEMPOTENCY_REPLAY_HEADER,
+  IdempotencyKey,
+} from '../idempotency/idempotency-key.decorator';
+import {
+  IDEMPOTENCY_KEY_TTL_SECONDS,
+  IDEMPOTENCY_LEASE_SECONDS,
+  IdempotencyService,
+  IN_FLIGHT_RETRY_AFTER_SECONDS,
+} from '../idempotency/idempotency.service';
 import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
 import {
@@ -28,10 +44,32 @@ const idPipe = new ParseUUIDPipe({
   exceptionFactory: () => new RequestValidationException([{ field: 'id', reason: 'must be a UUID' }]),
 });
 
+const retryAfter = (seconds: number) => ({
+  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', example: seconds } },
+});
+
+const replayHeader = {
+  [IDEMPOTENCY_REPLAY_HEADER]: {
+    description: `"true" when this is the stored answer to an earlier request with the same ${IDEMPOTENCY_KEY_HEADER}.`,
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
+
 @ApiTags('messages')
 @Controller('messages')
+@ApiServiceUnavailableResponse({
+  type: ApiErrorDto,
+  description:
+    'PostgreSQL is unreachable or restarting: send the request again after Retry-After. Repeating a POST is safe: ' +
+    'identical messages are deduplicated.',
+  headers: retryAfter(DATABASE_RETRY_AFTER_SECONDS),
+  example: API_EXAMPLES.databaseUnavailable,
+})
 export class MessagesController {
-  constructor(private readonly messages: MessagesService) {}
+  constructor(
+    private readonly messages: MessagesService,
+    private readonly idempotency: IdempotencyService,
+  ) {}
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
@@ -42,16 +80,61 @@ export class MessagesController {
       'already has this exact body on this messenger (not cancelled) is not queued again: its entry is the ' +
       'existing message with "duplicate": true.',
   })
-  @ApiAcceptedResponse({ type: CreateMessagesResponseDto, description: 'At least one message was queued.', example: API_EXAMPLES.accepted })
-  @ApiOkResponse({ type: CreateMessagesResponseDto, description: 'Every recipient already had this message.', example: API_EXAMPLES.allDuplicates })
-  @ApiBadRequestResponse({ type: ApiErrorDto, description: 'Malformed JSON or a field that breaks a rule; nothing was stored.', examples: API_EXAMPLES.createErrors })
+  @ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description:
+      `Makes the request safe to retry: 1-${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters, e.g. a UUID. ` +
+      'The first request with a key runs; a retry with the same key and the same body gets the same answer ' +
+      `again (status and body) with ${IDEMPOTENCY_REPLAY_HEADER}: true, and stores nothing. Keys are kept for ` +
+      `${IDEMPOTENCY_KEY_TTL_SECONDS / 3600} hours. A request that fails (400, 5xx) does not keep its key: retry it ` +
+      'with the same key. (Only if the database went away mid-request can the key stay taken, answering 409, ' +
+      `for up to ${IDEMPOTENCY_LEASE_SECONDS} s.)`,
+    schema: { type: 'string', maxLength: IDEMPOTENCY_KEY_MAX_LENGTH, example: '5f1b7e5a-6c1d-4b8e-9a3f-2d4c6e8f0a1b' },
+  })
+  @ApiAcceptedResponse({
+    type: CreateMessagesResponseDto,
+    description: 'At least one message was queued.',
+    headers: replayHeader,
+    example: API_EXAMPLES.accepted,
+  })
+  @ApiOkResponse({
+    type: CreateMessagesResponseDto,
+    description: 'Every recipient already had this message.',
+    headers: replayHeader,
+    example: API_EXAMPLES.allDuplicates,
+  })
+  @ApiBadRequestResponse({
+    type: ApiErrorDto,
+    description: `Malformed JSON, a field that breaks a rule, or a malformed ${IDEMPOTENCY_KEY_HEADER}; nothing was stored.`,
+    examples: API_EXAMPLES.createErrors,
+  })
+  @ApiConflictResponse({
+    type: ApiErrorDto,
+    description: `A request with this ${IDEMPOTENCY_KEY_HEADER} is still running: try again after Retry-After.`,
+    headers: retryAfter(IN_FLIGHT_RETRY_AFTER_SECONDS),
+    example: API_EXAMPLES.idempotencyKeyInFlight,
+  })
+  @ApiUnprocessableEntityResponse({
+    type: ApiErrorDto,
+    description: `This ${IDEMPOTENCY_KEY_HEADER} was used with a different request; nothing was stored.`,
+    example: API_EXAMPLES.idempotencyKeyReused,
+  })
   async create(
     @Body() request: CreateMessageDto,
+    @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreateMessagesResponseDto> {
-    const stored = await this.messages.create(request);
-    if (stored.every((entry) => entry.duplicate)) reply.status(HttpStatus.OK);
-    return { messages: stored.map(({ message, duplicate }) => ({ ...toMessageDto(message), duplicate })) };
+    const answer = await this.idempotency.run(idempotencyKey, { operation: 'POST /messages', payload: request }, async () => {
+      const stored = await this.messages.create(request);
+      return {
+        status: stored.every((entry) => entry.duplicate) ? HttpStatus.OK : HttpStatus.ACCEPTED,
+        body: { messages: stored.map(({ message, duplicate }) => ({ ...toMessageDto(message), duplicate })) },
+      };
+    });
+    reply.status(answer.status);
+    if (answer.replayed) reply.header(IDEMPOTENCY_REPLAY_HEADER, 'true');
+    return answer.body;
   }
 
   @Get()
@@ -89,6 +172,26 @@ export class MessagesController {
   @ApiConflictResponse({ type: ApiErrorDto, description: 'The message is not failed.', example: API_EXAMPLES.notRetryable })
   async retry(@Param('id', idPipe) id: string): Promise<MessageDto> {
     return toMessageDto(await this.messages.retry(id));
+  }
+
+  @Delete(':id')
+  @ApiOperation({
+    summary: 'Cancel a pending message',
+    description:
+      'Only a pending message can be cancelled: once a worker has claimed it (sending), the cancel is refused, ' +
+      'so a cancelled message is never sent. The message is kept, as cancelled, and the same body can be ' +
+      'queued to the same recipient again.',
+  })
+  @ApiOkResponse({ type: MessageDto, description: 'The message, now cancelled.', example: API_EXAMPLES.cancelled })
+  @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
+  @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
+  @ApiConflictResponse({
+    type: ApiErrorDto,
+    description: 'The message is sending, sent, failed or already cancelled; the message says which.',
+    example: API_EXAMPLES.notCancellable,
+  })
+  async cancel(@Param('id', idPipe) id: string): Promise<MessageDto> {
+    return toMessageDto(await this.messages.cancel(id));
   }
 
   @Get(':id')

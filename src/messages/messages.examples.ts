@@ -50,6 +50,13 @@ const failed = {
   updated_at: '2026-12-01T06:00:00.310Z',
 };
 
+const cancelled = {
+  ...pending,
+  status: 'cancelled',
+  next_attempt_at: null,
+  updated_at: '2026-11-28T09:05:00.000Z',
+};
+
 export const API_EXAMPLES = {
   accepted: {
     messages: [
@@ -86,6 +93,35 @@ export const API_EXAMPLES = {
     message: 'Only a failed message can be retried; this one is sent',
     errors: [{ field: 'id', reason: 'Only a failed message can be retried; this one is sent' }],
   },
+  cancelled,
+  notCancellable: {
+    statusCode: 409,
+    code: 'MESSAGE_NOT_CANCELLABLE',
+    message: 'Only a pending message can be cancelled; this one is sending',
+    errors: [{ field: 'id', reason: 'Only a pending message can be cancelled; this one is sending' }],
+  },
+  idempotencyKeyInFlight: {
+    statusCode: 409,
+    code: 'IDEMPOTENCY_KEY_IN_FLIGHT',
+    message: 'A request with this Idempotency-Key is still in progress; try again in 1 s',
+    errors: [{ field: 'Idempotency-Key', reason: 'A request with this Idempotency-Key is still in progress; try again in 1 s' }],
+  },
+  idempotencyKeyReused: {
+    statusCode: 422,
+    code: 'IDEMPOTENCY_KEY_REUSED',
+    message: 'This Idempotency-Key was already used with a different request; use a new key for a new request',
+    errors: [
+      {
+        field: 'Idempotency-Key',
+        reason: 'This Idempotency-Key was already used with a different request; use a new key for a new request',
+      },
+    ],
+  },
+  databaseUnavailable: {
+    statusCode: 503,
+    code: 'DATABASE_UNAVAILABLE',
+    message: 'The database is unavailable; try again in 5 seconds',
+  },
   createErrors: {
     blankBody: example('Blank body', validation('body', 'must not be blank')),
     bodyTooLong: example(
@@ -113,6 +149,10 @@ export const API_EXAMPLES = {
       validation('send_at', 'must be an ISO 8601 date and time with a time zone, e.g. 2026-12-01T09:00:00+03:00'),
     ),
     unknownField: example('Unknown field', validation('priority', 'property priority should not exist')),
+    badIdempotencyKey: example(
+      'Idempotency-Key not printable ASCII',
+      validation('Idempotency-Key', 'must contain only printable ASCII characters; byte 4 is 0xC3'),
+    ),
     malformedJson: example('Malformed JSON', {
       statusCode: 400,
       code: 'MALFORMED_JSON',

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { MessageAttemptEntity } from './message-attempt.entity';
 import { MessageEntity } from './message.entity';
 import { MessagesController } from './messages.controller';
@@ -7,7 +8,7 @@ import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([MessageEntity, MessageAttemptEntity])],
+  imports: [TypeOrmModule.forFeature([MessageEntity, MessageAttemptEntity]), IdempotencyModule],
   controllers: [MessagesController],
   providers: [MessagesService, MessagesRepository],
 })

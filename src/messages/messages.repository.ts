@@ -56,6 +56,18 @@ const RETRY_FAILED = `
   WHERE id = $1 AND status = 'failed'
   RETURNING *`;
 
+/**
+ * Cancels a message only while it is pending. The dispatcher's claim (CLAIM_DUE) takes a row by setting it
+ * 'sending' under FOR UPDATE SKIP LOCKED, so the two can't both win: a row this UPDATE holds is skipped by
+ * the claim, and once a claim has taken the row, this UPDATE waits for it, re-reads the row and no longer
+ * matches. Cancelled rows step out of messages_dedup_key, so the same body may be queued again.
+ */
+const CANCEL_PENDING = `
+  UPDATE messages
+  SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
+  WHERE id = $1 AND status = 'pending'
+  RETURNING *`;
+
 const recipientKey = (provider: string, recipient: string) => `${provider}\u0000${recipient}`;
 
 @Injectable()
@@ -105,6 +117,12 @@ export class MessagesRepository {
   /** The message back in the queue, or null when it is not (or no longer) failed. */
   async retryFailed(id: string): Promise<MessageEntity | null> {
     const [row] = await queryRows(this.dataSource.manager, RETRY_FAILED, [id]);
+    return row ? this.toEntity(row) : null;
+  }
+
+  /** The cancelled message, or null when it is not (or no longer) pending. */
+  async cancelPending(id: string): Promise<MessageEntity | null> {
+    const [row] = await queryRows(this.dataSource.manager, CANCEL_PENDING, [id]);
     return row ? this.toEntity(row) : null;
   }
 

@@ -29,7 +29,7 @@ export class MessagesService {
 
   async getById(id: string): Promise<MessageEntity> {
     const message = await this.messages.getById(id);
-    if (!message) throw new DomainError(DomainErrorCode.MessageNotFound, `No message has id ${id}`, 'id');
+    if (!message) throw new DomainError(DomainErrorCode.MessageNotFound, `No message has id ${id}`, { field: 'id' });
     return message;
   }
 
@@ -47,13 +47,34 @@ export class MessagesService {
     throw new DomainError(
       DomainErrorCode.MessageNotRetryable,
       `Only a failed message can be retried; this one is ${current.status}`,
-      'id',
+      { field: 'id' },
     );
+  }
+
+  /**
+   * Cancels a pending message; one already claimed by a worker (sending), finished, or cancelled can't be.
+   * A message can go back to pending between the cancel and the look-up that explains its refusal (its
+   * attempt failed and a retry was scheduled, or a failed one was retried): it is cancellable again then,
+   * so the cancel is tried again, a bounded number of times.
+   */
+  async cancel(id: string): Promise<MessageEntity> {
+    for (let round = 1; ; round++) {
+      const cancelled = await this.messages.cancelPending(id);
+      if (cancelled) return cancelled;
+      const { status } = await this.getById(id);
+      if (status !== 'pending' || round === 3) {
+        throw new DomainError(
+          DomainErrorCode.MessageNotCancellable,
+          `Only a pending message can be cancelled; this one is ${status}`,
+          { field: 'id' },
+        );
+      }
+    }
   }
 
   async list(query: ListMessagesQueryDto): Promise<MessagePage> {
     if (query.cursor && !(await this.messages.exists(query.cursor))) {
-      throw new DomainError(DomainErrorCode.UnknownCursor, 'is not a next_cursor from an earlier page', 'cursor');
+      throw new DomainError(DomainErrorCode.UnknownCursor, 'is not a next_cursor from an earlier page', { field: 'cursor' });
     }
     const { status, provider, recipient } = query;
     // One row more than asked tells whether there is a next page without counting.
