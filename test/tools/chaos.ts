@@ -161,6 +161,8 @@ interface RoundReport {
   ordering: string;
   accepted: number;
   deliveredOnce: number;
+  /** Delivered once although attempted more than once (a lost answer, a killed worker, a retry). */
+  deliveredOnceAfterRepeats: number;
   deliveredMoreThanOnce: number;
   duplicateBodies: number;
   lost: number;
@@ -283,6 +285,7 @@ async function inspect(db: Client, accepted: Accepted[], ordering: string) {
     `WITH accepted AS (SELECT unnest($1::uuid[]) AS id),
           deliveries AS (SELECT idempotency_key::uuid AS id, count(*) AS n FROM emulator_inbox GROUP BY 1)
      SELECT count(*) FILTER (WHERE d.n = 1)::int AS delivered_once,
+            count(*) FILTER (WHERE d.n = 1 AND m.attempts > 1)::int AS delivered_once_after_repeats,
             count(*) FILTER (WHERE d.n > 1)::int AS delivered_more_than_once,
             count(*) FILTER (WHERE d.n IS NULL AND m.status <> 'failed')::int AS lost,
             count(*) FILTER (WHERE m.status = 'sending' AND m.locked_until < now())::int AS stuck,
@@ -321,6 +324,7 @@ async function inspect(db: Client, accepted: Accepted[], ordering: string) {
     ordering,
     accepted: counts.accepted,
     deliveredOnce: counts.delivered_once,
+    deliveredOnceAfterRepeats: counts.delivered_once_after_repeats,
     deliveredMoreThanOnce: counts.delivered_more_than_once,
     duplicateBodies,
     lost: counts.lost,
@@ -345,6 +349,7 @@ async function main() {
       ordering: r.ordering,
       accepted: r.accepted,
       'delivered once': r.deliveredOnce,
+      '…of them after >1 attempt': r.deliveredOnceAfterRepeats,
       'delivered >1': r.deliveredMoreThanOnce,
       lost: r.lost,
       stuck: r.stuck,
