@@ -115,17 +115,46 @@ describe('Messages API', () => {
     });
 
     it('never deadlocks when concurrent requests list shared recipients in different orders', async () => {
-      // Straight to the repository: over HTTP, validation spaces the statements out and hides the race.
+      // Straight to the repositories of separate app instances (separate pools and batches, as separate
+      // API processes would be): over HTTP, validation spaces the statements out and hides the race.
+      const others = await Promise.all([1, 2, 3].map(() => createTestApp({ database: t.database })));
+      try {
+        const body = `${aMessageRequest().body}`;
+        const bodyHash = createHash('sha256').update(body).digest();
+        const shared = Array.from({ length: 1000 }, () => aRecipient.viber()) as { provider: 'viber'; recipient: string }[];
+        const orders = [shared, [...shared].reverse(), shared.slice(500).concat(shared.slice(0, 500)), [...shared].reverse()];
+        const apps = [t, ...others];
+
+        const results = await Promise.allSettled(
+          orders.map((recipients, i) => apps[i].app.get(MessagesRepository).insertMany({ body, bodyHash, sendAt: null, recipients })),
+        );
+
+        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+        expect(await countRows('body = $1', [body])).toBe(1000);
+      } finally {
+        await Promise.all(others.map((o) => o.close()));
+      }
+    });
+
+    it('answers each of several requests batched into one statement as if it had come alone', async () => {
       const repository = t.app.get(MessagesRepository);
+      const shared = aRecipient.telegram();
       const body = `${aMessageRequest().body}`;
       const bodyHash = createHash('sha256').update(body).digest();
-      const shared = Array.from({ length: 1000 }, () => aRecipient.viber()) as { provider: 'viber'; recipient: string }[];
-      const orders = [shared, [...shared].reverse(), shared.slice(500).concat(shared.slice(0, 500)), [...shared].reverse()];
+      const other = aRecipient.whatsapp();
 
-      const results = await Promise.allSettled(orders.map((recipients) => repository.insertMany({ body, bodyHash, sendAt: null, recipients })));
+      // Called in one turn of the event loop: one batch, one INSERT.
+      const [first, second, third] = await Promise.all([
+        repository.insertMany({ body, bodyHash, sendAt: null, recipients: [shared] as never }),
+        repository.insertMany({ body, bodyHash, sendAt: null, recipients: [shared, other] as never }),
+        repository.insertMany({ body: `${body}!`, bodyHash: createHash('sha256').update(`${body}!`).digest(), sendAt: null, recipients: [shared] as never }),
+      ]);
 
-      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-      expect(await countRows('body = $1', [body])).toBe(1000);
+      expect(first.map((m) => m.duplicate)).toEqual([false]);
+      expect(second.map((m) => m.duplicate)).toEqual([true, false]);
+      expect(second[0].message.id).toBe(first[0].message.id);
+      expect(third.map((m) => m.duplicate)).toEqual([false]);
+      expect(third[0].message.body).toBe(`${body}!`);
     });
 
     it('queues the body again once the earlier message was cancelled', async () => {

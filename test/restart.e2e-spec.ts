@@ -92,7 +92,28 @@ describe('A worker process', () => {
     expect(n).toBe(0);
   });
 
-  it('logs every delivery attempt as one JSON line with message id, provider, outcome and latency', async () => {
+  it('wakes on new work and on a send_at coming due, without waiting for its sweep', async () => {
+    // An hourly sweep: anything sent within seconds was sent because the worker was woken.
+    const worker = startWorker({ DISPATCH_CRON: '0 0 * * * *', EMULATOR_LATENCY_MS: '0' });
+    await waitFor('the worker is up', async () => worker.lines.some((l) => l.includes('role worker')));
+    await waitFor('the worker listens', async () => (await t.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
+    ))[0].n > 0);
+
+    const { body } = aMessageRequest();
+    await t.http.post('/messages').send({ body, recipients: [aRecipient.telegram()] }).expect(202);
+    await waitFor('the immediate message is sent', async () => (await countBy(body)).sent === 1, 5_000);
+
+    const scheduled = aMessageRequest();
+    const sendAt = new Date(Date.now() + 1500);
+    await t.http.post('/messages').send({ ...scheduled, send_at: sendAt.toISOString() }).expect(202);
+    await waitFor('the scheduled message is sent', async () => (await countBy(scheduled.body)).sent === 1, 6_000);
+    const [{ sent_at }] = await t.sql<{ sent_at: Date }>('SELECT sent_at FROM messages WHERE body = $1', [scheduled.body]);
+    expect(sent_at.getTime()).toBeGreaterThanOrEqual(sendAt.getTime());
+    expect(sent_at.getTime() - sendAt.getTime()).toBeLessThan(1500);
+  });
+
+  it('logs every delivery attempt as one JSON line, its fields flat: message id, provider, outcome, latency', async () => {
     const { body } = aMessageRequest();
     const created = await t.http.post('/messages').send({ body, recipients: [aRecipient.whatsapp()] }).expect(202);
     const worker = startWorker({ EMULATOR_LATENCY_MS: '0' });
@@ -100,8 +121,17 @@ describe('A worker process', () => {
 
     const attempt = worker.events('delivery_attempt').find((e) => e.messageId === created.body.messages[0].id);
     expect(attempt).toEqual(
-      expect.objectContaining({ provider: 'whatsapp', outcome: 'sent', latencyMs: expect.any(Number), retriesCount: 0 }),
+      expect.objectContaining({
+        level: 30,
+        context: 'DispatchService',
+        provider: 'whatsapp',
+        outcome: 'sent',
+        latencyMs: expect.any(Number),
+        retriesCount: 0,
+        bodyLength: body.length,
+      }),
     );
-    expect(JSON.stringify(attempt)).not.toContain(body);
+    // The body is on no line at all: only its length is.
+    expect(worker.lines.join('\n')).not.toContain(body);
   });
 });

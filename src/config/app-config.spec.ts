@@ -50,6 +50,8 @@ describe('loadConfig', () => {
     it('leaves the optional settings unset: embedded database, format by NODE_ENV, random seed', () => {
       expect(config.DATABASE_URL).toBeUndefined();
       expect(config.LOG_FORMAT).toBeUndefined();
+      expect(config.LOG_LEVEL).toBe('info');
+      expect(config.HEALTH_PORT).toBeUndefined();
       expect(config.EMULATOR_SEED).toBeUndefined();
     });
   });
@@ -90,6 +92,7 @@ describe('loadConfig', () => {
     ['EMULATOR_SEED', '42', 42],
     ['EMULATOR_SEED', '-7', -7],
     ['EMULATOR_LATENCY_MS', '0', 0],
+    ['HEALTH_PORT', '9464', 9464],
   ])('reads %s=%p as the number %p', (variable, value, number) => {
     expect(loadConfig({ [variable]: value })[variable as keyof AppConfig]).toBe(number);
   });
@@ -99,6 +102,7 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'postgresql://db/dispatch'],
     ['DISPATCH_CRON', '0 */5 * * * *'],
     ['NODE_ENV', 'production'],
+    ['LOG_LEVEL', 'debug'],
   ])('takes %s=%p as given', (variable, value) => {
     expect(loadConfig({ [variable]: value })[variable as keyof AppConfig]).toBe(value);
   });
@@ -109,6 +113,8 @@ describe('loadConfig', () => {
     [{ PORT: '80.5' }, 'PORT'],
     [{ APP_ROLE: 'boss' }, 'APP_ROLE'],
     [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ HEALTH_PORT: '0' }, 'HEALTH_PORT'], // a worker's listener needs a real port; unset means none
     [{ EMULATOR_FAILURE_RATE: '1.5' }, 'EMULATOR_FAILURE_RATE'],
     [{ EMULATOR_FAILURE_RATE: '-0.1' }, 'EMULATOR_FAILURE_RATE'],
     [{ EMULATOR_FAILURE_RATE: 'often' }, 'EMULATOR_FAILURE_RATE'],

@@ -24,6 +24,9 @@ export type AppRole = (typeof APP_ROLES)[number];
 const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** Plain decimal numbers only: Number() would also take ' ' (as 0), '0x1' and '1e3'. */
 const toNumber = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value === undefined ? undefined : NaN;
@@ -97,9 +100,20 @@ export class AppConfig {
   @IsIn(APP_ROLES)
   APP_ROLE: AppRole = 'all';
 
-  /** json: one object a line (production); pretty: coloured lines for a terminal. */
+  /**
+   * A worker's own HTTP listener, for /health/* and /metrics only (the api and all roles serve them on PORT).
+   * Unset: a worker listens on no port at all, so any number of them can run on one machine.
+   */
+  @IsOptional() @NumberSetting({ min: 1, max: 65535 })
+  HEALTH_PORT?: number = undefined;
+
+  /** json: one object a line (production); pretty: one readable line each, for a terminal. */
   @IsOptional() @IsIn(LOG_FORMATS)
   LOG_FORMAT?: LogFormat = undefined;
+
+  /** The least severe level written; request lines are info, failed attempts warn. */
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
 
   /** Six-field cron expression (seconds first) of the sweep that drains due messages. */
   @IsCronExpression()
@@ -161,6 +175,13 @@ export class AppConfig {
   /** Share of accepted sends whose answer is lost (delivered, yet the dispatcher times out): the ambiguous case. */
   @NumberSetting({ min: 0, max: 1, integer: false })
   EMULATOR_LOST_ANSWER_RATE = 0;
+
+  /**
+   * on: the emulators record what they accept (emulator_inbox) and honour idempotency keys across
+   * processes. off: neither, which takes the emulators' own database work out of throughput benchmarks.
+   */
+  @IsIn(['on', 'off'])
+  EMULATOR_INBOX: 'on' | 'off' = 'on';
 
   /** Makes the emulators' outcomes reproducible; unset means a random seed. */
   @IsOptional() @NumberSetting({ min: -(2 ** 31), max: 2 ** 32 })

@@ -2,11 +2,12 @@ import { Module } from '@nestjs/common';
 import { ProvidersModule } from '../providers/providers.module';
 import { DispatchRepository } from './dispatch.repository';
 import { DispatchScheduler } from './dispatch.scheduler';
+import { DispatchWakeup } from './dispatch-wakeup';
 import { DispatchService } from './dispatch.service';
 
 @Module({
   imports: [ProvidersModule],
-  providers: [DispatchRepository, DispatchService, DispatchScheduler],
+  providers: [DispatchRepository, DispatchService, DispatchScheduler, DispatchWakeup],
   exports: [DispatchService],
 })
 export class DispatchModule {}

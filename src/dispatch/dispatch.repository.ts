@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { queryRows, rowMapper } from '../database/raw-sql';
+import { queryRows } from '../database/raw-sql';
 import type { AttemptOutcomeName } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
 import type { ProviderName } from '../providers/messengers';
 
+/** What sending needs of a claimed message: the claim returns no more (it runs for every message). */
+export type ClaimedFields = Pick<MessageEntity, 'id' | 'provider' | 'recipient' | 'body' | 'attempts' | 'retriesCount'>;
+
 export interface ClaimedMessage {
-  readonly message: MessageEntity;
+  readonly message: ClaimedFields;
   /** It was claimed before and its lease ran out: the previous worker stopped mid-attempt. */
   readonly leaseExpired: boolean;
 }
@@ -63,7 +66,7 @@ const claimDue = (inOrder: boolean) => `
         LIMIT $2
         FOR UPDATE SKIP LOCKED) due
   WHERE m.id = due.id
-  RETURNING m.*, due.status = 'sending' AS lease_expired`;
+  RETURNING m.id, m.provider, m.recipient, m.body, m.attempts, m.retries_count, due.status = 'sending' AS lease_expired`;
 
 /**
  * DISPATCH_ORDERING=per_recipient: a message is claimable only while no earlier one (by send_at, then
@@ -112,18 +115,36 @@ const RECORD_OUTCOMES = `
   WHERE m.id = o.id AND m.status = 'sending' AND m.attempts = o.attempt
   RETURNING m.id`;
 
+/** When this messenger's next message is due: the first entry of the partial index, whatever the table's size. */
+const NEXT_DUE = `
+  SELECT min(next_attempt_at) AS due FROM messages WHERE provider = $1 AND status IN ('pending', 'sending')`;
+
+interface ClaimedRow {
+  id: string;
+  provider: ProviderName;
+  recipient: string;
+  body: string;
+  attempts: number;
+  retries_count: number;
+  lease_expired: boolean;
+}
+
 @Injectable()
 export class DispatchRepository {
-  private readonly toEntity: (row: Record<string, unknown>) => MessageEntity;
-
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
-    this.toEntity = rowMapper(dataSource, MessageEntity);
-  }
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** `inOrder`: only messages with no earlier one to their recipient still in line (DISPATCH_ORDERING). */
   async claimDue(provider: ProviderName, limit: number, leaseSeconds: number, inOrder = false): Promise<ClaimedMessage[]> {
-    const rows = await queryRows(this.dataSource.manager, inOrder ? CLAIM_DUE_IN_ORDER : CLAIM_DUE, [provider, limit, leaseSeconds]);
-    return rows.map((row) => ({ message: this.toEntity(row), leaseExpired: row.lease_expired === true }));
+    const rows = await queryRows<ClaimedRow>(this.dataSource.manager, inOrder ? CLAIM_DUE_IN_ORDER : CLAIM_DUE, [provider, limit, leaseSeconds]);
+    return rows.map((row) => ({
+      message: { id: row.id, provider: row.provider, recipient: row.recipient, body: row.body, attempts: row.attempts, retriesCount: row.retries_count },
+      leaseExpired: row.lease_expired,
+    }));
+  }
+
+  async nextDueAt(provider: ProviderName): Promise<Date | null> {
+    const [row] = await queryRows<{ due: Date | null }>(this.dataSource.manager, NEXT_DUE, [provider]);
+    return row?.due ?? null;
   }
 
   /** Returns how many states were written; the rest had been claimed again by another worker. */

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mapWithConcurrency, TimeoutError, withTimeout } from '../common/concurrency';
 import { AppConfig } from '../config/app-config';
 import type { AttemptOutcomeName } from '../messages/message-attempt.entity';
+import { DispatchMetrics } from '../metrics/dispatch.metrics';
 import { SendResult } from '../providers/messenger-provider';
 import { MessengerRegistry } from '../providers/messenger.registry';
 import { PROVIDER_NAMES, ProviderName } from '../providers/messengers';
@@ -74,6 +75,7 @@ export class DispatchService {
     private readonly repository: DispatchRepository,
     private readonly messengers: MessengerRegistry,
     private readonly config: AppConfig,
+    private readonly metrics: DispatchMetrics,
   ) {
     this.policy = {
       maxRetries: config.MAX_RETRIES,
@@ -84,11 +86,12 @@ export class DispatchService {
   }
 
   /**
-   * Drains every messenger's due messages (until nothing is due or stop() is called). A messenger still
-   * draining from an earlier call is joined, not started twice: drains never overlap within a process.
+   * Drains the messengers' due messages (until nothing is due or stop() is called). Drains never overlap
+   * within a process: for a messenger still draining from an earlier call, a fresh drain follows it, so
+   * work that arrived meanwhile is not left to the next tick.
    */
-  async dispatchDue(): Promise<DispatchSummary> {
-    const summaries = await Promise.all(PROVIDER_NAMES.map((provider) => this.drain(provider)));
+  async dispatchDue(providers: readonly ProviderName[] = PROVIDER_NAMES): Promise<DispatchSummary> {
+    const summaries = await Promise.all(providers.map((provider) => this.drain(provider)));
     return summaries.reduce((total, s) => {
       for (const key of Object.keys(total) as (keyof DispatchSummary)[]) total[key] += s[key];
       return total;
@@ -103,7 +106,7 @@ export class DispatchService {
 
   private drain(provider: ProviderName): Promise<DispatchSummary> {
     const running = this.draining.get(provider);
-    if (running) return running.then(emptySummary);
+    if (running) return running.then(() => this.drain(provider), () => this.drain(provider));
     const drain = this.drainProvider(provider).finally(() => this.draining.delete(provider));
     this.draining.set(provider, drain);
     return drain;
@@ -112,18 +115,35 @@ export class DispatchService {
   private async drainProvider(provider: ProviderName): Promise<DispatchSummary> {
     const summary = emptySummary();
     const pacer = this.pacers[provider];
-    while (!this.stopping) {
-      const limit = pacer.budget(CLAIM_HORIZON_MS, this.config.DISPATCH_BATCH_SIZE);
-      const inOrder = this.config.DISPATCH_ORDERING === 'per_recipient';
-      const batch = await this.repository.claimDue(provider, limit, this.config.DISPATCH_LEASE_SECONDS, inOrder);
-      if (batch.length === 0) break;
-      // Each message settles on its own (settle() never throws), so one bad message never stops the batch.
-      const settled = await mapWithConcurrency(batch, this.config.DISPATCH_CONCURRENCY, (claimed) => this.settle(claimed, pacer));
-      const outcomes = settled.map((s) => s.outcome);
-      const written = await this.record(outcomes, settled.flatMap((s) => s.attempts));
-      summary.claimed += batch.length;
-      summary.lostLeases += outcomes.length - written;
-      for (const { tally } of settled) summary[tally]++;
+    const inOrder = this.config.DISPATCH_ORDERING === 'per_recipient';
+    // One batch's outcomes are written while the next batch is claimed and sent: the database and this
+    // process work at the same time instead of taking turns. At most one write is in flight, in order.
+    let recording: Promise<void> = Promise.resolve();
+    let unwritten = false;
+    try {
+      while (!this.stopping) {
+        const limit = pacer.budget(CLAIM_HORIZON_MS, this.config.DISPATCH_BATCH_SIZE);
+        const batch = await this.repository.claimDue(provider, limit, this.config.DISPATCH_LEASE_SECONDS, inOrder);
+        if (batch.length === 0) {
+          // Nothing due, or only behind outcomes not yet written (a recipient's next message in line):
+          // once they are, look once more.
+          if (!unwritten) break;
+          await recording;
+          unwritten = false;
+          continue;
+        }
+        // Each message settles on its own (settle() never throws), so one bad message never stops the batch.
+        const settled = await mapWithConcurrency(batch, this.config.DISPATCH_CONCURRENCY, (claimed) => this.settle(claimed, pacer));
+        await recording;
+        unwritten = true;
+        recording = this.record(settled.map((s) => s.outcome), settled.flatMap((s) => s.attempts)).then((written) => {
+          summary.claimed += batch.length;
+          summary.lostLeases += settled.length - written;
+          for (const { tally } of settled) summary[tally]++;
+        });
+      }
+    } finally {
+      await recording;
     }
     if (summary.lostLeases > 0) {
       this.logger.warn(
@@ -143,7 +163,7 @@ export class DispatchService {
 
     const abandoned = leaseExpired ? outcomeOfExpiredLease(message.retriesCount, this.policy) : null;
     if (abandoned) {
-      this.logAttempt(message.id, message.provider, message.recipient, abandoned, 0);
+      this.logAttempt(message, abandoned, undefined);
       return { outcome: { ...claim, ...toRecorded(abandoned) }, attempts: lost, tally: 'failed' };
     }
 
@@ -165,7 +185,7 @@ export class DispatchService {
     const result = await this.send(message.provider, { id: message.id, recipient: message.recipient, body: message.body });
     const latencyMs = Math.round(performance.now() - started);
     const outcome = outcomeOf(result, message.retriesCount, this.policy);
-    this.logAttempt(message.id, message.provider, message.recipient, outcome, latencyMs);
+    this.logAttempt(message, outcome, latencyMs);
     return {
       outcome: { ...claim, ...toRecorded(outcome), ...(outcome.status === 'sent' && { sentAt: new Date() }) },
       tally: TALLY[historyOutcome(outcome)],
@@ -225,15 +245,27 @@ export class DispatchService {
     }
   }
 
-  private logAttempt(messageId: string, provider: string, recipient: string, outcome: AttemptOutcome, latencyMs: number): void {
+  /**
+   * One flat log line per attempt, and its metrics. `latencyMs` is undefined when nothing was sent (a message
+   * given up after its lost attempts). The body is never logged: only its length (in UTF-16 code units, so
+   * the line costs no pass over the text).
+   */
+  private logAttempt(
+    message: Pick<ClaimedMessage['message'], 'id' | 'provider' | 'recipient' | 'body'>,
+    outcome: AttemptOutcome,
+    latencyMs: number | undefined,
+  ): void {
+    const name = historyOutcome(outcome);
+    this.metrics.attempt(message.provider, name, latencyMs);
     const entry = {
       event: 'delivery_attempt',
-      messageId,
-      provider,
-      recipient,
-      outcome: historyOutcome(outcome),
-      latencyMs,
+      messageId: message.id,
+      provider: message.provider,
+      recipient: message.recipient,
+      outcome: name,
+      ...(latencyMs !== undefined && { latencyMs }),
       retriesCount: outcome.retriesCount,
+      bodyLength: message.body.length,
       ...(outcome.status === 'pending' && { retryInMs: outcome.retryInMs }),
       ...(outcome.status !== 'sent' && { code: outcome.code, error: outcome.description }),
     };

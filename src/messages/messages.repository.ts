@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
+import { MicroBatcher } from '../common/micro-batcher';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import type { ProviderName } from '../providers/messengers';
 import { MessageAttemptEntity } from './message-attempt.entity';
@@ -28,33 +29,46 @@ export interface MessageFilter {
 }
 
 /**
- * Inserts one body for many recipients in one statement. The partial unique index messages_dedup_key
- * decides what is a duplicate, so concurrent identical requests cannot both insert; ON CONFLICT DO NOTHING
- * turns those rows into "already there" instead of an error. Rows go in in key order, so two requests
- * that share recipients in different orders wait for each other instead of deadlocking.
+ * Inserts the rows of every request in the batch in one statement. The partial unique index
+ * messages_dedup_key decides what is a duplicate, so concurrent identical requests cannot both insert;
+ * ON CONFLICT DO NOTHING turns those rows into "already there" instead of an error. Rows go in in key
+ * order, so two transactions that share keys in different orders wait for each other instead of
+ * deadlocking. A body travels once per request ($3, indexed by each row's $6), not once per row.
  * next_attempt_at uses the database's clock, the same clock the claim compares it with.
  */
 const INSERT_NEW = `
   INSERT INTO messages (provider, recipient, body, body_hash, send_at, next_attempt_at)
-  SELECT r.provider, r.recipient, $3, $4, COALESCE($5, now()), GREATEST(COALESCE($5, now()), now())
-  FROM unnest($1::varchar[], $2::varchar[]) AS r(provider, recipient)
-  ORDER BY r.provider, r.recipient
+  SELECT r.provider, r.recipient, ($3::text[])[r.request], ($4::bytea[])[r.request],
+         COALESCE(($5::timestamptz[])[r.request], now()), GREATEST(COALESCE(($5::timestamptz[])[r.request], now()), now())
+  FROM unnest($1::varchar[], $2::varchar[], $6::int[]) AS r(provider, recipient, request)
+  ORDER BY r.provider, r.recipient, ($4::bytea[])[r.request]
   ON CONFLICT (provider, recipient, body_hash) WHERE status <> 'cancelled' DO NOTHING
   RETURNING *`;
 
-/** The messages that made INSERT_NEW skip a recipient: a new statement, so it sees what just committed. */
+/** The messages that made INSERT_NEW skip a row: a new statement, so it sees what just committed. */
 const SELECT_EXISTING = `
   SELECT m.* FROM messages m
-  JOIN unnest($1::varchar[], $2::varchar[]) AS r(provider, recipient)
-    ON m.provider = r.provider AND m.recipient = r.recipient
-  WHERE m.body_hash = $3 AND m.status <> 'cancelled'`;
+  JOIN unnest($1::varchar[], $2::varchar[], $3::bytea[]) AS r(provider, recipient, body_hash)
+    ON m.provider = r.provider AND m.recipient = r.recipient AND m.body_hash = r.body_hash
+  WHERE m.status <> 'cancelled'`;
 
-/** Puts a failed message back in the queue, due now, with a fresh retry budget; only if it is still failed. */
+/**
+ * Wakes the workers (DispatchWakeup LISTENs): sent on commit, so they never look before the rows exist.
+ * The payload says which messengers have new work and when the earliest of it is due.
+ */
+const NOTIFY_DUE = `SELECT pg_notify('messages_due', $1)`;
+
+/**
+ * Puts a failed message back in the queue, due now, with a fresh retry budget; only if it is still failed.
+ * Wakes the workers as a new message does.
+ */
 const RETRY_FAILED = `
-  UPDATE messages
-  SET status = 'pending', next_attempt_at = now(), retries_count = 0, locked_until = NULL, updated_at = now()
-  WHERE id = $1 AND status = 'failed'
-  RETURNING *`;
+  WITH requeued AS (
+    UPDATE messages
+    SET status = 'pending', next_attempt_at = now(), retries_count = 0, locked_until = NULL, updated_at = now()
+    WHERE id = $1 AND status = 'failed'
+    RETURNING *)
+  SELECT requeued.*, pg_notify('messages_due', requeued.provider || ':0') FROM requeued`;
 
 /**
  * Cancels a message only while it is pending. The dispatcher's claim (CLAIM_DUE) takes a row by setting it
@@ -68,11 +82,19 @@ const CANCEL_PENDING = `
   WHERE id = $1 AND status = 'pending'
   RETURNING *`;
 
-const recipientKey = (provider: string, recipient: string) => `${provider}\u0000${recipient}`;
+const rowKey = (provider: string, recipient: string, bodyHash: Buffer) => `${provider}\u0000${recipient}\u0000${bodyHash.toString('hex')}`;
+
+interface Row {
+  readonly provider: ProviderName;
+  readonly recipient: string;
+  /** Index of its request in the batch, 1-based for SQL arrays. */
+  readonly request: number;
+}
 
 @Injectable()
 export class MessagesRepository {
   private readonly toEntity: (row: Record<string, unknown>) => MessageEntity;
+  private readonly batcher: MicroBatcher<NewMessages, StoredMessage[]>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -80,29 +102,66 @@ export class MessagesRepository {
     @InjectRepository(MessageAttemptEntity) private readonly attempts: Repository<MessageAttemptEntity>,
   ) {
     this.toEntity = rowMapper(dataSource, MessageEntity);
+    this.batcher = new MicroBatcher((requests) => this.insertBatch(requests), 200);
   }
 
-  /** Stores the new messages atomically and finds the duplicates; the result is in `recipients` order. */
+  /**
+   * Stores the new messages atomically and finds the duplicates; the result is in `recipients` order.
+   * Concurrent calls share one transaction and one INSERT (see MicroBatcher): under load the API makes a
+   * few statements per batch of requests instead of a transaction per request.
+   */
   insertMany(input: NewMessages): Promise<StoredMessage[]> {
+    return this.batcher.call(input);
+  }
+
+  private insertBatch(requests: NewMessages[]): Promise<StoredMessage[][]> {
     return this.dataSource.transaction(async (manager) => {
+      const rows: Row[] = requests.flatMap((request, i) => request.recipients.map((r) => ({ ...r, request: i + 1 })));
+      const hashOf = (row: { request: number }) => requests[row.request - 1].bodyHash;
       const stored = new Map<string, StoredMessage>();
-      let missing = input.recipients;
-      // A duplicate can be cancelled between our INSERT and SELECT; its recipient is then free again, and
-      // the next round inserts it. Two rounds settle any real interleaving; the third is a safety margin.
+      const keyOf = (row: Row) => rowKey(row.provider, row.recipient, hashOf(row));
+      let missing = rows;
+      // A duplicate can be cancelled between our INSERT and SELECT; its row is then free again, and the
+      // next round inserts it. Two rounds settle any real interleaving; the third is a safety margin.
       for (let round = 0; missing.length > 0 && round < 3; round++) {
-        for (const row of await this.insertNew(manager, input, missing)) {
-          stored.set(recipientKey(row.provider, row.recipient), { message: row, duplicate: false });
+        for (const message of await this.insertNew(manager, requests, missing)) {
+          stored.set(rowKey(message.provider, message.recipient, message.bodyHash), { message, duplicate: false });
         }
-        missing = missing.filter((r) => !stored.has(recipientKey(r.provider, r.recipient)));
+        missing = missing.filter((row) => !stored.has(keyOf(row)));
         if (missing.length === 0) break;
-        for (const row of await this.selectExisting(manager, input.bodyHash, missing)) {
-          stored.set(recipientKey(row.provider, row.recipient), { message: row, duplicate: true });
+        for (const message of await this.selectExisting(manager, missing.map((row) => ({ ...row, bodyHash: hashOf(row) })))) {
+          const key = rowKey(message.provider, message.recipient, message.bodyHash);
+          // Within one batch, two requests may carry the same row: the first inserts it, the second finds it.
+          if (!stored.has(key)) stored.set(key, { message, duplicate: true });
         }
-        missing = missing.filter((r) => !stored.has(recipientKey(r.provider, r.recipient)));
+        missing = missing.filter((row) => !stored.has(keyOf(row)));
       }
       if (missing.length > 0) throw new Error(`Could neither insert nor find ${missing.length} message(s)`);
-      return input.recipients.map((r) => stored.get(recipientKey(r.provider, r.recipient))!);
+      await this.notifyDue(manager, stored);
+      const claimedBy = new Map<string, number>();
+      return requests.map((request, i) =>
+        request.recipients.map((r) => {
+          const key = rowKey(r.provider, r.recipient, request.bodyHash);
+          const entry = stored.get(key)!;
+          // The row a request inserted is new to it; the same row seen by a later request in the batch is a duplicate.
+          if (entry.duplicate) return entry;
+          const owner = claimedBy.get(key);
+          if (owner === undefined) claimedBy.set(key, i);
+          return owner === undefined || owner === i ? entry : { message: entry.message, duplicate: true };
+        }),
+      );
     });
+  }
+
+  private async notifyDue(manager: EntityManager, stored: Map<string, StoredMessage>): Promise<void> {
+    const earliest = new Map<string, number>();
+    for (const { message, duplicate } of stored.values()) {
+      if (duplicate || !message.nextAttemptAt) continue;
+      const due = message.nextAttemptAt.getTime();
+      earliest.set(message.provider, Math.min(earliest.get(message.provider) ?? due, due));
+    }
+    if (earliest.size === 0) return;
+    await queryRows(manager, NOTIFY_DUE, [[...earliest].map(([provider, due]) => `${provider}:${due}`).join(',')]);
   }
 
   getById(id: string): Promise<MessageEntity | null> {
@@ -149,23 +208,24 @@ export class MessagesRepository {
     return query.getMany();
   }
 
-  private async insertNew(manager: EntityManager, input: NewMessages, recipients: NewMessages['recipients']) {
-    const rows = await queryRows(manager, INSERT_NEW, [
-      recipients.map((r) => r.provider),
-      recipients.map((r) => r.recipient),
-      input.body,
-      input.bodyHash,
-      input.sendAt,
+  private async insertNew(manager: EntityManager, requests: NewMessages[], rows: Row[]): Promise<MessageEntity[]> {
+    const found = await queryRows(manager, INSERT_NEW, [
+      rows.map((r) => r.provider),
+      rows.map((r) => r.recipient),
+      requests.map((r) => r.body),
+      requests.map((r) => r.bodyHash),
+      requests.map((r) => r.sendAt),
+      rows.map((r) => r.request),
     ]);
-    return rows.map(this.toEntity);
+    return found.map(this.toEntity);
   }
 
-  private async selectExisting(manager: EntityManager, bodyHash: Buffer, recipients: NewMessages['recipients']) {
-    const rows = await queryRows(manager, SELECT_EXISTING, [
-      recipients.map((r) => r.provider),
-      recipients.map((r) => r.recipient),
-      bodyHash,
+  private async selectExisting(manager: EntityManager, rows: (Row & { bodyHash: Buffer })[]): Promise<MessageEntity[]> {
+    const found = await queryRows(manager, SELECT_EXISTING, [
+      rows.map((r) => r.provider),
+      rows.map((r) => r.recipient),
+      rows.map((r) => r.bodyHash),
     ]);
-    return rows.map(this.toEntity);
+    return found.map(this.toEntity);
   }
 }

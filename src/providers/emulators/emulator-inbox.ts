@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MicroBatcher } from '../../common/micro-batcher';
+import { AppConfig } from '../../config/app-config';
 import { queryRows } from '../../database/raw-sql';
 import { EmulatorInboxEntity } from './emulator-inbox.entity';
 
@@ -35,7 +36,13 @@ export class EmulatorInbox {
   private readonly finder: MicroBatcher<{ provider: string; key: string }, string | null>;
   private readonly recorder: MicroBatcher<Delivery, undefined>;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  private readonly enabled: boolean;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    config: AppConfig,
+  ) {
+    this.enabled = config.EMULATOR_INBOX === 'on';
     this.finder = new MicroBatcher(async (keys) => {
       const rows = await queryRows<{ provider: string; idempotency_key: string; provider_message_id: string }>(
         dataSource.manager,
@@ -60,11 +67,11 @@ export class EmulatorInbox {
 
   /** The provider message id of the first delivery under this key, if any. */
   findOriginal(provider: string, idempotencyKey: string): Promise<string | null> {
-    return this.finder.call({ provider, key: idempotencyKey });
+    return this.enabled ? this.finder.call({ provider, key: idempotencyKey }) : Promise.resolve(null);
   }
 
-  record(delivery: Delivery): Promise<void> {
-    return this.recorder.call(delivery).then(() => undefined);
+  async record(delivery: Delivery): Promise<void> {
+    if (this.enabled) await this.recorder.call(delivery);
   }
 
   /** Deliveries, newest first. */

@@ -1,0 +1,110 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Client, Notification } from 'pg';
+import { AppConfig } from '../config/app-config';
+import { isProviderName, PROVIDER_NAMES, ProviderName } from '../providers/messengers';
+import { DispatchRepository } from './dispatch.repository';
+import { DispatchService } from './dispatch.service';
+
+/** The channel MessagesRepository notifies on commit; the payload is `provider:dueAtMs[,…]`. */
+export const MESSAGES_DUE_CHANNEL = 'messages_due';
+
+/** After a drain that found nothing to claim, the least wait before looking again. */
+const IDLE_RETRY_MS = 1000;
+
+/** Timers look no further ahead than this; the sweep and the next look cover anything later. */
+const MAX_TIMER_MS = 60_000;
+
+/**
+ * Starts a drain the moment work arrives or comes due, so a message doesn't wait for the 10-second
+ * sweep: the API process NOTIFYs on commit (a worker elsewhere hears it through PostgreSQL), and after
+ * each drain a timer is set for the messenger's next due message (a scheduled send_at, a retry's
+ * backoff, a lease). The sweep stays as the safety net. Worker role only.
+ */
+@Injectable()
+export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(DispatchWakeup.name);
+  private readonly timers = new Map<ProviderName, { at: number; timer: NodeJS.Timeout }>();
+  private listener?: Client;
+  private stopped = false;
+
+  constructor(
+    private readonly dispatch: DispatchService,
+    private readonly repository: DispatchRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.runsWorker) return;
+    await this.listen();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    void this.listener?.end().catch(() => undefined);
+  }
+
+  /** A messenger has work due at `dueAt`: drain now, or set a timer for it. */
+  wake(provider: ProviderName, dueAt: number): void {
+    if (this.stopped) return;
+    const delay = dueAt - Date.now();
+    if (delay <= 0) {
+      void this.drain(provider);
+      return;
+    }
+    const current = this.timers.get(provider);
+    if (current && current.at <= dueAt) return;
+    if (current) clearTimeout(current.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(provider);
+      void this.drain(provider);
+    }, Math.min(delay, MAX_TIMER_MS));
+    timer.unref();
+    this.timers.set(provider, { at: dueAt, timer });
+  }
+
+  private async drain(provider: ProviderName): Promise<void> {
+    try {
+      const { claimed } = await this.dispatch.dispatchDue([provider]);
+      const next = await this.repository.nextDueAt(provider);
+      // A message due but not claimable (waiting behind another to its recipient, or taken by another
+      // worker a moment ago) would wake us again at once, forever: after an idle drain, wait a little.
+      if (next) this.wake(provider, Math.max(next.getTime(), claimed > 0 ? 0 : Date.now() + IDLE_RETRY_MS));
+    } catch (error) {
+      // The database may be away: the sweep and the reconnecting listener carry on.
+      this.logger.warn(`wake-up drain of ${provider} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** LISTENs on a connection of its own (a pooled one can't hold a LISTEN); reconnects when it drops. */
+  private async listen(delayMs = 0): Promise<void> {
+    if (this.stopped) return;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+    const client = new Client({ connectionString: this.config.DATABASE_URL });
+    client.on('notification', (message: Notification) => this.onNotification(message.payload ?? ''));
+    client.on('error', () => undefined); // 'end' follows; handled there
+    client.on('end', () => {
+      if (this.stopped || this.listener !== client) return;
+      this.logger.warn('lost the LISTEN connection; reconnecting');
+      void this.listen(1000);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${MESSAGES_DUE_CHANNEL}`);
+      this.listener = client;
+      // Whatever was notified while we were not listening: look now.
+      for (const provider of PROVIDER_NAMES) void this.drain(provider);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      this.logger.warn(`LISTEN failed (${error instanceof Error ? error.message : String(error)}); trying again`);
+      void this.listen(Math.min(10_000, Math.max(1000, delayMs * 2)));
+    }
+  }
+
+  private onNotification(payload: string): void {
+    for (const entry of payload.split(',')) {
+      const [provider, due] = entry.split(':');
+      if (isProviderName(provider)) this.wake(provider, Number(due) || Date.now());
+    }
+  }
+}
