@@ -1,28 +1,39 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger as PinoInstance } from 'pino';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
 import { openMigrated } from './database/migrate';
 import { DispatchModule } from './dispatch/dispatch.module';
+import { HealthModule } from './health/health.module';
+import { createRootLogger, loggingParams } from './logging/logging';
 import { MessagesModule } from './messages/messages.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ProvidersModule } from './providers/providers.module';
 
-/** The whole service, built from a validated config (main.ts reads it from the environment, tests build their own). */
+/**
+ * The whole service, built from a validated config (main.ts reads it from the environment, tests build their own).
+ * `logger`: the process's pino logger, when main.ts has made it already for the lines of start-up.
+ */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, logger: PinoInstance = createRootLogger(config)): DynamicModule {
     if (!config.DATABASE_URL) throw new Error('AppModule needs a DATABASE_URL (main.ts starts an embedded one)');
     return {
       module: AppModule,
       imports: [
+        LoggerModule.forRoot(loggingParams(logger)),
         ConfigModule.forRoot(config),
         TypeOrmModule.forRootAsync({
           useFactory: () => dataSourceOptions(config.DATABASE_URL!),
           dataSourceFactory: (options) => openMigrated(options!),
         }),
         ScheduleModule.forRoot(),
+        MetricsModule,
+        HealthModule,
         MessagesModule,
         ProvidersModule,
         DispatchModule,

@@ -2,7 +2,10 @@ import { ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { HttpErrorFilter } from './common/http-error.filter';
+import { rejectDeeplyNestedJson } from './common/json-depth';
 import { RequestValidationException, toFieldErrors } from './common/validation-errors';
+import { REQUEST_ID_HEADER, requestIdFrom } from './logging/logging';
+import { HttpMetrics } from './metrics/http.metrics';
 import { testRecipientsMarkdown } from './providers/test-recipients';
 
 /**
@@ -40,7 +43,22 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
     }),
   );
   app.useGlobalFilters(new HttpErrorFilter());
-  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeContentTypeParser('text/plain');
+  // Before Nest's pipes copy the body recursively: a 5,000-level document would overflow their stack.
+  fastify.addHook('preValidation', rejectDeeplyNestedJson());
+  // The caller's X-Request-Id when it is a sane one, else a UUID: on every log line of the request, and on
+  // every answer, errors and 404s included.
+  fastify.setGenReqId((req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]));
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  const httpMetrics = app.get(HttpMetrics);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    httpMetrics.observe(request, reply);
+    done();
+  });
 
   const document = SwaggerModule.createDocument(
     app,

@@ -1,16 +1,20 @@
 import 'reflect-metadata';
-import { ConsoleLogger, INestApplicationContext, Logger } from '@nestjs/common';
+import { INestApplicationContext, Logger, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Logger as PinoInstance } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig, InvalidConfigError, loadConfig } from './config/app-config';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
+import { listenForProbes } from './health/probe-server';
 import { configureHttpApp, HTTP_APP_OPTIONS } from './http-app';
+import { createRootLogger, nestLogger } from './logging/logging';
 
 /** What is running, for the shutdown to stop in reverse: the app first, the embedded database last. */
-const running: { app?: INestApplicationContext; embedded?: EmbeddedDatabase } = {};
+const running: { app?: INestApplicationContext; probes?: FastifyInstance; embedded?: EmbeddedDatabase } = {};
 
-async function bootstrap(config: AppConfig, logger: ConsoleLogger): Promise<void> {
+async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerService): Promise<void> {
   const log = new Logger('Bootstrap');
   if (!config.DATABASE_URL) {
     running.embedded = await startEmbeddedPostgres({ dir: '.data/postgres', database: 'dispatch' });
@@ -19,7 +23,7 @@ async function bootstrap(config: AppConfig, logger: ConsoleLogger): Promise<void
   }
 
   if (config.runsApi) {
-    const http = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), new FastifyAdapter(), {
+    const http = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, root), new FastifyAdapter(), {
       ...HTTP_APP_OPTIONS,
       logger,
     });
@@ -27,9 +31,15 @@ async function bootstrap(config: AppConfig, logger: ConsoleLogger): Promise<void
     running.app = http;
     await http.listen(config.PORT, '0.0.0.0');
     log.log(`role ${config.APP_ROLE}: API on http://localhost:${config.PORT} (OpenAPI UI at /docs)`);
+    if (config.HEALTH_PORT !== undefined) log.warn(`HEALTH_PORT is ignored: role ${config.APP_ROLE} serves /health and /metrics on PORT`);
   } else {
-    running.app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger });
-    log.log('role worker: scheduler only, no HTTP');
+    running.app = await NestFactory.createApplicationContext(AppModule.forRoot(config, root), { logger });
+    if (config.HEALTH_PORT === undefined) {
+      log.log('role worker: scheduler only, no HTTP (set HEALTH_PORT for /health and /metrics)');
+    } else {
+      running.probes = await listenForProbes(running.app, config.HEALTH_PORT);
+      log.log(`role worker: scheduler, with /health and /metrics on http://localhost:${config.HEALTH_PORT}`);
+    }
   }
 }
 
@@ -42,11 +52,14 @@ async function shutdown(starting: Promise<void>, signal: string): Promise<never>
     // A signal during start-up waits for it, so that nothing is left half-open.
     await starting.catch(() => undefined);
     await running.app?.close();
+    // After the app: while it finishes its batch, /health/ready answers 503 (shutting down) rather than nothing.
+    await running.probes?.close();
   } catch (error) {
     log.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
     exitCode = 1;
   }
   await running.embedded?.stop();
+  // pino's asynchronous stdout buffer is flushed synchronously on exit.
   process.exit(exitCode);
 }
 
@@ -58,10 +71,12 @@ function main(): void {
     console.error(error instanceof InvalidConfigError ? error.message : error);
     process.exit(1);
   }
-  const logger = new ConsoleLogger({ json: config.logFormat === 'json', colors: config.logFormat === 'pretty' });
+  // One pino logger for the whole process, made before anything logs: start-up lines are JSON too.
+  const root = createRootLogger(config);
+  const logger = nestLogger(root);
   Logger.overrideLogger(logger);
 
-  const starting = bootstrap(config, logger);
+  const starting = bootstrap(config, root, logger);
   // Installed before start-up finishes: a SIGTERM then still means "stop cleanly", not "die".
   process.once('SIGTERM', (signal) => void shutdown(starting, signal));
   process.once('SIGINT', (signal) => void shutdown(starting, signal));

@@ -7,6 +7,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
@@ -27,6 +28,7 @@ import {
   IdempotencyService,
   IN_FLIGHT_RETRY_AFTER_SECONDS,
 } from '../idempotency/idempotency.service';
+import { DispatchMetrics } from '../metrics/dispatch.metrics';
 import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
 import {
@@ -43,6 +45,13 @@ import { MessagesService } from './messages.service';
 const idPipe = new ParseUUIDPipe({
   exceptionFactory: () => new RequestValidationException([{ field: 'id', reason: 'must be a UUID' }]),
 });
+
+const ApiMessageId = () =>
+  ApiParam({
+    name: 'id',
+    description: 'The id of the message, as POST /messages answered it.',
+    schema: { type: 'string', format: 'uuid', example: API_EXAMPLES.sent.id },
+  });
 
 const retryAfter = (seconds: number) => ({
   'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', example: seconds } },
@@ -69,6 +78,7 @@ export class MessagesController {
   constructor(
     private readonly messages: MessagesService,
     private readonly idempotency: IdempotencyService,
+    private readonly metrics: DispatchMetrics,
   ) {}
 
   @Post()
@@ -89,8 +99,10 @@ export class MessagesController {
       `again (status and body) with ${IDEMPOTENCY_REPLAY_HEADER}: true, and stores nothing. Keys are kept for ` +
       `${IDEMPOTENCY_KEY_TTL_SECONDS / 3600} hours. A request that fails (400, 5xx) does not keep its key: retry it ` +
       'with the same key. (Only if the database went away mid-request can the key stay taken, answering 409, ' +
-      `for up to ${IDEMPOTENCY_LEASE_SECONDS} s.)`,
-    schema: { type: 'string', maxLength: IDEMPOTENCY_KEY_MAX_LENGTH, example: '5f1b7e5a-6c1d-4b8e-9a3f-2d4c6e8f0a1b' },
+      `for up to ${IDEMPOTENCY_LEASE_SECONDS} s.) Example: 5f1b7e5a-6c1d-4b8e-9a3f-2d4c6e8f0a1b`,
+    // No `example` in the schema: Swagger UI fills it in on "Try it out", so every try would reuse one
+    // key and the second, edited request would get 422 IDEMPOTENCY_KEY_REUSED.
+    schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH },
   })
   @ApiAcceptedResponse({
     type: CreateMessagesResponseDto,
@@ -134,6 +146,7 @@ export class MessagesController {
     });
     reply.status(answer.status);
     if (answer.replayed) reply.header(IDEMPOTENCY_REPLAY_HEADER, 'true');
+    else this.metrics.accepted(answer.body.messages);
     return answer.body;
   }
 
@@ -151,6 +164,7 @@ export class MessagesController {
     summary: 'The delivery attempts of a message',
     description: 'One entry per attempt, first to last, with the messenger’s answer: code, description, latency.',
   })
+  @ApiMessageId()
   @ApiOkResponse({ type: AttemptListDto, example: API_EXAMPLES.attempts })
   @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
   @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
@@ -166,6 +180,7 @@ export class MessagesController {
       'Puts a failed message back in the queue: pending, due now, with a fresh retry budget (retries_count 0). ' +
       'Its attempt history is kept and its attempts continue from there.',
   })
+  @ApiMessageId()
   @ApiAcceptedResponse({ type: MessageDto, example: API_EXAMPLES.requeued })
   @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
   @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
@@ -182,6 +197,7 @@ export class MessagesController {
       'so a cancelled message is never sent. The message is kept, as cancelled, and the same body can be ' +
       'queued to the same recipient again.',
   })
+  @ApiMessageId()
   @ApiOkResponse({ type: MessageDto, description: 'The message, now cancelled.', example: API_EXAMPLES.cancelled })
   @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
   @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
@@ -195,7 +211,13 @@ export class MessagesController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One message, with its delivery status' })
+  @ApiOperation({
+    summary: 'One message, with its delivery status',
+    description:
+      'Its status, the retries and attempts spent, the latest error in the messenger’s words (last_error, ' +
+      'last_error_code) and, once sent, the messenger’s own id for it (provider_message_id).',
+  })
+  @ApiMessageId()
   @ApiOkResponse({ type: MessageDto, example: API_EXAMPLES.sent })
   @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
   @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })

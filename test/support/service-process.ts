@@ -24,13 +24,14 @@ export class ServiceProcess {
     this.child.kill(signal);
   }
 
-  /** The JSON log entries whose message has this event name. */
+  /** The JSON log entries (pino's lines, the event's fields flat on them) with this event name. */
   events(event: string): Record<string, unknown>[] {
-    return this.lines
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { message: unknown })
-      .map((entry) => entry.message)
-      .filter((message): message is Record<string, unknown> => (message as { event?: string })?.event === event);
+    return this.entries().filter((entry) => entry.event === event);
+  }
+
+  /** Every JSON log line, parsed. */
+  entries(): Record<string, unknown>[] {
+    return this.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
   }
 }
 

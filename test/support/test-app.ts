@@ -50,6 +50,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     EMULATOR_PERMANENT_RATE: '0',
     // Specs about pacing turn it on; the others send as fast as they claim.
     DISPATCH_PACING: 'off',
+    // pino writes to stdout directly: no line per request in the test output, only what went wrong.
+    LOG_LEVEL: 'error',
     ...options.env,
   });
   const messengers = scriptedMessengers();

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { MESSAGE_STATUSES, type MessageStatus } from '../message.entity';
 import { PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
 
@@ -15,6 +15,8 @@ export class ListMessagesQueryDto {
   provider?: ProviderName;
 
   /** Only messages to this recipient. */
+  // PostgreSQL text cannot hold U+0000: compared with it, the query would fail (a 500) rather than match nothing.
+  @Matches(/^[^\u0000]*$/, { message: 'must not contain the NUL character (\\u0000)' })
   @MaxLength(64)
   @IsString()
   @IsOptional()

@@ -60,7 +60,7 @@ export class MessageDto {
 
 /** One entry of a POST /messages answer: the message, and whether it already existed. */
 export class AcceptedMessageDto extends MessageDto {
-  /** true: this body was already queued or sent to this recipient on this messenger; this is that message. */
+  /** true: this body was already queued or sent to this recipient on this messenger; this is that message. @example false */
   duplicate: boolean;
 }
 

@@ -1,19 +1,31 @@
 import { Controller, Get, Param, ParseEnumPipe, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiErrorDto } from '../../common/api-error.dto';
 import { RequestValidationException } from '../../common/validation-errors';
 import { PROVIDER_NAMES, type ProviderName } from '../messengers';
 import { EmulatorInbox } from './emulator-inbox';
 
+// The Swagger CLI plugin reads only *.dto.ts files, so these classes declare their schema themselves.
+
 export class InboxQueryDto {
-  /** Only deliveries to this recipient. */
+  @ApiPropertyOptional({ description: 'Only deliveries to this recipient.', maxLength: 64, example: '123456789' })
+  @Matches(/^[^\u0000]*$/, { message: 'must not contain the NUL character (\\u0000)' })
   @MaxLength(64)
   @IsString()
   @IsOptional()
   recipient?: string;
 
-  /** How many, newest first (1-1000). */
+  @ApiPropertyOptional({ description: 'How many, newest first (1-1000).', type: 'integer', minimum: 1, maximum: 1000, default: 100 })
   @Max(1000)
   @Min(1)
   @IsInt()
@@ -23,16 +35,24 @@ export class InboxQueryDto {
 }
 
 export class InboxDeliveryDto {
-  /** Our message id, as the idempotency key of the send. */
+  @ApiProperty({ description: 'Our message id, as the idempotency key of the send.', example: '0b5c3f7e-8d2a-4c1e-9f5a-2a1d6b7c8e90' })
   idempotency_key: string;
+
+  @ApiProperty({ example: '123456789' })
   recipient: string;
+
+  @ApiProperty({ example: 'Your order #1042 has shipped.' })
   body: string;
+
+  @ApiProperty({ description: 'The id the messenger gave the message.', example: '52817' })
   provider_message_id: string;
+
+  @ApiProperty({ description: 'When the messenger accepted it.', example: '2026-12-01T06:00:01.412Z' })
   accepted_at: string;
 }
 
 export class InboxDto {
-  /** What the messenger accepted, newest first: one entry per delivery. */
+  @ApiProperty({ description: 'What the messenger accepted, newest first: one entry per delivery.', type: [InboxDeliveryDto] })
   items: InboxDeliveryDto[];
 }
 
@@ -51,8 +71,37 @@ export class EmulatorInboxController {
   constructor(private readonly inbox: EmulatorInbox) {}
 
   @Get(':provider/inbox')
-  @ApiOperation({ summary: 'What an emulated messenger accepted, newest first' })
-  @ApiOkResponse({ type: InboxDto })
+  @ApiOperation({
+    summary: 'What an emulated messenger accepted, newest first',
+    description:
+      'The receiving side of an emulated messenger: one entry per delivery it accepted, with the idempotency key ' +
+      'it was sent with, so a client team can see what actually arrived.',
+  })
+  @ApiParam({ name: 'provider', description: 'The emulated messenger.', enum: PROVIDER_NAMES, example: 'telegram' })
+  @ApiOkResponse({
+    type: InboxDto,
+    example: {
+      items: [
+        {
+          idempotency_key: '0b5c3f7e-8d2a-4c1e-9f5a-2a1d6b7c8e90',
+          recipient: '123456789',
+          body: 'Your order #1042 has shipped.',
+          provider_message_id: '52817',
+          accepted_at: '2026-12-01T06:00:01.412Z',
+        },
+      ],
+    },
+  })
+  @ApiBadRequestResponse({
+    type: ApiErrorDto,
+    description: 'An unknown messenger, or a query parameter that breaks a rule.',
+    example: {
+      statusCode: 400,
+      code: 'VALIDATION_FAILED',
+      message: 'provider: must be one of: telegram, whatsapp, viber',
+      errors: [{ field: 'provider', reason: 'must be one of: telegram, whatsapp, viber' }],
+    },
+  })
   async list(@Param('provider', providerPipe) provider: ProviderName, @Query() query: InboxQueryDto): Promise<InboxDto> {
     const rows = await this.inbox.list(provider, query.recipient, query.limit);
     return {

@@ -1,0 +1,24 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { fastify, FastifyInstance, FastifyReply } from 'fastify';
+import { MetricsService } from '../metrics/metrics.service';
+import { HealthAnswer, HealthService } from './health.service';
+
+/**
+ * A worker has no API, yet an orchestrator must probe it and Prometheus scrape it: this listener serves
+ * /health/live, /health/ready and /metrics, and nothing else, on HEALTH_PORT.
+ */
+export async function listenForProbes(app: INestApplicationContext, port: number): Promise<FastifyInstance> {
+  const health = app.get(HealthService);
+  const metrics = app.get(MetricsService);
+  const answer = (reply: FastifyReply, { statusCode, body }: HealthAnswer) => reply.status(statusCode).header('cache-control', 'no-store').send(body);
+
+  const server = fastify();
+  server.get('/health/live', (_request, reply) => answer(reply, health.live()));
+  server.get('/health/ready', async (_request, reply) => answer(reply, await health.ready()));
+  server.get('/metrics', async (_request, reply) => {
+    const { contentType, body } = await metrics.scrape();
+    return reply.type(contentType).send(body);
+  });
+  await server.listen({ port, host: '0.0.0.0' });
+  return server;
+}

@@ -1,0 +1,120 @@
+import { type LoggerService, RequestMethod } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
+import { Logger as NestPinoLogger, Params, PinoLogger } from 'nestjs-pino';
+import { pino } from 'pino';
+import type { AppConfig, LogFormat } from '../config/app-config';
+
+/** Taken from the request when it is a sane id, else generated; sent back on every answer. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** Printable ASCII without spaces, bounded: a caller's id can't break a log line or bloat every one of them. */
+const ACCEPTABLE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** Never written as they came: credentials. */
+const REDACTED_PATHS = ['req.headers.authorization', 'req.headers["proxy-authorization"]', 'req.headers.cookie'];
+
+/** Probes and scrapes come every few seconds; a line for each would drown the rest. */
+const UNLOGGED_PATHS = /^\/(health\/(live|ready)|metrics)(\?|$)/;
+
+export function requestIdFrom(header: unknown): string {
+  return typeof header === 'string' && ACCEPTABLE_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+/**
+ * The process's one pino logger. stdout is written asynchronously (a buffer drained by the event loop), so a
+ * burst of attempt lines costs the dispatcher no blocking writes; pino flushes the buffer synchronously when
+ * the process exits, so the last lines before an exit are not lost.
+ */
+export function createRootLogger(
+  config: Pick<AppConfig, 'APP_ROLE' | 'LOG_LEVEL' | 'logFormat'>,
+  destination: pino.DestinationStream = logDestination(config.logFormat),
+): pino.Logger {
+  return pino(
+    {
+      level: config.LOG_LEVEL,
+      base: { pid: process.pid, hostname: hostname(), role: config.APP_ROLE },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    },
+    destination,
+  );
+}
+
+/** json: pino's lines as they are; pretty: each turned into one readable line (see prettyLine). */
+export function logDestination(format: LogFormat): pino.DestinationStream {
+  const stdout = pino.destination({ dest: 1, sync: false });
+  if (format === 'json') return stdout;
+  return { write: (line: string) => void stdout.write(prettyLine(JSON.parse(line) as Record<string, unknown>)) };
+}
+
+/**
+ * nestjs-pino's settings: pino-http logs one line per answered request (method, url, headers with the
+ * credentials redacted, status, time; never a body) and binds the request id to every line logged while the
+ * request is handled, whichever logger writes it.
+ */
+export function loggingParams(logger: pino.Logger): Params {
+  return {
+    // nestjs-pino's default, "{/*splat}", matches no request under @nestjs/platform-fastify 12.5 (no request
+    // lines, no request ids); "{*splat}" matches every path.
+    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+    pinoHttp: {
+      logger,
+      // Fastify has given the request its id already (http-app.ts); this covers any other server.
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
+        const id = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+        res.setHeader(REQUEST_ID_HEADER, id);
+        return id;
+      },
+      // Lines logged during a request carry just its id; the request itself is on the one completion line.
+      quietReqLogger: true,
+      customLogLevel: (_req, res, error) => {
+        // 503 is the expected answer while PostgreSQL is away: the database's own lines say why.
+        if (error || (res.statusCode >= 500 && res.statusCode !== 503)) return 'error';
+        return res.statusCode >= 500 ? 'warn' : 'info';
+      },
+      // Middleware sees req.url with the path it was mounted on stripped; originalUrl is the request's.
+      autoLogging: { ignore: (req) => UNLOGGED_PATHS.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? '') },
+      serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
+      // On a 5xx pino-http makes up an Error ("failed with status code 500") whose stack is its own; the real
+      // error is logged, with its stack, by HttpErrorFilter on a line with the same reqId.
+      customErrorObject: (_req, _res, _error, { err: _made, ...line }: Record<string, unknown>) => line,
+    },
+  };
+}
+
+/** A Nest LoggerService over the root logger, usable before the app exists (the lines of start-up). */
+export function nestLogger(logger: pino.Logger): LoggerService {
+  const params = loggingParams(logger);
+  return new NestPinoLogger(new PinoLogger(params), params);
+}
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+/** Said by the line's layout, or the same on every line of a process. */
+const LAID_OUT = new Set(['level', 'time', 'pid', 'hostname', 'role', 'context', 'event', 'msg', 'req', 'res', 'responseTime', 'err']);
+
+/**
+ * One log entry as one line for a terminal: `09:41:07.123 INFO  [DispatchService] delivery_attempt
+ * messageId=… outcome=sent latencyMs=52`. A request's line reads `GET /messages/… 404 3ms`. Only an error's
+ * stack takes more lines.
+ */
+export function prettyLine(entry: Record<string, unknown>): string {
+  const parts = [
+    typeof entry.time === 'string' ? entry.time.slice(11, 23) : String(entry.time ?? ''),
+    (LEVEL_NAMES[entry.level as number] ?? String(entry.level)).padEnd(5),
+  ];
+  if (entry.context !== undefined) parts.push(`[${String(entry.context)}]`);
+  if (entry.event !== undefined) parts.push(String(entry.event));
+  if (entry.msg !== undefined) parts.push(String(entry.msg));
+  const req = entry.req as { method?: string; url?: string } | undefined;
+  const res = entry.res as { statusCode?: number } | undefined;
+  if (req) parts.push(`${req.method} ${req.url}${res ? ` ${res.statusCode}` : ''}`);
+  if (entry.responseTime !== undefined) parts.push(`${String(entry.responseTime)}ms`);
+  for (const [key, value] of Object.entries(entry)) {
+    if (!LAID_OUT.has(key) && value !== undefined) parts.push(`${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  }
+  const err = entry.err as { stack?: string; message?: string } | undefined;
+  const stack = err ? `\n${err.stack ?? err.message}` : '';
+  return `${parts.join(' ')}${stack}\n`;
+}

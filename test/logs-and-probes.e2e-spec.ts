@@ -1,0 +1,130 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { aMessageRequest, aRecipient } from './support/factories';
+import { ServiceProcess, waitFor } from './support/service-process';
+import { createTestApp, TestApp } from './support/test-app';
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+const answers = (url: string, status = 200) => async () => fetch(url).then((res) => res.status === status, () => false);
+
+/**
+ * The service as real processes (main.ts, LOG_FORMAT=json): what its log lines carry, and the probe
+ * listener a worker opens on HEALTH_PORT.
+ */
+describe('The service as a process', () => {
+  let t: TestApp;
+  const processes: ServiceProcess[] = [];
+  beforeAll(async () => (t = await createTestApp()));
+  afterEach(async () => {
+    for (const service of processes.splice(0)) {
+      service.kill('SIGKILL');
+      await service.exited;
+    }
+  });
+  afterAll(() => t.close());
+
+  const start = (env: Record<string, string>) => {
+    const service = new ServiceProcess({
+      DATABASE_URL: t.database.url,
+      EMULATOR_FAILURE_RATE: '0',
+      EMULATOR_RATE_LIMITED_RATE: '0',
+      EMULATOR_PERMANENT_RATE: '0',
+      EMULATOR_LATENCY_MS: '0',
+      ...env,
+    });
+    processes.push(service);
+    return service;
+  };
+
+  it('logs one JSON object a line, with the request id on every line of a request, no credentials and no body', async () => {
+    const port = await freePort();
+    const api = start({ APP_ROLE: 'api', PORT: String(port) });
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor('the api listens', answers(`${base}/health/live`));
+
+    // The first readiness probe logs the flip to ready, inside its request.
+    const probe = await fetch(`${base}/health/ready`, { headers: { 'x-request-id': 'probe-1' } });
+    expect(probe.status).toBe(200);
+    expect(probe.headers.get('x-request-id')).toBe('probe-1');
+    const { body } = aMessageRequest();
+    const posted = await fetch(`${base}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer s3cret-token', 'x-request-id': 'post-1' },
+      body: JSON.stringify({ body, recipients: [aRecipient.telegram()] }),
+    });
+    expect(posted.status).toBe(202);
+    expect(posted.headers.get('x-request-id')).toBe('post-1');
+    await waitFor('the request is logged', async () => api.entries().some((entry) => entry.reqId === 'post-1'));
+
+    expect(api.lines.filter((line) => !line.startsWith('{'))).toEqual([]);
+    expect(api.events('readiness')).toEqual([expect.objectContaining({ reqId: 'probe-1', context: 'HealthService', ready: true })]);
+    expect(api.entries().filter((entry) => entry.reqId === 'post-1')).toEqual([
+      expect.objectContaining({
+        level: 30,
+        msg: 'request completed',
+        role: 'api',
+        req: expect.objectContaining({ method: 'POST', url: '/messages', headers: expect.objectContaining({ authorization: '[REDACTED]' }) }),
+        res: { statusCode: 202 },
+        responseTime: expect.any(Number),
+      }),
+    ]);
+    const log = api.lines.join('\n');
+    expect(log).not.toContain('s3cret-token');
+    expect(log).not.toContain(body);
+    // Probes are answered, not logged: a line every few seconds would drown the rest.
+    expect(api.entries().filter((entry) => (entry.req as { url?: string } | undefined)?.url?.startsWith('/health'))).toEqual([]);
+  });
+
+  it('a worker with HEALTH_PORT serves /health/* (its scheduler included) and /metrics there, and nothing else', async () => {
+    const { body } = aMessageRequest();
+    const created = await t.http.post('/messages').send({ body, recipients: [aRecipient.viber()] }).expect(202);
+    const port = await freePort();
+    const worker = start({ APP_ROLE: 'worker', HEALTH_PORT: String(port), DISPATCH_CRON: '* * * * * *' });
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor('the worker is ready', answers(`${base}/health/ready`));
+    await waitFor('the message is sent', async () => {
+      const [row] = await t.sql<{ status: string }>('SELECT status FROM messages WHERE id = $1', [created.body.messages[0].id]);
+      return row.status === 'sent';
+    });
+
+    const ready = await fetch(`${base}/health/ready`);
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      details: { database: { status: 'up' }, migrations: { status: 'up' }, scheduler: { status: 'up', lastTickAt: expect.any(String) } },
+    });
+    await waitFor('the attempt is counted', async () => {
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      return /^dispatch_messages_sent_total\{provider="viber"\} 1$/m.test(metrics);
+    });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^dispatch_last_tick_timestamp_seconds [1-9]/m);
+    expect(metrics).toMatch(/^dispatch_attempt_duration_seconds_count\{provider="viber",outcome="sent"\} 1$/m);
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    expect((await fetch(`${base}/messages`)).status).toBe(404);
+
+    const attempts = worker.events('delivery_attempt').filter((entry) => entry.messageId === created.body.messages[0].id);
+    expect(attempts).toEqual([
+      expect.objectContaining({
+        level: 30,
+        context: 'DispatchService',
+        role: 'worker',
+        messageId: created.body.messages[0].id,
+        provider: 'viber',
+        outcome: 'sent',
+        latencyMs: expect.any(Number),
+        bodyLength: body.length,
+      }),
+    ]);
+
+    worker.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  });
+});

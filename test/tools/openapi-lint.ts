@@ -1,0 +1,165 @@
+/**
+ * npm run lint:openapi
+ *
+ * Lints the OpenAPI document the service really serves at /docs-json. That document depends on the
+ * @nestjs/swagger CLI plugin (nest-cli.json), which reads the DTOs' types and TSDoc at compile time;
+ * jest's SWC transform does not run it. So this script compiles src/ with the TypeScript API and the
+ * plugin, exactly as `nest build` does, into a temporary directory, boots that build against a
+ * throwaway PostgreSQL (TEST_DATABASE_URL when set, else an embedded one), asks it for /docs-json,
+ * writes the document to a file and runs `redocly lint` on it with test/tools/redocly.yaml. Exits with
+ * redocly's status: 1 on any error (the document is then kept, and its path printed), 0 with warnings only.
+ */
+import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import ts from 'typescript';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres';
+
+const ROOT = resolve(__dirname, '../..');
+const REDOCLY_CONFIG = join(ROOT, 'test/tools/redocly.yaml');
+
+/** Compiles src/ as `nest build` would: the project's tsconfig plus the plugins listed in nest-cli.json. */
+function compileWithSwaggerPlugin(outDir: string): void {
+  const configPath = join(ROOT, 'tsconfig.json');
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    configPath,
+    { outDir, incremental: false, tsBuildInfoFile: undefined, sourceMap: false, declaration: false, noEmit: false },
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+      },
+    },
+  );
+  if (!parsed) throw new Error(`cannot read ${configPath}`);
+  const nestCli = JSON.parse(readFileSync(join(ROOT, 'nest-cli.json'), 'utf8')) as {
+    compilerOptions?: { plugins?: Array<string | { name: string; options?: Record<string, unknown> }> };
+  };
+  const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
+  const requireFromRoot = createRequire(join(ROOT, 'package.json'));
+  const before = (nestCli.compilerOptions?.plugins ?? []).map((plugin) => {
+    const { name, options } = typeof plugin === 'string' ? { name: plugin, options: {} } : plugin;
+    const { before: factory } = requireFromRoot(`${name}/plugin`) as {
+      before: (options: Record<string, unknown>, program: ts.Program) => ts.TransformerFactory<ts.SourceFile>;
+    };
+    return factory(options ?? {}, program);
+  });
+  const result = program.emit(undefined, undefined, undefined, false, { before });
+  const errors = result.diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (result.emitSkipped || errors.length > 0) {
+    throw new Error(ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n' }));
+  }
+}
+
+/** A database of our own, dropped afterwards; never DATABASE_URL, which may be someone's real data. */
+async function throwawayDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) {
+    const embedded: EmbeddedDatabase = await startEmbeddedPostgres({
+      // Its own directory: as root, PostgreSQL runs as another user, who can't enter our private one.
+      dir: mkdtempSync(join(tmpdir(), 'openapi-lint-pg-')),
+      database: 'openapi_lint',
+      persistent: false,
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+    });
+    return { url: embedded.url, drop: () => embedded.stop() };
+  }
+  const name = `openapi_lint_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE "${name}"`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+/** Boots the compiled service the way main.ts does (API role, no scheduler) and returns its /docs-json. */
+async function servedDocument(dist: string, databaseUrl: string): Promise<unknown> {
+  const load = createRequire(join(dist, 'main.js'));
+  const { NestFactory } = load('@nestjs/core') as typeof import('@nestjs/core');
+  const { FastifyAdapter } = load('@nestjs/platform-fastify') as typeof import('@nestjs/platform-fastify');
+  const { AppModule } = load('./app.module.js') as typeof import('../../src/app.module');
+  const { loadConfig } = load('./config/app-config.js') as typeof import('../../src/config/app-config');
+  const { configureHttpApp, HTTP_APP_OPTIONS } = load('./http-app.js') as typeof import('../../src/http-app');
+
+  const config = loadConfig({ DATABASE_URL: databaseUrl, APP_ROLE: 'api', NODE_ENV: 'production', LOG_LEVEL: 'warn' });
+  const app = await NestFactory.create<import('@nestjs/platform-fastify').NestFastifyApplication>(
+    AppModule.forRoot(config),
+    new FastifyAdapter(),
+    { ...HTTP_APP_OPTIONS, logger: ['error', 'warn'] },
+  );
+  try {
+    configureHttpApp(app);
+    await app.init();
+    const fastify = app.getHttpAdapter().getInstance();
+    await fastify.ready();
+    const res = await fastify.inject({ method: 'GET', url: '/docs-json' });
+    if (res.statusCode !== 200) throw new Error(`GET /docs-json answered ${res.statusCode}: ${res.body.slice(0, 500)}`);
+    return res.json();
+  } finally {
+    await app.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const work = mkdtempSync(join(tmpdir(), 'openapi-lint-'));
+  const dist = join(work, 'dist');
+  // The compiled files find their packages through this link, as dist/ finds ../node_modules.
+  symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'), 'dir');
+  try {
+    let started = Date.now();
+    compileWithSwaggerPlugin(dist);
+    console.log(`compiled src/ with the Swagger plugin in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    started = Date.now();
+    const database = await throwawayDatabase();
+    let document: unknown;
+    try {
+      document = await servedDocument(dist, database.url);
+    } finally {
+      await database.drop();
+    }
+    console.log(`booted the service and read /docs-json in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    const outDir = mkdtempSync(join(tmpdir(), 'openapi-document-'));
+    const file = join(outDir, 'openapi.json');
+    writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
+
+    const lint = spawnSync(
+      join(ROOT, 'node_modules/.bin/redocly'),
+      ['lint', file, '--format=stylish', `--config=${REDOCLY_CONFIG}`],
+      {
+        stdio: 'inherit',
+        cwd: ROOT,
+        // No usage report and no update check: CI may run without network.
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      },
+    );
+    if (lint.error) throw lint.error;
+    if (lint.status === 0) rmSync(outDir, { recursive: true, force: true });
+    else console.error(`kept for a look: ${file}`);
+    return lint.status ?? 1;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
