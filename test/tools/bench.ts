@@ -24,6 +24,7 @@ const FINISHED_ROWS = Number(process.env.BENCH_FINISHED_ROWS ?? 1_000_000);
 /** BENCH_ONLY=dispatch,ingestion… runs a part (for profiling); the table then has only its rows. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const wanted = (part: string) => !ONLY || ONLY.includes(part);
+// Parts: ceilings, dispatch, scale, ingestion, bulk, latency.
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** The service with everything but itself taken out: instant, always-accepting, unlimited messengers. */
@@ -159,7 +160,8 @@ async function bareClaimRun(serverUrl: string, claimers: number): Promise<number
         // Round the messengers, as the service's drains do, so the claim uses the same partial index.
         for (let empty = 0, turn = 0; empty < 3; turn++) {
           const { rows } = await c.query(
-            `UPDATE messages m SET status = 'sending', attempts = m.attempts + 1, locked_until = now() + interval '60 s'
+            `UPDATE messages m SET status = 'sending', attempts = m.attempts + 1, locked_until = now() + interval '60 s',
+                                   next_attempt_at = now() + interval '60 s'
              FROM (SELECT id FROM messages WHERE provider = $1 AND status IN ('pending','sending') AND next_attempt_at <= now()
                    ORDER BY next_attempt_at LIMIT 1000 FOR UPDATE SKIP LOCKED) due
              WHERE m.id = due.id RETURNING m.id`,
@@ -326,7 +328,7 @@ async function main() {
   const two = await part('dispatch', 'dispatch, 2 workers', () => dispatchRun(serverUrl, 2, 0));
   const scaled = await part('scale', `dispatch, 1 worker, ${FINISHED_ROWS} finished rows in the table`, () => dispatchRun(serverUrl, 1, FINISHED_ROWS));
   const single = await part('ingestion', 'ingestion, 1 recipient per request, 50 connections', () => ingestionRun(serverUrl, 1));
-  const bulk = await part('ingestion', 'ingestion, 1000 recipients per request', () => ingestionRun(serverUrl, 1000));
+  const bulk = await part('bulk', 'ingestion, 1000 recipients per request', () => ingestionRun(serverUrl, 1000));
   const latency = await part('latency', 'latency at 500 messages/s', () => latencyRun(serverUrl));
 
   const m = (xs: number[]) => summarize(xs);
