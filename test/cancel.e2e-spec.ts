@@ -16,14 +16,7 @@ describe('DELETE /messages/:id', () => {
   let t: TestApp;
   beforeAll(async () => (t = await createTestApp({ env: ENV })));
   afterAll(() => t.close());
-  beforeEach(async () => {
-    // Each test starts from an empty queue and well-behaved messengers.
-    await t.sql('DELETE FROM messages');
-    for (const messenger of Object.values(t.messengers)) {
-      messenger.calls.length = 0;
-      messenger.script = succeed;
-    }
-  });
+  beforeEach(() => t.reset());
 
   const post = async (overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>[]> =>
     (await t.http.post('/messages').send(aMessageRequest(overrides)).expect(202)).body.messages;

@@ -11,6 +11,8 @@ export const MESSAGES_DUE_CHANNEL = 'messages_due';
 /** After a drain that found nothing to claim, the least wait before looking again. */
 const IDLE_RETRY_MS = 1000;
 
+const TIMER_SLACK_MS = 5;
+
 /** Timers look no further ahead than this; the sweep and the next look cover anything later. */
 const MAX_TIMER_MS = 60_000;
 
@@ -58,7 +60,8 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
     const timer = setTimeout(() => {
       this.timers.delete(provider);
       void this.drain(provider);
-    }, Math.min(delay, MAX_TIMER_MS));
+      // A few ms late rather than early: a timer that fires before the row is due finds nothing to claim.
+    }, Math.min(delay + TIMER_SLACK_MS, MAX_TIMER_MS));
     timer.unref();
     this.timers.set(provider, { at: dueAt, timer });
   }
@@ -69,7 +72,9 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
       const next = await this.repository.nextDueAt(provider);
       // A message due but not claimable (waiting behind another to its recipient, or taken by another
       // worker a moment ago) would wake us again at once, forever: after an idle drain, wait a little.
-      if (next) this.wake(provider, Math.max(next.getTime(), claimed > 0 ? 0 : Date.now() + IDLE_RETRY_MS));
+      if (!next) return;
+      const due = next.getTime();
+      this.wake(provider, claimed === 0 && due <= Date.now() ? Date.now() + IDLE_RETRY_MS : due);
     } catch (error) {
       // The database may be away: the sweep and the reconnecting listener carry on.
       this.logger.warn(`wake-up drain of ${provider} failed: ${error instanceof Error ? error.message : String(error)}`);

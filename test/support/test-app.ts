@@ -8,7 +8,7 @@ import { DispatchRepository } from '../../src/dispatch/dispatch.repository';
 import { DispatchService } from '../../src/dispatch/dispatch.service';
 import { configureHttpApp, HTTP_APP_OPTIONS } from '../../src/http-app';
 import { MESSENGER_PROVIDERS } from '../../src/providers/messenger-provider';
-import { scriptedMessengers, ScriptedMessenger } from './scripted-messenger';
+import { scriptedMessengers, ScriptedMessenger, succeed } from './scripted-messenger';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 export interface TestApp {
@@ -19,6 +19,8 @@ export interface TestApp {
   readonly dataSource: DataSource;
   readonly messengers: Record<'telegram' | 'whatsapp' | 'viber', ScriptedMessenger>;
   readonly database: TestDatabase;
+  /** An empty queue and well-behaved messengers that remember no calls: a fresh start for each test. */
+  reset(): Promise<void>;
   /** Raw SQL against the test database, for arranging and inspecting rows. */
   sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
@@ -73,6 +75,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     messengers,
     database,
     sql: (text, params) => dataSource.query(text, params),
+    reset: async () => {
+      await dataSource.query('DELETE FROM messages');
+      for (const messenger of Object.values(messengers)) {
+        messenger.calls.length = 0;
+        messenger.script = succeed;
+      }
+    },
     close: async () => {
       await app.close();
       if (!options.database) await database.drop();

@@ -209,24 +209,8 @@ async function ingestionRun(serverUrl: string, recipientsPerRequest: number): Pr
   const api = startService({ DATABASE_URL: url, APP_ROLE: 'api', PORT: String(port) });
   try {
     await until('the API listens', async () => fetch(`http://127.0.0.1:${port}/docs-json`).then((r) => r.ok, () => false));
-    let counter = 0;
-    const result = await autocannon({
-      url: `http://127.0.0.1:${port}`,
-      connections: recipientsPerRequest === 1 ? 50 : 4,
-      duration: 10,
-      requests: [
-        {
-          method: 'POST',
-          path: '/messages',
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (request) => {
-            const n = counter++;
-            const recipients = Array.from({ length: recipientsPerRequest }, (_, i) => ({ provider: 'telegram', recipient: String(100_000_000 + i) }));
-            return { ...request, body: JSON.stringify({ body: `bench ${n}`, recipients }) };
-          },
-        },
-      ],
-    });
+    const recipients = Array.from({ length: recipientsPerRequest }, (_, i) => ({ provider: 'telegram', recipient: String(100_000_000 + i) }));
+    const result = await postMessages(port, { connections: recipientsPerRequest === 1 ? 50 : 4 }, (n) => ({ body: `bench ${n}`, recipients }));
     const non2xx = result.non2xx + result.errors;
     if (non2xx > 0) log(`ingestion: ${non2xx} answers were not 2xx`);
     const rssMb = await stop(api);
@@ -243,6 +227,24 @@ async function ingestionRun(serverUrl: string, recipientsPerRequest: number): Pr
   }
 }
 
+/** 10 seconds of POST /messages from autocannon, each request's body made by `bodyFor(n)`. */
+function postMessages(port: number, load: { connections: number; overallRate?: number }, bodyFor: (n: number) => object) {
+  let counter = 0;
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    duration: 10,
+    ...load,
+    requests: [
+      {
+        method: 'POST',
+        path: '/messages',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify(bodyFor(counter++)) }),
+      },
+    ],
+  });
+}
+
 /** Steady 500 messages/s through the API to a separate worker (10-second sweep + wake-ups). */
 async function latencyRun(serverUrl: string): Promise<{ p50: number; p99: number; lateP50: number; lateP99: number; rssMb: number }> {
   const { url, db } = await freshDatabase(serverUrl, 'bench_latency');
@@ -252,26 +254,12 @@ async function latencyRun(serverUrl: string): Promise<{ p50: number; p99: number
   try {
     await until('the API listens', async () => fetch(`http://127.0.0.1:${port}/docs-json`).then((r) => r.ok, () => false));
     await sleep(1500);
-    let counter = 0;
-    await autocannon({
-      url: `http://127.0.0.1:${port}`,
-      connections: 10,
-      overallRate: 500,
-      duration: 10,
-      requests: [
-        {
-          method: 'POST',
-          path: '/messages',
-          headers: { 'content-type': 'application/json' },
-          setupRequest: (request) => {
-            const n = counter++;
-            // One in five is scheduled two seconds ahead: its lateness past send_at is measured.
-            const sendAt = n % 5 === 0 ? { send_at: new Date(Date.now() + 2000).toISOString() } : {};
-            return { ...request, body: JSON.stringify({ body: `latency ${n}`, recipients: [{ provider: ['telegram', 'whatsapp', 'viber'][n % 3], recipient: ['100000000', '+4915100000000', 'bench'][n % 3] }], ...sendAt }) };
-          },
-        },
-      ],
-    });
+    // One in five is scheduled two seconds ahead: its lateness past send_at is measured.
+    await postMessages(port, { connections: 10, overallRate: 500 }, (n) => ({
+      body: `latency ${n}`,
+      recipients: [{ provider: ['telegram', 'whatsapp', 'viber'][n % 3], recipient: ['100000000', '+4915100000000', 'bench'][n % 3] }],
+      ...(n % 5 === 0 && { send_at: new Date(Date.now() + 2000).toISOString() }),
+    }));
     await until('every message is sent', async () => (await db.query(`SELECT count(*)::int AS n FROM messages WHERE status <> 'sent'`)).rows[0].n === 0, 30_000);
     const { rows } = await db.query(`
       SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE NOT scheduled) AS p50,
