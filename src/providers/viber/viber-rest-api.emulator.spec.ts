@@ -1,3 +1,4 @@
+import { itDrivesEachTestRecipientAsDocumented } from '../../../test/support/test-recipients';
 import { loadConfig } from '../../config/app-config';
 import type { OutgoingMessage, SendResult } from '../messenger-provider';
 import { VIBER_STATUSES, ViberResponse, viberSendMessageRequest } from './viber-rest-api';
@@ -27,8 +28,6 @@ const message = (n: number, recipient = `user-${n}==`, body = `hello ${n}`): Out
 const request = (n: number, recipient?: string, body?: string) => viberSendMessageRequest(message(n, recipient, body), 'Tests');
 
 /** Settles on the next turn of the event loop: 'pending' if `promise` hasn't settled by then. */
-const settledOrPending = <T>(promise: Promise<T>) =>
-  Promise.race([promise, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
 
 async function sendMany(provider: ViberProvider, count: number): Promise<SendResult[]> {
   const results: SendResult[] = [];
@@ -73,35 +72,11 @@ describe('ViberRestApiEmulator', () => {
       'test-timeout': 'pending',
     };
 
-    it('every documented test id has an expectation here, and nothing else', () => {
-      expect(Object.keys(EXPECTED).sort()).toStrictEqual(VIBER_TEST_RECIPIENTS.map((t) => t.recipient).sort());
-    });
-
-    describe.each(['0', '1'])('with EMULATOR_FAILURE_RATE=%s', (failureRate) => {
-      it.each(VIBER_TEST_RECIPIENTS.map((t) => [t.recipient, t] as const))('%s behaves as documented', async (recipient, entry) => {
-        const expected = EXPECTED[recipient];
-        expect(expected).toBeDefined();
-        const { provider } = setUp({ EMULATOR_FAILURE_RATE: failureRate });
-        const attempt = { id: 'message-1', recipient, body: 'test message' };
-
-        if (expected === 'pending') {
-          expect(entry.outcome).toMatch(/times out/);
-          await expect(settledOrPending(provider.send(attempt))).resolves.toBe('pending');
-          await expect(settledOrPending(provider.send(attempt))).resolves.toBe('pending');
-          return;
-        }
-        const results: SendResult[] = [];
-        for (let n = 0; n < expected.length; n++) results.push(await provider.send(attempt));
-        expect(results).toStrictEqual(expected);
-
-        // What the table documents agrees with what was seen.
-        for (const result of results) {
-          if (result.outcome === 'sent') continue;
-          expect(entry.answer).toContain(`status ${result.code} ${result.description}`);
-          if (result.outcome === 'failed') expect(entry.outcome).toContain(`failed at once (code ${result.code})`);
-        }
-        if (/3rd attempt/.test(entry.outcome)) expect(results[2].outcome).toBe('sent');
-      });
+    itDrivesEachTestRecipientAsDocumented({
+      recipients: VIBER_TEST_RECIPIENTS,
+      expected: EXPECTED,
+      providerWith: (failureRate) => setUp({ EMULATOR_FAILURE_RATE: failureRate }).provider,
+      answerShows: (r) => `status ${r.code} ${r.description}`,
     });
 
     it('counts each message (tracking_data) apart', async () => {

@@ -1,3 +1,4 @@
+import { itDrivesEachTestRecipientAsDocumented } from '../../../test/support/test-recipients';
 import { loadConfig } from '../../config/app-config';
 import type { OutgoingMessage, SendResult } from '../messenger-provider';
 import { WHATSAPP_ERRORS, WhatsAppErrorEntry, WhatsAppErrorResponse, WhatsAppResponse, WhatsAppSendRequest, whatsAppSendRequest } from './whatsapp-cloud-api';
@@ -25,8 +26,6 @@ const message = (n: number, recipient = `+1415555${String(n).padStart(4, '0')}`,
 });
 
 /** Settles on the next turn of the event loop: 'pending' if `promise` hasn't settled by then. */
-const settledOrPending = <T>(promise: Promise<T>) =>
-  Promise.race([promise, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
 
 async function sendMany(provider: WhatsAppProvider, count: number): Promise<SendResult[]> {
   const results: SendResult[] = [];
@@ -101,35 +100,11 @@ describe('WhatsAppCloudApiEmulator', () => {
       '+15550000504': 'pending',
     };
 
-    it('every documented test number has an expectation here, and nothing else', () => {
-      expect(Object.keys(EXPECTED).sort()).toStrictEqual(WHATSAPP_TEST_RECIPIENTS.map((t) => t.recipient).sort());
-    });
-
-    describe.each(['0', '1'])('with EMULATOR_FAILURE_RATE=%s', (failureRate) => {
-      it.each(WHATSAPP_TEST_RECIPIENTS.map((t) => [t.recipient, t] as const))('%s behaves as documented', async (recipient, entry) => {
-        const expected = EXPECTED[recipient];
-        expect(expected).toBeDefined();
-        const { provider } = setUp({ EMULATOR_FAILURE_RATE: failureRate, EMULATOR_WHATSAPP: 'recipient_interval_ms=0' });
-        const attempt = { id: 'message-1', recipient, body: 'test message' };
-
-        if (expected === 'pending') {
-          expect(entry.outcome).toMatch(/times out/);
-          await expect(settledOrPending(provider.send(attempt))).resolves.toBe('pending');
-          await expect(settledOrPending(provider.send(attempt))).resolves.toBe('pending');
-          return;
-        }
-        const results: SendResult[] = [];
-        for (let n = 0; n < expected.length; n++) results.push(await provider.send(attempt));
-        expect(results).toStrictEqual(expected);
-
-        // What the table documents agrees with what was seen.
-        for (const result of results) {
-          if (result.outcome === 'sent') continue;
-          expect(entry.answer.startsWith(`${result.code} `)).toBe(true);
-          if (result.outcome === 'failed') expect(entry.outcome).toContain(`failed at once (code ${result.code})`);
-        }
-        if (/3rd attempt/.test(entry.outcome)) expect(results[2].outcome).toBe('sent');
-      });
+    itDrivesEachTestRecipientAsDocumented({
+      recipients: WHATSAPP_TEST_RECIPIENTS,
+      expected: EXPECTED,
+      providerWith: (failureRate) => setUp({ EMULATOR_FAILURE_RATE: failureRate, EMULATOR_WHATSAPP: 'recipient_interval_ms=0' }).provider,
+      answerShows: (r) => `${r.code} `,
     });
 
     it('answers the documented wire errors', async () => {
