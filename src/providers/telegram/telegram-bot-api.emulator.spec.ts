@@ -1,4 +1,4 @@
-import { itDrivesEachTestRecipientAsDocumented } from '../../../test/support/test-recipients';
+import { itDrivesEachTestRecipientAsDocumented, itReplaysRunsFromTheSeed } from '../../../test/support/emulator-specs';
 import { loadConfig } from '../../config/app-config';
 import type { OutgoingMessage, SendResult } from '../messenger-provider';
 import { TELEGRAM_ERRORS, TelegramResponse, telegramSendMessageRequest } from './telegram-bot-api';
@@ -197,19 +197,5 @@ describe('TelegramBotApiEmulator', () => {
     });
   });
 
-  describe('EMULATOR_SEED', () => {
-    const run = async (seed: string) => sendMany(setUp({ EMULATOR_SEED: seed, EMULATOR_FAILURE_RATE: '0.5' }).provider, 100);
-
-    it('replays the same outcomes and ids from the same seed', async () => {
-      const first = await run('7');
-      expect(await run('7')).toStrictEqual(first);
-      const outcomes = first.map((r) => r.outcome);
-      expect(outcomes).toContain('sent'); // both outcomes really occurred in what was compared
-      expect(outcomes).toContain('retry');
-    });
-
-    it('plays another run from another seed', async () => {
-      expect((await run('8')).map((r) => r.outcome)).not.toStrictEqual((await run('7')).map((r) => r.outcome));
-    });
-  });
+  itReplaysRunsFromTheSeed((seed) => sendMany(setUp({ EMULATOR_SEED: seed, EMULATOR_FAILURE_RATE: '0.5' }).provider, 100));
 });

@@ -50,3 +50,20 @@ export function itDrivesEachTestRecipientAsDocumented(options: {
     });
   });
 }
+
+/** EMULATOR_SEED, for any messenger: `run(seed)` sends the same messages through a fresh emulator with that seed. */
+export function itReplaysRunsFromTheSeed(run: (seed: string) => Promise<SendResult[]>): void {
+  describe('EMULATOR_SEED', () => {
+    it('replays the same outcomes and ids from the same seed', async () => {
+      const first = await run('7');
+      expect(await run('7')).toStrictEqual(first);
+      const outcomes = first.map((r) => r.outcome);
+      expect(outcomes).toContain('sent'); // both outcomes really occurred in what was compared
+      expect(outcomes).toContain('retry');
+    });
+
+    it('plays another run from another seed', async () => {
+      expect((await run('8')).map((r) => r.outcome)).not.toStrictEqual((await run('7')).map((r) => r.outcome));
+    });
+  });
+}
