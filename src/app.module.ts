@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger as PinoInstance } from 'pino';
+import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
@@ -32,6 +33,7 @@ export class AppModule {
           dataSourceFactory: (options) => openMigrated(options!),
         }),
         ScheduleModule.forRoot(),
+        AuthModule,
         MetricsModule,
         HealthModule,
         MessagesModule,

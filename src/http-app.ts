@@ -1,9 +1,14 @@
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import { ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { API_KEY_SCHEME } from './auth/api-key-auth.decorator';
 import { HttpErrorFilter } from './common/http-error.filter';
+import { AppConfig } from './config/app-config';
 import { rejectDeeplyNestedJson } from './common/json-depth';
 import { RequestValidationException, toFieldErrors } from './common/validation-errors';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_REPLAY_HEADER } from './idempotency/idempotency-key.decorator';
 import { REQUEST_ID_HEADER, requestIdFrom } from './logging/logging';
 import { HttpMetrics } from './metrics/http.metrics';
 import { testRecipientsMarkdown } from './providers/test-recipients';
@@ -19,6 +24,10 @@ const API_DESCRIPTION = `Queue a text for recipients on Telegram, WhatsApp and V
 stored in PostgreSQL, deduplicated per messenger + recipient + body, and delivered by a scheduler with
 retries and leases. Errors always have the ApiError shape.
 
+**Authentication**: every operation needs an API key, sent as \`Authorization: Bearer <key>\` (the
+Authorize button below). Without a valid one the answer is 401; over the client's rate limit, 429 with
+Retry-After. Each key is a client, and a client sees only its own messages.
+
 **How a messenger's answer counts**: accepted → \`sent\`; "slow down" (Telegram 429, WhatsApp 130429 /
 131056 / 131048 / 4 / 80007, Viber 12) → retried when the messenger allows, *costing no retry*; a
 transient error (5xx, WhatsApp 1 / 2 / 131000 / 131016, timeouts) → retried with backoff, at most
@@ -32,6 +41,33 @@ ${testRecipientsMarkdown()}`;
 
 /** Everything the HTTP side needs besides the modules; main.ts and the e2e tests both call this. */
 export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplication {
+  const config = app.get(AppConfig);
+  const fastify = app.getHttpAdapter().getInstance();
+  // Every route's own limit rather than the server's: the server's is fixed when the adapter is made, in
+  // main.ts and in every test. Added first, so that it sees every route, /docs included.
+  fastify.addHook('onRoute', (route) => {
+    route.bodyLimit ??= config.API_BODY_LIMIT_BYTES;
+  });
+  void fastify.register(helmet, {
+    contentSecurityPolicy: {
+      // Swagger UI (/docs) loads its scripts and styles from this origin, with inline styles and data: images,
+      // all of which helmet's defaults allow. Not upgrade-insecure-requests: behind a proxy or on a laptop the
+      // service is plain http, and the browser would then ask for /docs' scripts over https.
+      directives: { upgradeInsecureRequests: null },
+    },
+  });
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      allowedHeaders: ['Authorization', 'Content-Type', IDEMPOTENCY_KEY_HEADER, REQUEST_ID_HEADER],
+      exposedHeaders: ['Retry-After', IDEMPOTENCY_REPLAY_HEADER, REQUEST_ID_HEADER],
+      maxAge: 600,
+    });
+  }
+  // Only its counting store and the createRateLimit decorator (global: false adds no hook to any route):
+  // ClientRateLimitGuard applies it once ApiKeyGuard has told the client.
+  void fastify.register(rateLimit, { global: false });
+
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -42,8 +78,7 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
       exceptionFactory: (errors) => new RequestValidationException(toFieldErrors(errors)),
     }),
   );
-  app.useGlobalFilters(new HttpErrorFilter());
-  const fastify = app.getHttpAdapter().getInstance();
+  app.useGlobalFilters(new HttpErrorFilter({ bodyLimitBytes: config.API_BODY_LIMIT_BYTES }));
   fastify.removeContentTypeParser('text/plain');
   // Before Nest's pipes copy the body recursively: a 5,000-level document would overflow their stack.
   fastify.addHook('preValidation', rejectDeeplyNestedJson());
@@ -66,6 +101,14 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
       .setTitle('Messenger dispatch')
       .setDescription(API_DESCRIPTION)
       .setVersion('1.0')
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key: the secret of one API_KEYS entry. Its name is the client the request acts for.',
+        },
+        API_KEY_SCHEME,
+      )
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

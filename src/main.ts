@@ -31,6 +31,12 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
     running.app = http;
     await http.listen(config.PORT, '0.0.0.0');
     log.log(`role ${config.APP_ROLE}: API on http://localhost:${config.PORT} (OpenAPI UI at /docs)`);
+    const clients = config.apiKeys.map((key) => key.client);
+    if (clients.length === 0) {
+      log.warn('API_KEYS is not set: the API is OPEN to anyone who can reach it, and every request acts as client "default"');
+    } else {
+      log.log(`API keys for ${clients.length} client(s): ${clients.join(', ')}`);
+    }
     if (config.HEALTH_PORT !== undefined) log.warn(`HEALTH_PORT is ignored: role ${config.APP_ROLE} serves /health and /metrics on PORT`);
   } else {
     running.app = await NestFactory.createApplicationContext(AppModule.forRoot(config, root), { logger });

@@ -48,10 +48,10 @@ describe('Idempotency-Key on POST /messages', () => {
     let enter!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const entered = new Promise<void>((resolve) => (enter = resolve));
-    jest.spyOn(service, 'create').mockImplementationOnce(async (request) => {
+    jest.spyOn(service, 'create').mockImplementationOnce(async (client, request) => {
       enter();
       await gate;
-      return create(request);
+      return create(client, request);
     });
     return { entered, release };
   }

@@ -126,7 +126,7 @@ describe('Messages API', () => {
         const apps = [t, ...others];
 
         const results = await Promise.allSettled(
-          orders.map((recipients, i) => apps[i].app.get(MessagesRepository).insertMany({ body, bodyHash, sendAt: null, recipients })),
+          orders.map((recipients, i) => apps[i].app.get(MessagesRepository).insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients })),
         );
 
         expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
@@ -145,9 +145,9 @@ describe('Messages API', () => {
 
       // Called in one turn of the event loop: one batch, one INSERT.
       const [first, second, third] = await Promise.all([
-        repository.insertMany({ body, bodyHash, sendAt: null, recipients: [shared] as never }),
-        repository.insertMany({ body, bodyHash, sendAt: null, recipients: [shared, other] as never }),
-        repository.insertMany({ body: `${body}!`, bodyHash: createHash('sha256').update(`${body}!`).digest(), sendAt: null, recipients: [shared] as never }),
+        repository.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared] as never }),
+        repository.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared, other] as never }),
+        repository.insertMany({ client: 'default', body: `${body}!`, bodyHash: createHash('sha256').update(`${body}!`).digest(), sendAt: null, recipients: [shared] as never }),
       ]);
 
       expect(first.map((m) => m.duplicate)).toEqual([false]);

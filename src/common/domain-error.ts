@@ -6,6 +6,8 @@ export enum DomainErrorCode {
   UnknownCursor = 'UNKNOWN_CURSOR',
   IdempotencyKeyInFlight = 'IDEMPOTENCY_KEY_IN_FLIGHT',
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
+  Unauthenticated = 'UNAUTHENTICATED',
+  RateLimited = 'RATE_LIMITED',
 }
 
 export interface DomainErrorDetails {

@@ -14,6 +14,9 @@ function refusalOf(env: Env): InvalidConfigError {
   return refusal as InvalidConfigError;
 }
 
+/** Production serves the API only with keys; this one is for specs that are about something else. */
+const KEYS = { API_KEYS: 'ops:0123456789abcdef0123' };
+
 /** The error's problems, one per listed line. */
 const problemsOf = (env: Env): string[] =>
   refusalOf(env)
@@ -70,8 +73,8 @@ describe('loadConfig', () => {
   it.each([
     [{}, 'pretty'],
     [{ NODE_ENV: 'test' }, 'pretty'],
-    [{ NODE_ENV: 'production' }, 'json'],
-    [{ NODE_ENV: 'production', LOG_FORMAT: 'pretty' }, 'pretty'],
+    [{ NODE_ENV: 'production', ...KEYS }, 'json'],
+    [{ NODE_ENV: 'production', LOG_FORMAT: 'pretty', ...KEYS }, 'pretty'],
     [{ NODE_ENV: 'development', LOG_FORMAT: 'json' }, 'json'],
   ])('with %j logs as %s', (env, format) => {
     expect(loadConfig(env).logFormat).toBe(format);
@@ -104,7 +107,7 @@ describe('loadConfig', () => {
     ['NODE_ENV', 'production'],
     ['LOG_LEVEL', 'debug'],
   ])('takes %s=%p as given', (variable, value) => {
-    expect(loadConfig({ [variable]: value })[variable as keyof AppConfig]).toBe(value);
+    expect(loadConfig({ ...KEYS, [variable]: value })[variable as keyof AppConfig]).toBe(value);
   });
 
   it.each([
@@ -172,5 +175,109 @@ describe('loadConfig', () => {
     const blank = Object.fromEntries(Object.keys(loadConfig({})).map((key) => [key, '']));
     expect(loadConfig(blank)).toEqual(loadConfig({}));
     expect(loadConfig({ PORT: undefined, DATABASE_URL: '', EMULATOR_SEED: '', LOG_FORMAT: '' })).toEqual(loadConfig({}));
+  });
+});
+
+describe('API keys, open mode and the production rule', () => {
+  const secret = (c: string) => c.repeat(20);
+
+  it('reads API_KEYS as clients and their secrets; a secret may hold ":"; spaces around entries are dropped', () => {
+    const config = loadConfig({ API_KEYS: ` billing:${secret('b')} , crm:${secret('c')}:x ` });
+    expect(config.apiKeys).toEqual([
+      { client: 'billing', secret: secret('b') },
+      { client: 'crm', secret: `${secret('c')}:x` },
+    ]);
+  });
+
+  it('has no keys when API_KEYS is unset: open mode', () => {
+    expect(loadConfig({}).apiKeys).toEqual([]);
+  });
+
+  it.each([
+    ['an entry without a name', `${secret('a')}`, 'entry 1 has no ":" between the client name and the secret'],
+    ['an empty entry', `a:${secret('a')},`, 'entry 2 is empty'],
+    ['a name with a space', `the crm:${secret('a')}`, 'entry 1: the client name must be 1-64 letters'],
+    ['a 65-character name', `${'n'.repeat(65)}:${secret('a')}`, 'entry 1: the client name must be 1-64 letters'],
+    ['a short secret', 'crm:eleven-char', 'entry 1 (crm): the secret is 11 characters; it must have at least 16'],
+    ['a secret with a space', `crm:${secret('a')} x`, 'entry 1 (crm): the secret must be printable ASCII'],
+    ['a name listed twice', `crm:${secret('a')},crm:${secret('b')}`, 'the client name "crm" is listed twice'],
+    ['a secret listed twice', `crm:${secret('a')},billing:${secret('a')}`, '"crm" and "billing" have the same secret'],
+  ])('refuses %s, and says which entry', (_, value, problem) => {
+    const [line, ...others] = problemsOf({ API_KEYS: value });
+    expect(others).toEqual([]);
+    expect(line).toContain(problem);
+    expect(line).toMatch(/^API_KEYS=\(not shown\): /);
+  });
+
+  it('never prints a secret, not even one that is refused', () => {
+    const leaked = 'sup3r-s3cret-value-1234';
+    const message = refusalOf({ API_KEYS: `${leaked},crm:short,a:${leaked},b:${leaked}` }).message;
+    expect(message).toMatch(/API_KEYS/);
+    expect(message).not.toContain(leaked);
+    expect(message).not.toContain('short');
+  });
+
+  it.each(['all', 'api'])('refuses to serve the API (APP_ROLE=%s) in production without keys', (role) => {
+    const problems = problemsOf({ NODE_ENV: 'production', APP_ROLE: role });
+    expect(problems).toEqual([expect.stringMatching(/^API_KEYS: must be set when NODE_ENV=production .*open to anyone/)]);
+  });
+
+  it('lets a production worker start without keys: it serves no API', () => {
+    expect(loadConfig({ NODE_ENV: 'production', APP_ROLE: 'worker' }).apiKeys).toEqual([]);
+  });
+
+  it('runs open outside production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'development', APP_ROLE: 'all' })).not.toThrow();
+    expect(() => loadConfig({ NODE_ENV: 'staging', APP_ROLE: 'api' })).not.toThrow();
+  });
+});
+
+describe('the rate limit, the body limit and CORS', () => {
+  it('limits each client to 1000 requests a second by default, in windows that hold a burst of two seconds', () => {
+    expect(loadConfig({}).rateLimit).toEqual({ max: 2000, windowMs: 2000 });
+  });
+
+  it('makes the window as long as the steady rate takes to earn the burst', () => {
+    expect(loadConfig({ API_RATE_LIMIT_PER_SECOND: '50', API_RATE_LIMIT_BURST: '500' }).rateLimit).toEqual({ max: 500, windowMs: 10_000 });
+    expect(loadConfig({ API_RATE_LIMIT_PER_SECOND: '3', API_RATE_LIMIT_BURST: '4' }).rateLimit).toEqual({ max: 4, windowMs: 1333 });
+  });
+
+  it('turns the limit off with API_RATE_LIMIT_PER_SECOND=0', () => {
+    expect(loadConfig({ API_RATE_LIMIT_PER_SECOND: '0' }).rateLimit).toBeNull();
+  });
+
+  it.each([
+    [{ API_RATE_LIMIT_PER_SECOND: '-1' }, 'API_RATE_LIMIT_PER_SECOND'],
+    [{ API_RATE_LIMIT_PER_SECOND: 'lots' }, 'API_RATE_LIMIT_PER_SECOND'],
+    [{ API_RATE_LIMIT_BURST: '0' }, 'API_RATE_LIMIT_BURST'],
+    [{ API_RATE_LIMIT_PER_SECOND: '100', API_RATE_LIMIT_BURST: '99' }, 'API_RATE_LIMIT_BURST'],
+    [{ API_BODY_LIMIT_BYTES: '1023' }, 'API_BODY_LIMIT_BYTES'],
+    [{ API_BODY_LIMIT_BYTES: '1MB' }, 'API_BODY_LIMIT_BYTES'],
+    [{ CORS_ORIGINS: 'example.com' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://app.example.com/' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS'],
+    [{ CORS_ORIGINS: 'ftp://app.example.com' }, 'CORS_ORIGINS'],
+  ])('refuses %j, naming %s', (env, variable) => {
+    const problems = problemsOf(env);
+    expect(problems.length).toBeGreaterThan(0);
+    for (const problem of problems) expect(problem).toMatch(new RegExp(`^${variable}[=:]`));
+  });
+
+  it('accepts a body limit of 1 MiB by default', () => {
+    expect(loadConfig({}).API_BODY_LIMIT_BYTES).toBe(1_048_576);
+  });
+
+  it('has no CORS origins unless configured, and reads a list of them', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:5173',
+    ]);
+  });
+
+  it('names the entry of CORS_ORIGINS that is not an origin', () => {
+    expect(problemsOf({ CORS_ORIGINS: 'https://a.example.com,https://b.example.com/' })).toEqual([
+      expect.stringContaining('entry 2 ("https://b.example.com/") is not an origin'),
+    ]);
   });
 });

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import { CronTime } from 'cron';
+import { ApiKey, parseApiKeys } from '../auth/api-keys';
 import type { PacingRule } from '../dispatch/pacer';
 import { EmulatorProfile, emulatorProfile, parseEmulatorOverrides } from '../providers/emulators/emulator-profile';
 import { MESSENGER_RULES, type ProviderName } from '../providers/messengers';
@@ -80,6 +81,56 @@ function IsEmulatorOverrides(): PropertyDecorator {
     });
 }
 
+/** API_KEYS that parse (see parseApiKeys). */
+function IsApiKeys(): PropertyDecorator {
+  const problems = (value: unknown) => (typeof value === 'string' ? parseApiKeys(value).problems : ['must be a string']);
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isApiKeys',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: (args: ValidationArguments) => problems(args.value).join('; ') },
+      validator: { validate: (value: unknown) => problems(value).length === 0 },
+    });
+}
+
+/** The origins in a comma-separated list, e.g. "https://app.example.com, http://localhost:5173". */
+export function parseOrigins(value: string): { origins: string[]; problems: string[] } {
+  const origins: string[] = [];
+  const problems: string[] = [];
+  value.split(',').forEach((raw, i) => {
+    const entry = raw.trim();
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    // An Origin header is exactly scheme://host[:port]: a path or a trailing slash would never match one.
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== entry) {
+      problems.push(`entry ${i + 1} (${JSON.stringify(entry)}) is not an origin: http(s)://host[:port], without a path`);
+    } else {
+      origins.push(entry);
+    }
+  });
+  return { origins, problems };
+}
+
+function IsOriginList(): PropertyDecorator {
+  const problems = (value: unknown) => (typeof value === 'string' ? parseOrigins(value).problems : ['must be a string']);
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isOriginList',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: (args: ValidationArguments) => problems(args.value).join('; ') },
+      validator: { validate: (value: unknown) => problems(value).length === 0 },
+    });
+}
+
+/** Never quoted in an error message: it holds secrets. */
+const SECRET_SETTINGS = new Set(['API_KEYS']);
+
 /**
  * Every setting the service reads, validated once at start-up. Nothing else in the code base reads
  * process.env: modules inject this class, and tests construct it with `loadConfig({...})`.
@@ -106,6 +157,30 @@ export class AppConfig {
    */
   @IsOptional() @NumberSetting({ min: 1, max: 65535 })
   HEALTH_PORT?: number = undefined;
+
+  /**
+   * The API's clients, `name:secret,name:secret`. A request sends `Authorization: Bearer <secret>` and acts as
+   * that client: it sees only that client's messages. Unset: open mode, where every request is client
+   * "default"; refused when NODE_ENV=production and the process serves the API.
+   */
+  @IsOptional() @IsApiKeys()
+  API_KEYS?: string = undefined;
+
+  /** Requests a second that one client may make, in this process (0: no limit). */
+  @NumberSetting({ min: 0, max: 1_000_000 })
+  API_RATE_LIMIT_PER_SECOND = 1000;
+
+  /** Requests one client may make at once; unset: two seconds' worth of API_RATE_LIMIT_PER_SECOND. */
+  @IsOptional() @NumberSetting({ min: 1, max: 100_000_000 })
+  API_RATE_LIMIT_BURST?: number = undefined;
+
+  /** The largest request body accepted, in bytes; larger ones are answered 413. */
+  @NumberSetting({ min: 1024, max: 100 * 1024 * 1024 })
+  API_BODY_LIMIT_BYTES = 1024 * 1024;
+
+  /** Origins a browser may call the API from, comma-separated. Unset: no CORS headers at all. */
+  @IsOptional() @IsOriginList()
+  CORS_ORIGINS?: string = undefined;
 
   /** json: one object a line (production); pretty: one readable line each, for a terminal. */
   @IsOptional() @IsIn(LOG_FORMATS)
@@ -225,6 +300,27 @@ export class AppConfig {
     };
   }
 
+  /** The configured keys; none means open mode. */
+  get apiKeys(): ApiKey[] {
+    return this.API_KEYS ? parseApiKeys(this.API_KEYS).keys : [];
+  }
+
+  /**
+   * The per-client limit as fixed windows: `max` requests per `windowMs`. A window holds the burst, and lasts as
+   * long as the steady rate takes to earn it, so a client averages at most API_RATE_LIMIT_PER_SECOND yet may
+   * send the whole burst at once. Null when the limit is off.
+   */
+  get rateLimit(): { max: number; windowMs: number } | null {
+    const perSecond = this.API_RATE_LIMIT_PER_SECOND;
+    if (perSecond === 0) return null;
+    const burst = this.API_RATE_LIMIT_BURST ?? 2 * perSecond;
+    return { max: burst, windowMs: Math.round((burst / perSecond) * 1000) };
+  }
+
+  get corsOrigins(): string[] {
+    return this.CORS_ORIGINS ? parseOrigins(this.CORS_ORIGINS).origins : [];
+  }
+
   get logFormat(): LogFormat {
     return this.LOG_FORMAT ?? (this.NODE_ENV === 'production' ? 'json' : 'pretty');
   }
@@ -249,13 +345,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = plainToInstance(AppConfig, relevant, { exposeDefaultValues: true });
   const problems = validateSync(config, { forbidUnknownValues: false, stopAtFirstError: true }).flatMap((error) =>
     Object.values(error.constraints ?? {}).map(
-      (reason) => `${error.property}=${JSON.stringify(env[error.property])}: ${reason.replace(`${error.property} `, '')}`,
+      (reason) =>
+        `${error.property}=${SECRET_SETTINGS.has(error.property) ? '(not shown)' : JSON.stringify(env[error.property])}: ` +
+        reason.replace(`${error.property} `, ''),
     ),
   );
   // The checks across variables only make sense once each variable is valid on its own.
   if (problems.length > 0) throw new InvalidConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
     problems.push('RETRY_MAX_DELAY_MS: must not be smaller than RETRY_BASE_DELAY_MS');
+  }
+  if (config.NODE_ENV === 'production' && config.runsApi && !config.API_KEYS) {
+    problems.push(
+      `API_KEYS: must be set when NODE_ENV=production and the process serves the API (APP_ROLE=${config.APP_ROLE}): ` +
+        'without keys the API is open to anyone who can reach it',
+    );
+  }
+  if (config.API_RATE_LIMIT_BURST !== undefined && config.API_RATE_LIMIT_BURST < config.API_RATE_LIMIT_PER_SECOND) {
+    problems.push(`API_RATE_LIMIT_BURST: must be at least API_RATE_LIMIT_PER_SECOND (${config.API_RATE_LIMIT_PER_SECOND})`);
   }
   const worstBatchMs =
     Math.ceil(config.DISPATCH_BATCH_SIZE / config.DISPATCH_CONCURRENCY) * config.DISPATCH_SEND_TIMEOUT_MS;

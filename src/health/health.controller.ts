@@ -1,10 +1,12 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '../auth/public.decorator';
 import type { FastifyReply } from 'fastify';
 import { HealthAnswer, HealthService } from './health.service';
 
 /** Probes for an orchestrator or a load balancer. Operations, not the client API: left out of /docs. */
 @ApiExcludeController()
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}

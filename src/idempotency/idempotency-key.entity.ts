@@ -1,3 +1,4 @@
+import { DEFAULT_CLIENT } from '../auth/api-keys';
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
 export const IDEMPOTENCY_KEY_STATUSES = ['in_flight', 'completed'] as const;
@@ -13,6 +14,10 @@ export type IdempotencyKeyStatus = (typeof IDEMPOTENCY_KEY_STATUSES)[number];
 // Serves the purge of expired keys that runs with every claim.
 @Index('idempotency_keys_expires_idx', ['expiresAt'])
 export class IdempotencyKeyEntity {
+  /** The API client that sent the key: clients choose keys independently, so one client's can't block another's. */
+  @PrimaryColumn({ type: 'varchar', length: 64, default: DEFAULT_CLIENT })
+  client: string;
+
   /** The header's value, as sent: printable ASCII, at most 255 characters. */
   @PrimaryColumn({ type: 'varchar', length: 255 })
   key: string;

@@ -5,6 +5,8 @@ import { queryRows } from '../database/raw-sql';
 import { IdempotencyKeyEntity } from './idempotency-key.entity';
 
 export interface KeyClaim {
+  /** Keys are per client: two clients may use the same key for different requests. */
+  readonly client: string;
   readonly key: string;
   readonly requestHash: Buffer;
   /** How long the request may hold the key before it counts as gone. */
@@ -30,15 +32,15 @@ export interface StoredAnswer {
 const CLAIM = `
   WITH purged AS (
     DELETE FROM idempotency_keys
-    WHERE key IN (SELECT key FROM idempotency_keys
-                  WHERE expires_at < now() AND key <> $1
-                  ORDER BY expires_at
-                  LIMIT 100
-                  FOR UPDATE SKIP LOCKED)
+    WHERE (client, key) IN (SELECT client, key FROM idempotency_keys
+                            WHERE expires_at < now() AND (client, key) <> ($5, $1)
+                            ORDER BY expires_at
+                            LIMIT 100
+                            FOR UPDATE SKIP LOCKED)
   )
-  INSERT INTO idempotency_keys AS k (key, request_hash, status, claim_token, locked_until, expires_at)
-  VALUES ($1, $2, 'in_flight', gen_random_uuid(), now() + make_interval(secs => $3), now() + make_interval(secs => $4))
-  ON CONFLICT (key) DO UPDATE
+  INSERT INTO idempotency_keys AS k (client, key, request_hash, status, claim_token, locked_until, expires_at)
+  VALUES ($5, $1, $2, 'in_flight', gen_random_uuid(), now() + make_interval(secs => $3), now() + make_interval(secs => $4))
+  ON CONFLICT (client, key) DO UPDATE
   SET request_hash = EXCLUDED.request_hash,
       status = 'in_flight',
       claim_token = EXCLUDED.claim_token,
@@ -55,13 +57,13 @@ const CLAIM = `
 const COMPLETE = `
   UPDATE idempotency_keys
   SET status = 'completed', response_status = $3, response_body = $4, locked_until = NULL
-  WHERE key = $1 AND claim_token = $2 AND status = 'in_flight'
+  WHERE client = $5 AND key = $1 AND claim_token = $2 AND status = 'in_flight'
   RETURNING key`;
 
 /** Gives the key back (the request failed), only while this claim still holds it. */
 const RELEASE = `
   DELETE FROM idempotency_keys
-  WHERE key = $1 AND claim_token = $2 AND status = 'in_flight'
+  WHERE client = $3 AND key = $1 AND claim_token = $2 AND status = 'in_flight'
   RETURNING key`;
 
 @Injectable()
@@ -72,33 +74,35 @@ export class IdempotencyRepository {
   ) {}
 
   /** The claim token when this request now holds the key; null when another request has it. */
-  async claim({ key, requestHash, leaseSeconds, ttlSeconds }: KeyClaim): Promise<string | null> {
+  async claim({ client, key, requestHash, leaseSeconds, ttlSeconds }: KeyClaim): Promise<string | null> {
     const [row] = await queryRows<{ claim_token: string }>(this.dataSource.manager, CLAIM, [
       key,
       requestHash,
       leaseSeconds,
       ttlSeconds,
+      client,
     ]);
     return row?.claim_token ?? null;
   }
 
-  getByKey(key: string): Promise<IdempotencyKeyEntity | null> {
-    return this.keys.findOneBy({ key });
+  getByKey(client: string, key: string): Promise<IdempotencyKeyEntity | null> {
+    return this.keys.findOneBy({ client, key });
   }
 
   /** false: the claim had lapsed and the key was taken over; the answer was not stored. */
-  async complete(key: string, claimToken: string, answer: StoredAnswer): Promise<boolean> {
+  async complete(client: string, key: string, claimToken: string, answer: StoredAnswer): Promise<boolean> {
     const rows = await queryRows(this.dataSource.manager, COMPLETE, [
       key,
       claimToken,
       answer.status,
       JSON.stringify(answer.body),
+      client,
     ]);
     return rows.length > 0;
   }
 
   /** false: the claim had lapsed and the key was taken over; it was left alone. */
-  async release(key: string, claimToken: string): Promise<boolean> {
-    return (await queryRows(this.dataSource.manager, RELEASE, [key, claimToken])).length > 0;
+  async release(client: string, key: string, claimToken: string): Promise<boolean> {
+    return (await queryRows(this.dataSource.manager, RELEASE, [key, claimToken, client])).length > 0;
   }
 }

@@ -33,7 +33,7 @@ export interface IdempotentRequest {
 }
 
 /**
- * Runs a request once per Idempotency-Key (the Stripe convention): the first request with a key
+ * Runs a request once per Idempotency-Key of a client (the Stripe convention): the first request with a key
  * runs and its answer is stored; a retry with the same key and the same request gets that answer again;
  * the same key with another request is refused (422); a retry while the first still runs is told to wait
  * (409 with Retry-After). Only successful answers are stored: a request that fails gives its key back, so
@@ -45,8 +45,9 @@ export class IdempotencyService {
 
   constructor(private readonly keys: IdempotencyRepository) {}
 
-  /** Runs `handler` under `key`; without a key it simply runs it. */
+  /** Runs `handler` under the client's `key`; without a key it simply runs it. */
   async run<T>(
+    client: string,
     key: string | undefined,
     request: IdempotentRequest,
     handler: () => Promise<{ readonly status: number; readonly body: T }>,
@@ -54,19 +55,19 @@ export class IdempotencyService {
     if (key === undefined) return { ...(await handler()), replayed: false };
 
     const requestHash = createHash('sha256').update(`${request.operation}\n${canonicalJson(request.payload)}`).digest();
-    const claim = await this.claimOrReplay<T>(key, requestHash);
+    const claim = await this.claimOrReplay<T>(client, key, requestHash);
     if ('replay' in claim) return claim.replay;
     const { claimToken } = claim;
 
     try {
       const answer = await handler();
-      if (!(await this.keys.complete(key, claimToken, answer))) {
+      if (!(await this.keys.complete(client, key, claimToken, answer))) {
         this.logger.warn(`Idempotency-Key ${JSON.stringify(key)}: held past its lease and taken over; its answer was not stored`);
       }
       return { ...answer, replayed: false };
     } catch (error) {
       // If the database is what failed, this fails too, and the key stays in flight until its lease ends.
-      await this.keys.release(key, claimToken).catch((releaseError: unknown) =>
+      await this.keys.release(client, key, claimToken).catch((releaseError: unknown) =>
         this.logger.warn(
           `Idempotency-Key ${JSON.stringify(key)} stays in flight for up to ${IDEMPOTENCY_LEASE_SECONDS} s: ` +
             `it could not be released (${releaseError instanceof Error ? releaseError.message : String(releaseError)})`,
@@ -78,6 +79,7 @@ export class IdempotencyService {
 
   /** This request now holds the key, or an earlier one's answer is to be replayed; else a DomainError. */
   private async claimOrReplay<T>(
+    client: string,
     key: string,
     requestHash: Buffer,
   ): Promise<{ readonly claimToken: string } | { readonly replay: IdempotentAnswer<T> }> {
@@ -85,13 +87,14 @@ export class IdempotencyService {
     // expired and was purged): the key is free again then, so claim again. Twice settles any real race.
     for (let round = 0; round < 3; round++) {
       const claimToken = await this.keys.claim({
+        client,
         key,
         requestHash,
         leaseSeconds: IDEMPOTENCY_LEASE_SECONDS,
         ttlSeconds: IDEMPOTENCY_KEY_TTL_SECONDS,
       });
       if (claimToken) return { claimToken };
-      const held = await this.keys.getByKey(key);
+      const held = await this.keys.getByKey(client, key);
       if (!held) continue;
       if (!held.requestHash.equals(requestHash)) {
         throw new DomainError(

@@ -1,4 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { DEFAULT_CLIENT } from '../auth/api-keys';
 import type { ProviderName } from '../providers/messengers';
 
 export const MESSAGE_STATUSES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
@@ -11,9 +12,10 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 @Entity('messages')
 @Check('messages_status_check', `status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')`)
 @Check('messages_provider_check', `provider IN ('telegram', 'whatsapp', 'viber')`)
-// Deduplication lives in PostgreSQL, so concurrent identical requests cannot both insert.
+// Deduplication lives in PostgreSQL, so concurrent identical requests cannot both insert. It is per client:
+// a duplicate answer hands back the existing message, which must never be another client's.
 // Cancelled messages step aside: the same text may be queued again after a cancel.
-@Index('messages_dedup_key', ['provider', 'recipient', 'bodyHash'], {
+@Index('messages_dedup_key', ['client', 'provider', 'recipient', 'bodyHash'], {
   unique: true,
   where: `status <> 'cancelled'`,
 })
@@ -24,11 +26,15 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 @Index('messages_recipient_queue_idx', ['provider', 'recipient', 'sendAt', 'createdAt'], {
   where: `status IN ('pending', 'sending')`,
 })
-// Serves the newest-first listing and its keyset cursor.
-@Index('messages_created_idx', ['createdAt', 'id'])
+// Serves the newest-first listing of one client and its keyset cursor.
+@Index('messages_created_idx', ['client', 'createdAt', 'id'])
 export class MessageEntity {
   @PrimaryGeneratedColumn('uuid')
   id: string;
+
+  /** The API client (the name of its key) the message belongs to; only that client's requests see it. */
+  @Column({ type: 'varchar', length: 64, default: DEFAULT_CLIENT })
+  client: string;
 
   @Column({ type: 'varchar', length: 16 })
   provider: ProviderName;

@@ -13,6 +13,8 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiKeyAuth } from '../auth/api-key-auth.decorator';
+import { Client } from '../auth/client.decorator';
 import { ApiErrorDto } from '../common/api-error.dto';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../common/database-unavailable';
 import { RequestValidationException } from '../common/validation-errors';
@@ -66,6 +68,7 @@ const replayHeader = {
 
 @ApiTags('messages')
 @Controller('messages')
+@ApiKeyAuth()
 @ApiServiceUnavailableResponse({
   type: ApiErrorDto,
   description:
@@ -86,9 +89,10 @@ export class MessagesController {
   @ApiOperation({
     summary: 'Queue a text for one or more recipients',
     description:
-      'Stores one message per recipient, atomically, to be sent at send_at (or now). A recipient that ' +
-      'already has this exact body on this messenger (not cancelled) is not queued again: its entry is the ' +
-      'existing message with "duplicate": true.',
+      'Stores one message per recipient, atomically, to be sent at send_at (or now). A recipient to whom this ' +
+      'client already queued this exact body on this messenger (not cancelled) is not queued again: its entry ' +
+      'is the existing message with "duplicate": true. Deduplication is per client: another client\'s messages ' +
+      'never count.',
   })
   @ApiHeader({
     name: IDEMPOTENCY_KEY_HEADER,
@@ -133,12 +137,13 @@ export class MessagesController {
     example: API_EXAMPLES.idempotencyKeyReused,
   })
   async create(
+    @Client() client: string,
     @Body() request: CreateMessageDto,
     @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreateMessagesResponseDto> {
-    const answer = await this.idempotency.run(idempotencyKey, { operation: 'POST /messages', payload: request }, async () => {
-      const stored = await this.messages.create(request);
+    const answer = await this.idempotency.run(client, idempotencyKey, { operation: 'POST /messages', payload: request }, async () => {
+      const stored = await this.messages.create(client, request);
       return {
         status: stored.every((entry) => entry.duplicate) ? HttpStatus.OK : HttpStatus.ACCEPTED,
         body: { messages: stored.map(({ message, duplicate }) => ({ ...toMessageDto(message), duplicate })) },
@@ -154,8 +159,8 @@ export class MessagesController {
   @ApiOperation({ summary: 'List messages, newest first', description: 'Keyset pagination: pass next_cursor back as cursor.' })
   @ApiOkResponse({ type: MessagePageDto, example: API_EXAMPLES.page })
   @ApiBadRequestResponse({ type: ApiErrorDto, examples: API_EXAMPLES.listErrors })
-  async list(@Query() query: ListMessagesQueryDto): Promise<MessagePageDto> {
-    const page = await this.messages.list(query);
+  async list(@Client() client: string, @Query() query: ListMessagesQueryDto): Promise<MessagePageDto> {
+    const page = await this.messages.list(client, query);
     return { items: page.items.map(toMessageDto), next_cursor: page.nextCursor };
   }
 
@@ -168,8 +173,8 @@ export class MessagesController {
   @ApiOkResponse({ type: AttemptListDto, example: API_EXAMPLES.attempts })
   @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
   @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
-  async listAttempts(@Param('id', idPipe) id: string): Promise<AttemptListDto> {
-    return { items: (await this.messages.listAttempts(id)).map(toAttemptDto) };
+  async listAttempts(@Client() client: string, @Param('id', idPipe) id: string): Promise<AttemptListDto> {
+    return { items: (await this.messages.listAttempts(client, id)).map(toAttemptDto) };
   }
 
   @Post(':id/retry')
@@ -185,8 +190,8 @@ export class MessagesController {
   @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
   @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'The message is not failed.', example: API_EXAMPLES.notRetryable })
-  async retry(@Param('id', idPipe) id: string): Promise<MessageDto> {
-    return toMessageDto(await this.messages.retry(id));
+  async retry(@Client() client: string, @Param('id', idPipe) id: string): Promise<MessageDto> {
+    return toMessageDto(await this.messages.retry(client, id));
   }
 
   @Delete(':id')
@@ -206,8 +211,8 @@ export class MessagesController {
     description: 'The message is sending, sent, failed or already cancelled; the message says which.',
     example: API_EXAMPLES.notCancellable,
   })
-  async cancel(@Param('id', idPipe) id: string): Promise<MessageDto> {
-    return toMessageDto(await this.messages.cancel(id));
+  async cancel(@Client() client: string, @Param('id', idPipe) id: string): Promise<MessageDto> {
+    return toMessageDto(await this.messages.cancel(client, id));
   }
 
   @Get(':id')
@@ -221,7 +226,7 @@ export class MessagesController {
   @ApiOkResponse({ type: MessageDto, example: API_EXAMPLES.sent })
   @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
   @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
-  async getById(@Param('id', idPipe) id: string): Promise<MessageDto> {
-    return toMessageDto(await this.messages.getById(id));
+  async getById(@Client() client: string, @Param('id', idPipe) id: string): Promise<MessageDto> {
+    return toMessageDto(await this.messages.getById(client, id));
   }
 }

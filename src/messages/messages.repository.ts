@@ -8,6 +8,8 @@ import { MessageAttemptEntity } from './message-attempt.entity';
 import { MessageEntity, MessageStatus } from './message.entity';
 
 export interface NewMessages {
+  /** The API client the messages belong to; duplicates are found among its own messages only. */
+  readonly client: string;
   readonly body: string;
   /** sha256 of body: the dedup key. */
   readonly bodyHash: Buffer;
@@ -18,7 +20,7 @@ export interface NewMessages {
 
 export interface StoredMessage {
   readonly message: MessageEntity;
-  /** The same body was already queued for this provider + recipient: `message` is that one. */
+  /** The client had already queued this body for this provider + recipient: `message` is that one. */
   readonly duplicate: boolean;
 }
 
@@ -30,26 +32,27 @@ export interface MessageFilter {
 
 /**
  * Inserts the rows of every request in the batch in one statement. The partial unique index
- * messages_dedup_key decides what is a duplicate, so concurrent identical requests cannot both insert;
- * ON CONFLICT DO NOTHING turns those rows into "already there" instead of an error. Rows go in in key
- * order, so two transactions that share keys in different orders wait for each other instead of
- * deadlocking. A body travels once per request ($3, indexed by each row's $6), not once per row.
- * next_attempt_at uses the database's clock, the same clock the claim compares it with.
+ * messages_dedup_key (client, provider, recipient, body hash) decides what is a duplicate, so concurrent
+ * identical requests cannot both insert; ON CONFLICT DO NOTHING turns those rows into "already there"
+ * instead of an error. Rows go in in key order, so two transactions that share keys in different orders
+ * wait for each other instead of deadlocking. A body and its client travel once per request ($3, $4, $7,
+ * indexed by each row's $6), not once per row. next_attempt_at uses the database's clock, the same clock
+ * the claim compares it with.
  */
 const INSERT_NEW = `
-  INSERT INTO messages (provider, recipient, body, body_hash, send_at, next_attempt_at)
-  SELECT r.provider, r.recipient, ($3::text[])[r.request], ($4::bytea[])[r.request],
+  INSERT INTO messages (client, provider, recipient, body, body_hash, send_at, next_attempt_at)
+  SELECT ($7::varchar[])[r.request], r.provider, r.recipient, ($3::text[])[r.request], ($4::bytea[])[r.request],
          COALESCE(($5::timestamptz[])[r.request], now()), GREATEST(COALESCE(($5::timestamptz[])[r.request], now()), now())
   FROM unnest($1::varchar[], $2::varchar[], $6::int[]) AS r(provider, recipient, request)
-  ORDER BY r.provider, r.recipient, ($4::bytea[])[r.request]
-  ON CONFLICT (provider, recipient, body_hash) WHERE status <> 'cancelled' DO NOTHING
+  ORDER BY ($7::varchar[])[r.request], r.provider, r.recipient, ($4::bytea[])[r.request]
+  ON CONFLICT (client, provider, recipient, body_hash) WHERE status <> 'cancelled' DO NOTHING
   RETURNING *`;
 
 /** The messages that made INSERT_NEW skip a row: a new statement, so it sees what just committed. */
 const SELECT_EXISTING = `
   SELECT m.* FROM messages m
-  JOIN unnest($1::varchar[], $2::varchar[], $3::bytea[]) AS r(provider, recipient, body_hash)
-    ON m.provider = r.provider AND m.recipient = r.recipient AND m.body_hash = r.body_hash
+  JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::bytea[]) AS r(client, provider, recipient, body_hash)
+    ON m.client = r.client AND m.provider = r.provider AND m.recipient = r.recipient AND m.body_hash = r.body_hash
   WHERE m.status <> 'cancelled'`;
 
 /**
@@ -66,7 +69,7 @@ const RETRY_FAILED = `
   WITH requeued AS (
     UPDATE messages
     SET status = 'pending', next_attempt_at = now(), retries_count = 0, locked_until = NULL, updated_at = now()
-    WHERE id = $1 AND status = 'failed'
+    WHERE id = $1 AND client = $2 AND status = 'failed'
     RETURNING *)
   SELECT requeued.*, pg_notify('messages_due', requeued.provider || ':0') FROM requeued`;
 
@@ -79,10 +82,11 @@ const RETRY_FAILED = `
 const CANCEL_PENDING = `
   UPDATE messages
   SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-  WHERE id = $1 AND status = 'pending'
+  WHERE id = $1 AND client = $2 AND status = 'pending'
   RETURNING *`;
 
-const rowKey = (provider: string, recipient: string, bodyHash: Buffer) => `${provider}\u0000${recipient}\u0000${bodyHash.toString('hex')}`;
+const rowKey = (client: string, provider: string, recipient: string, bodyHash: Buffer) =>
+  `${client}\u0000${provider}\u0000${recipient}\u0000${bodyHash.toString('hex')}`;
 
 interface Row {
   readonly provider: ProviderName;
@@ -118,19 +122,22 @@ export class MessagesRepository {
     return this.dataSource.transaction(async (manager) => {
       const rows: Row[] = requests.flatMap((request, i) => request.recipients.map((r) => ({ ...r, request: i + 1 })));
       const hashOf = (row: { request: number }) => requests[row.request - 1].bodyHash;
+      const clientOf = (row: { request: number }) => requests[row.request - 1].client;
       const stored = new Map<string, StoredMessage>();
-      const keyOf = (row: Row) => rowKey(row.provider, row.recipient, hashOf(row));
+      const keyOf = (row: Row) => rowKey(clientOf(row), row.provider, row.recipient, hashOf(row));
+      const keyOfMessage = (m: MessageEntity) => rowKey(m.client, m.provider, m.recipient, m.bodyHash);
       let missing = rows;
       // A duplicate can be cancelled between our INSERT and SELECT; its row is then free again, and the
       // next round inserts it. Two rounds settle any real interleaving; the third is a safety margin.
       for (let round = 0; missing.length > 0 && round < 3; round++) {
         for (const message of await this.insertNew(manager, requests, missing)) {
-          stored.set(rowKey(message.provider, message.recipient, message.bodyHash), { message, duplicate: false });
+          stored.set(keyOfMessage(message), { message, duplicate: false });
         }
         missing = missing.filter((row) => !stored.has(keyOf(row)));
         if (missing.length === 0) break;
-        for (const message of await this.selectExisting(manager, missing.map((row) => ({ ...row, bodyHash: hashOf(row) })))) {
-          const key = rowKey(message.provider, message.recipient, message.bodyHash);
+        const wanted = missing.map((row) => ({ ...row, client: clientOf(row), bodyHash: hashOf(row) }));
+        for (const message of await this.selectExisting(manager, wanted)) {
+          const key = keyOfMessage(message);
           // Within one batch, two requests may carry the same row: the first inserts it, the second finds it.
           if (!stored.has(key)) stored.set(key, { message, duplicate: true });
         }
@@ -141,7 +148,7 @@ export class MessagesRepository {
       const claimedBy = new Map<string, number>();
       return requests.map((request, i) =>
         request.recipients.map((r) => {
-          const key = rowKey(r.provider, r.recipient, request.bodyHash);
+          const key = rowKey(request.client, r.provider, r.recipient, request.bodyHash);
           const entry = stored.get(key)!;
           // The row a request inserted is new to it; the same row seen by a later request in the batch is a duplicate.
           if (entry.duplicate) return entry;
@@ -164,35 +171,40 @@ export class MessagesRepository {
     await queryRows(manager, NOTIFY_DUE, [[...earliest].map(([provider, due]) => `${provider}:${due}`).join(',')]);
   }
 
-  getById(id: string): Promise<MessageEntity | null> {
-    return this.messages.findOneBy({ id });
+  /** The client's message; another client's is as absent as one that doesn't exist. */
+  getById(client: string, id: string): Promise<MessageEntity | null> {
+    return this.messages.findOneBy({ id, client });
   }
 
-  /** The message's attempts, first to last. */
+  /** The message's attempts, first to last; check that the message is the caller's first (getById). */
   listAttempts(messageId: string): Promise<MessageAttemptEntity[]> {
     return this.attempts.find({ where: { messageId }, order: { attempt: 'ASC' } });
   }
 
   /** The message back in the queue, or null when it is not (or no longer) failed. */
-  async retryFailed(id: string): Promise<MessageEntity | null> {
-    const [row] = await queryRows(this.dataSource.manager, RETRY_FAILED, [id]);
+  async retryFailed(client: string, id: string): Promise<MessageEntity | null> {
+    const [row] = await queryRows(this.dataSource.manager, RETRY_FAILED, [id, client]);
     return row ? this.toEntity(row) : null;
   }
 
   /** The cancelled message, or null when it is not (or no longer) pending. */
-  async cancelPending(id: string): Promise<MessageEntity | null> {
-    const [row] = await queryRows(this.dataSource.manager, CANCEL_PENDING, [id]);
+  async cancelPending(client: string, id: string): Promise<MessageEntity | null> {
+    const [row] = await queryRows(this.dataSource.manager, CANCEL_PENDING, [id, client]);
     return row ? this.toEntity(row) : null;
   }
 
-  exists(id: string): Promise<boolean> {
-    return this.messages.existsBy({ id });
+  exists(client: string, id: string): Promise<boolean> {
+    return this.messages.existsBy({ id, client });
   }
 
-  /** Newest first, after the message `afterId` (keyset pagination: no OFFSET, stable under inserts). */
-  list(filter: MessageFilter, limit: number, afterId?: string): Promise<MessageEntity[]> {
+  /**
+   * The client's messages, newest first, after the message `afterId` (keyset pagination: no OFFSET, stable
+   * under inserts), along messages_created_idx (client, created_at, id).
+   */
+  list(client: string, filter: MessageFilter, limit: number, afterId?: string): Promise<MessageEntity[]> {
     const query = this.messages
       .createQueryBuilder('m')
+      .where('m.client = :client', { client })
       .orderBy('m.createdAt', 'DESC')
       .addOrderBy('m.id', 'DESC')
       .limit(limit);
@@ -216,12 +228,14 @@ export class MessagesRepository {
       requests.map((r) => r.bodyHash),
       requests.map((r) => r.sendAt),
       rows.map((r) => r.request),
+      requests.map((r) => r.client),
     ]);
     return found.map(this.toEntity);
   }
 
-  private async selectExisting(manager: EntityManager, rows: (Row & { bodyHash: Buffer })[]): Promise<MessageEntity[]> {
+  private async selectExisting(manager: EntityManager, rows: (Row & { client: string; bodyHash: Buffer })[]): Promise<MessageEntity[]> {
     const found = await queryRows(manager, SELECT_EXISTING, [
+      rows.map((r) => r.client),
       rows.map((r) => r.provider),
       rows.map((r) => r.recipient),
       rows.map((r) => r.bodyHash),

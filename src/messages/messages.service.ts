@@ -12,13 +12,18 @@ export interface MessagePage {
   readonly nextCursor: string | null;
 }
 
+/**
+ * Every method acts for one client, the caller: it sees, changes and deduplicates against that client's
+ * messages only, and another client's message is answered exactly as one that doesn't exist.
+ */
 @Injectable()
 export class MessagesService {
   constructor(private readonly messages: MessagesRepository) {}
 
   /** Queues the body for every recipient; recipients that already have it get their existing message back. */
-  create(request: CreateMessageDto): Promise<StoredMessage[]> {
+  create(client: string, request: CreateMessageDto): Promise<StoredMessage[]> {
     return this.messages.insertMany({
+      client,
       body: request.body,
       bodyHash: createHash('sha256').update(request.body, 'utf8').digest(),
       // Absent or null: now.
@@ -27,23 +32,23 @@ export class MessagesService {
     });
   }
 
-  async getById(id: string): Promise<MessageEntity> {
-    const message = await this.messages.getById(id);
+  async getById(client: string, id: string): Promise<MessageEntity> {
+    const message = await this.messages.getById(client, id);
     if (!message) throw new DomainError(DomainErrorCode.MessageNotFound, `No message has id ${id}`, { field: 'id' });
     return message;
   }
 
   /** The attempts of a message, first to last. */
-  async listAttempts(id: string): Promise<MessageAttemptEntity[]> {
-    await this.getById(id);
+  async listAttempts(client: string, id: string): Promise<MessageAttemptEntity[]> {
+    await this.getById(client, id);
     return this.messages.listAttempts(id);
   }
 
   /** Puts a failed message back in the queue (due now, with a fresh retry budget, its history kept). */
-  async retry(id: string): Promise<MessageEntity> {
-    const requeued = await this.messages.retryFailed(id);
+  async retry(client: string, id: string): Promise<MessageEntity> {
+    const requeued = await this.messages.retryFailed(client, id);
     if (requeued) return requeued;
-    const current = await this.getById(id);
+    const current = await this.getById(client, id);
     throw new DomainError(
       DomainErrorCode.MessageNotRetryable,
       `Only a failed message can be retried; this one is ${current.status}`,
@@ -57,11 +62,11 @@ export class MessagesService {
    * attempt failed and a retry was scheduled, or a failed one was retried): it is cancellable again then,
    * so the cancel is tried again, a bounded number of times.
    */
-  async cancel(id: string): Promise<MessageEntity> {
+  async cancel(client: string, id: string): Promise<MessageEntity> {
     for (let round = 1; ; round++) {
-      const cancelled = await this.messages.cancelPending(id);
+      const cancelled = await this.messages.cancelPending(client, id);
       if (cancelled) return cancelled;
-      const { status } = await this.getById(id);
+      const { status } = await this.getById(client, id);
       if (status !== 'pending' || round === 3) {
         throw new DomainError(
           DomainErrorCode.MessageNotCancellable,
@@ -72,13 +77,13 @@ export class MessagesService {
     }
   }
 
-  async list(query: ListMessagesQueryDto): Promise<MessagePage> {
-    if (query.cursor && !(await this.messages.exists(query.cursor))) {
+  async list(client: string, query: ListMessagesQueryDto): Promise<MessagePage> {
+    if (query.cursor && !(await this.messages.exists(client, query.cursor))) {
       throw new DomainError(DomainErrorCode.UnknownCursor, 'is not a next_cursor from an earlier page', { field: 'cursor' });
     }
     const { status, provider, recipient } = query;
     // One row more than asked tells whether there is a next page without counting.
-    const rows = await this.messages.list({ status, provider, recipient }, query.limit + 1, query.cursor);
+    const rows = await this.messages.list(client, { status, provider, recipient }, query.limit + 1, query.cursor);
     const items = rows.slice(0, query.limit);
     return { items, nextCursor: rows.length > query.limit ? items[items.length - 1].id : null };
   }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { AppModule } from '../../src/app.module';
+import { DEFAULT_CLIENT } from '../../src/auth/api-keys';
 import { loadConfig } from '../../src/config/app-config';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { DispatchService } from '../../src/dispatch/dispatch.service';
@@ -58,7 +59,7 @@ async function run(serverUrl: string, pacing: 'on' | 'off') {
   try {
     const recipients = Array.from({ length: count }, (_, i) => ({ provider, recipient: recipientFor[provider](i) }));
     for (let i = 0; i < recipients.length; i += 1000) {
-      await app.get(MessagesService).create({ body: `burst ${pacing}`, recipients: recipients.slice(i, i + 1000) });
+      await app.get(MessagesService).create(DEFAULT_CLIENT, { body: `burst ${pacing}`, recipients: recipients.slice(i, i + 1000) });
     }
     const started = Date.now();
     const dispatch = app.get(DispatchService);

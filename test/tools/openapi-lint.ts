@@ -94,7 +94,14 @@ async function servedDocument(dist: string, databaseUrl: string): Promise<unknow
   const { loadConfig } = load('./config/app-config.js') as typeof import('../../src/config/app-config');
   const { configureHttpApp, HTTP_APP_OPTIONS } = load('./http-app.js') as typeof import('../../src/http-app');
 
-  const config = loadConfig({ DATABASE_URL: databaseUrl, APP_ROLE: 'api', NODE_ENV: 'production', LOG_LEVEL: 'warn' });
+  // Production refuses to serve the API without keys; the key itself is never used.
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    APP_ROLE: 'api',
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    API_KEYS: `openapi-lint:${randomBytes(16).toString('hex')}`,
+  });
   const app = await NestFactory.create<import('@nestjs/platform-fastify').NestFastifyApplication>(
     AppModule.forRoot(config),
     new FastifyAdapter(),

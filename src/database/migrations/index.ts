@@ -2,6 +2,7 @@ import { InitMessages1795850169683 } from './1795850169683-InitMessages';
 import { AttemptHistory1795851593050 } from './1795851593050-AttemptHistory';
 import { InboxAndOrdering1795853015605 } from './1795853015605-InboxAndOrdering';
 import { IdempotencyKeys1795853298605 } from './1795853298605-IdempotencyKeys';
+import { ClientTenancy1795860000000 } from './1795860000000-ClientTenancy';
 
 // Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   AttemptHistory1795851593050,
   InboxAndOrdering1795853015605,
   IdempotencyKeys1795853298605,
+  ClientTenancy1795860000000,
 ];
