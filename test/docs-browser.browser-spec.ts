@@ -7,7 +7,8 @@ import { createTestApp, TestApp } from './support/test-app';
 
 /**
  * The OpenAPI UI as a backend developer first meets the service: a real headless Chromium opens /docs,
- * finds every operation of /docs-json listed, and queues a message through "Try it out" on POST /messages.
+ * finds every operation of /docs-json listed, is refused (401) by "Try it out" on POST /messages until it
+ * enters its API key under "Authorize", and then queues a message (202).
  * Chromium is not optional: without it this spec fails (CI installs Debian's chromium).
  */
 
@@ -15,6 +16,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(__dirname, '..', 'bench-results');
 /** Per step: the page is local, so anything slower than this is a hang, not a slow machine. */
 const STEP_TIMEOUT_MS = 5_000;
+const API_KEY = 'docs-browser-secret-0123456789';
 
 interface CreateAnswer {
   messages: Array<{ id: string; body: string; status: string }>;
@@ -32,6 +34,8 @@ describe('the OpenAPI UI at /docs, in a browser', () => {
   let page: Page;
   /** Requests the page made to anything but the service: the UI must work offline. */
   const foreignRequests: string[] = [];
+  /** What the Content-Security-Policy (helmet's) kept the page from doing: nothing, or the UI is broken. */
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
@@ -40,7 +44,7 @@ describe('the OpenAPI UI at /docs, in a browser', () => {
           'or set CHROMIUM_PATH to a Chromium binary.',
       );
     }
-    t = await createTestApp();
+    t = await createTestApp({ env: { API_KEYS: `docs-browser:${API_KEY}` } });
     await t.app.listen(0, '127.0.0.1');
     const { port } = t.app.getHttpServer().address() as AddressInfo;
     base = `http://127.0.0.1:${port}`;
@@ -63,6 +67,9 @@ describe('the OpenAPI UI at /docs, in a browser', () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
     page.setDefaultNavigationTimeout(10_000);
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
     await page.route('**/*', (route) => {
       const url = route.request().url();
       if (url.startsWith(`${base}/`) || url.startsWith('data:')) return route.continue();
@@ -90,7 +97,7 @@ describe('the OpenAPI UI at /docs, in a browser', () => {
     }
   }
 
-  it('renders, lists every operation of /docs-json, and "Try it out" on POST /messages queues a message (202)', async () => {
+  it('renders, lists every operation of /docs-json, and "Try it out" on POST /messages is 401 until authorised, then 202', async () => {
     const document = (await t.http.get('/docs-json').expect(200)).body as {
       paths: Record<string, Record<string, { operationId: string; tags?: string[] }>>;
     };
@@ -127,7 +134,7 @@ describe('the OpenAPI UI at /docs, in a browser', () => {
     });
 
     /** Fills the request body, presses Execute, and reads the status and body the UI shows. */
-    async function execute(request: object, label: string): Promise<{ status: string; body: CreateAnswer }> {
+    async function execute<T = CreateAnswer>(request: object, label: string): Promise<{ status: string; body: T }> {
       await step(`${label}: fill the request body and execute`, async () => {
         const clear = block.locator('button.btn-clear');
         if (await clear.isVisible()) await clear.click();
@@ -139,9 +146,22 @@ describe('the OpenAPI UI at /docs, in a browser', () => {
         await response.locator('.response-col_status').waitFor();
         const status = (await response.locator('.response-col_status').innerText()).trim();
         const text = await response.locator('.response-col_description pre').first().innerText();
-        return { status, body: JSON.parse(text) as CreateAnswer };
+        return { status, body: JSON.parse(text) as T };
       });
     }
+
+    const refused = await execute<{ code: string }>(aMessageRequest(), 'before authorising');
+    expect(refused).toMatchObject({ status: '401', body: { code: 'UNAUTHENTICATED' } });
+    expect(await t.sql('SELECT id FROM messages')).toEqual([]);
+
+    await step('authorise with the API key', async () => {
+      await page.locator('.swagger-ui .auth-wrapper button.authorize').click();
+      const dialog = page.locator('.swagger-ui .dialog-ux .modal-ux');
+      await dialog.locator('input').fill(API_KEY);
+      await dialog.locator('button.modal-btn.authorize').click();
+      await dialog.locator('button.modal-btn.btn-done').click();
+      await dialog.waitFor({ state: 'detached' });
+    });
 
     const first = aMessageRequest();
     const answer = await execute(first, 'first request');
@@ -168,5 +188,6 @@ describe('the OpenAPI UI at /docs, in a browser', () => {
     expect(await t.sql('SELECT key FROM idempotency_keys')).toEqual([]);
 
     expect(foreignRequests).toEqual([]);
+    expect(cspViolations).toEqual([]);
   });
 });

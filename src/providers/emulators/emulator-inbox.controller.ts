@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiKeyAuth } from '../../auth/api-key-auth.decorator';
 import { ApiErrorDto } from '../../common/api-error.dto';
 import { RequestValidationException } from '../../common/validation-errors';
 import { PROVIDER_NAMES, type ProviderName } from '../messengers';
@@ -67,6 +68,8 @@ const providerPipe = new ParseEnumPipe(Object.fromEntries(PROVIDER_NAMES.map((p)
  */
 @ApiTags('emulators')
 @Controller('emulators')
+// A test aid, yet it shows what was delivered: behind an API key like the rest (any client's key).
+@ApiKeyAuth()
 export class EmulatorInboxController {
   constructor(private readonly inbox: EmulatorInbox) {}
 
