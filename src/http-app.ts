@@ -21,7 +21,7 @@ import { testRecipientsMarkdown } from './providers/test-recipients';
 export const HTTP_APP_OPTIONS = { bodyParser: false } as const;
 
 const API_DESCRIPTION = `Queue a text for recipients on Telegram, WhatsApp and Viber, now or at send_at. Each message is
-stored in PostgreSQL, deduplicated per messenger + recipient + body, and delivered by a scheduler with
+stored in PostgreSQL, deduplicated per client + messenger + recipient + body, and delivered by a scheduler with
 retries and leases. Errors always have the ApiError shape.
 
 **Authentication**: every operation needs an API key, sent as \`Authorization: Bearer <key>\` (the
