@@ -50,8 +50,20 @@ export interface AttemptRecord {
  * next_attempt_at so that one partial index on (provider, next_attempt_at) serves both cases) hands a row
  * back if the worker that claimed it dies. A reclaimed row counts that lost attempt as a retry.
  * `attempts` is bumped as a fencing token.
+ *
+ * The rows are updated by the ctid the locking scan returned (we hold their locks, so it cannot move),
+ * and `ctid = ANY (…)` pins the plan to a TID scan of just those rows. Joined by id, the planner hashed
+ * the batch against a sequential scan of the whole table (15 ms per claim at 100,000 rows, ten times that
+ * with a million finished ones); joined by ctid alone it still did on tables of up to ~100,000 rows.
  */
 const claimDue = (inOrder: boolean) => `
+  WITH due AS MATERIALIZED (
+    SELECT ctid AS row_id, status FROM messages d
+    WHERE provider = $1 AND status IN ('pending', 'sending') AND next_attempt_at <= now()
+    ${inOrder ? AND_FIRST_IN_LINE : ''}
+    ORDER BY next_attempt_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED)
   UPDATE messages m
   SET status = 'sending',
       attempts = m.attempts + 1,
@@ -59,13 +71,8 @@ const claimDue = (inOrder: boolean) => `
       locked_until = now() + make_interval(secs => $3),
       next_attempt_at = now() + make_interval(secs => $3),
       updated_at = now()
-  FROM (SELECT id, status FROM messages d
-        WHERE provider = $1 AND status IN ('pending', 'sending') AND next_attempt_at <= now()
-        ${inOrder ? AND_FIRST_IN_LINE : ''}
-        ORDER BY next_attempt_at
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED) due
-  WHERE m.id = due.id
+  FROM due
+  WHERE m.ctid = due.row_id AND m.ctid = ANY (ARRAY(SELECT row_id FROM due))
   RETURNING m.id, m.provider, m.recipient, m.body, m.attempts, m.retries_count, due.status = 'sending' AS lease_expired`;
 
 /**
@@ -75,10 +82,10 @@ const claimDue = (inOrder: boolean) => `
  * messages_recipient_queue_idx serves the lookup.
  */
 const AND_FIRST_IN_LINE = `
-        AND NOT EXISTS (SELECT 1 FROM messages e
-                        WHERE e.provider = d.provider AND e.recipient = d.recipient
-                          AND e.status IN ('pending', 'sending')
-                          AND (e.send_at, e.created_at, e.id) < (d.send_at, d.created_at, d.id))`;
+    AND NOT EXISTS (SELECT 1 FROM messages e
+                    WHERE e.provider = d.provider AND e.recipient = d.recipient
+                      AND e.status IN ('pending', 'sending')
+                      AND (e.send_at, e.created_at, e.id) < (d.send_at, d.created_at, d.id))`;
 
 const CLAIM_DUE = claimDue(false);
 const CLAIM_DUE_IN_ORDER = claimDue(true);
@@ -88,6 +95,12 @@ const CLAIM_DUE_IN_ORDER = claimDue(true);
  * A state is written only while the row is still held by the same claim: if our lease ran out and
  * another worker claimed the row, its attempt owns the row now. The attempts are history and are
  * recorded either way: they happened.
+ *
+ * Each row is found by its primary key alone (the LATERAL with OFFSET 0 keeps the planner from merging
+ * the lookup into the join) and updated by ctid, pinned to a TID scan as in the claim. The claim check
+ * stays outside the lookup on purpose: 'sending' rows are rare in the table's statistics, and given
+ * `status = 'sending'` to plan with, the planner scanned the whole table (or the due index) once per
+ * outcome instead: 450 ms per 1000 outcomes. test/dispatch-plans.e2e-spec.ts holds these plans in place.
  */
 const RECORD_OUTCOMES = `
   WITH o AS (
@@ -99,6 +112,10 @@ const RECORD_OUTCOMES = `
     SELECT * FROM unnest($11::uuid[], $12::int[], $13::varchar[], $14::timestamptz[], $15::int[], $16::varchar[],
                          $17::text[], $18::varchar[])
     ON CONFLICT DO NOTHING
+  ), held AS (
+    SELECT o.*, cur.row_id FROM o
+    CROSS JOIN LATERAL (SELECT x.ctid AS row_id, x.status, x.attempts FROM messages x WHERE x.id = o.id OFFSET 0) cur
+    WHERE cur.status = 'sending' AND cur.attempts = o.attempt
   )
   UPDATE messages m
   SET status = o.status,
@@ -111,13 +128,16 @@ const RECORD_OUTCOMES = `
       sent_at = o.sent_at,
       locked_until = NULL,
       updated_at = now()
-  FROM o
-  WHERE m.id = o.id AND m.status = 'sending' AND m.attempts = o.attempt
+  FROM held o
+  WHERE m.ctid = o.row_id AND m.ctid = ANY (ARRAY(SELECT row_id FROM held))
   RETURNING m.id`;
 
 /** When this messenger's next message is due: the first entry of the partial index, whatever the table's size. */
 const NEXT_DUE = `
   SELECT min(next_attempt_at) AS due FROM messages WHERE provider = $1 AND status IN ('pending', 'sending')`;
+
+/** The hot statements, for the spec that checks their plans stay index-only whatever the statistics say. */
+export const DISPATCH_SQL = { claimDue: CLAIM_DUE, claimDueInOrder: CLAIM_DUE_IN_ORDER, recordOutcomes: RECORD_OUTCOMES, nextDue: NEXT_DUE } as const;
 
 interface ClaimedRow {
   id: string;
@@ -150,27 +170,32 @@ export class DispatchRepository {
   /** Returns how many states were written; the rest had been claimed again by another worker. */
   async recordOutcomes(outcomes: readonly RecordedOutcome[], attempts: readonly AttemptRecord[]): Promise<number> {
     if (outcomes.length === 0 && attempts.length === 0) return 0;
-    const of = <T, R>(items: readonly T[], pick: (item: T) => R | undefined) => items.map((item) => pick(item) ?? null);
-    const rows = await queryRows(this.dataSource.manager, RECORD_OUTCOMES, [
-      of(outcomes, (o) => o.id),
-      of(outcomes, (o) => o.attempt),
-      of(outcomes, (o) => o.status),
-      of(outcomes, (o) => o.retriesCount),
-      of(outcomes, (o) => (o.retryInMs === undefined ? undefined : Math.ceil(o.retryInMs))),
-      of(outcomes, (o) => o.code),
-      of(outcomes, (o) => o.description),
-      of(outcomes, (o) => o.providerMessageId),
-      of(outcomes, (o) => o.sentAt),
-      of(outcomes, (o) => o.unclaimed ?? false),
-      of(attempts, (a) => a.messageId),
-      of(attempts, (a) => a.attempt),
-      of(attempts, (a) => a.outcome),
-      of(attempts, (a) => a.startedAt),
-      of(attempts, (a) => (a.latencyMs === undefined ? undefined : Math.round(a.latencyMs))),
-      of(attempts, (a) => a.code),
-      of(attempts, (a) => a.description),
-      of(attempts, (a) => a.providerMessageId),
-    ]);
+    const rows = await queryRows(this.dataSource.manager, RECORD_OUTCOMES, recordOutcomesParams(outcomes, attempts));
     return rows.length;
   }
+}
+
+/** RECORD_OUTCOMES's parameters: one array per column, the outcomes' then the attempts'. */
+export function recordOutcomesParams(outcomes: readonly RecordedOutcome[], attempts: readonly AttemptRecord[]): unknown[] {
+  const of = <T, R>(items: readonly T[], pick: (item: T) => R | undefined) => items.map((item) => pick(item) ?? null);
+  return [
+    of(outcomes, (o) => o.id),
+    of(outcomes, (o) => o.attempt),
+    of(outcomes, (o) => o.status),
+    of(outcomes, (o) => o.retriesCount),
+    of(outcomes, (o) => (o.retryInMs === undefined ? undefined : Math.ceil(o.retryInMs))),
+    of(outcomes, (o) => o.code),
+    of(outcomes, (o) => o.description),
+    of(outcomes, (o) => o.providerMessageId),
+    of(outcomes, (o) => o.sentAt),
+    of(outcomes, (o) => o.unclaimed ?? false),
+    of(attempts, (a) => a.messageId),
+    of(attempts, (a) => a.attempt),
+    of(attempts, (a) => a.outcome),
+    of(attempts, (a) => a.startedAt),
+    of(attempts, (a) => (a.latencyMs === undefined ? undefined : Math.round(a.latencyMs))),
+    of(attempts, (a) => a.code),
+    of(attempts, (a) => a.description),
+    of(attempts, (a) => a.providerMessageId),
+  ];
 }

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { migrations } from '../../src/database/migrations';
 
 const ROOT = resolve(__dirname, '../..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -28,8 +29,12 @@ const wanted = (part: string) => !ONLY || ONLY.includes(part);
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** The service with everything but itself taken out: instant, always-accepting, unlimited messengers. */
+const BENCH_KEY = 'bench-secret-0123456789abcdef';
 const SERVICE_ENV = {
   NODE_ENV: 'production',
+  API_KEYS: `bench:${BENCH_KEY}`,
+  // One client sends everything here: the per-client limit would answer most of it 429.
+  API_RATE_LIMIT_PER_SECOND: '0',
   LOG_FORMAT: 'json',
   DISPATCH_PACING: 'off',
   DISPATCH_BATCH_SIZE: '1000',
@@ -68,10 +73,30 @@ function peakRssMb(pid: number): number {
   return match ? Math.round(Number(match[1]) / 1024) : NaN;
 }
 
+/** CPU time a process has used so far (user + system), in ms (Linux; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0; // gone already
+  }
+}
+
+/** The CPU time of the database's client backends (the service's connections), by pid. */
+async function backendCpuMs(db: Client): Promise<Map<number, number>> {
+  const { rows } = await db.query(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+  );
+  return new Map(rows.map((r: { pid: number }) => [r.pid, cpuMs(r.pid)]));
+}
+
 async function stop(service: Service): Promise<number> {
   const rss = peakRssMb(service.child.pid!);
+  const stopping = Date.now();
   service.child.kill('SIGTERM');
   await service.exited;
+  if (Date.now() - stopping > 5_000) log(`pid ${service.child.pid} took ${Math.round((Date.now() - stopping) / 1000)} s to stop`);
   return rss;
 }
 
@@ -105,7 +130,7 @@ async function freshDatabase(serverUrl: string, name: string): Promise<{ url: st
   const db = new Client({ connectionString: url.toString() });
   await db.connect();
   await until('the schema exists', async () => (await db.query(`SELECT to_regclass('message_attempts') AS t`)).rows[0].t !== null);
-  await until('migrations are done', async () => (await db.query(`SELECT count(*)::int AS n FROM migrations`)).rows[0].n >= 4);
+  await until('migrations are done', async () => (await db.query(`SELECT count(*)::int AS n FROM migrations`)).rows[0].n >= migrations.length);
   await stop(migrator);
   return { url: url.toString(), db };
 }
@@ -125,7 +150,15 @@ async function insertDue(db: Client, count: number, status = 'pending'): Promise
   }
 }
 
-async function dispatchRun(serverUrl: string, workers: number, finished: number): Promise<{ perSecond: number; rssMb: number }> {
+interface DispatchFigures {
+  perSecond: number;
+  rssMb: number;
+  /** CPU per message of the worker processes and of their PostgreSQL backends, in µs: where the time goes. */
+  workerCpuUs: number;
+  databaseCpuUs: number;
+}
+
+async function dispatchRun(serverUrl: string, workers: number, finished: number): Promise<DispatchFigures> {
   const { url, db } = await freshDatabase(serverUrl, `bench_dispatch`);
   try {
     if (finished > 0) {
@@ -134,14 +167,28 @@ async function dispatchRun(serverUrl: string, workers: number, finished: number)
     }
     const services = Array.from({ length: workers }, () => startService({ DATABASE_URL: url, APP_ROLE: 'worker', DISPATCH_CRON: '* * * * * *' }));
     await sleep(1500); // start-up: measured from the first attempt on, so this only has to be long enough
+    const cpuBefore = services.reduce((sum, s) => sum + cpuMs(s.child.pid!), 0);
+    const backendsBefore = await backendCpuMs(db);
     await insertDue(db, DISPATCH_MESSAGES);
-    await until('the queue is drained', async () => (await db.query(`SELECT count(*)::int AS n FROM messages WHERE status = 'sent' AND attempts > 0`)).rows[0].n >= DISPATCH_MESSAGES);
+    // Polled through the partial due index: a count over the table would itself be a scan of 100,000 to
+    // 1,100,000 rows every poll, taking CPU from the workers it measures.
+    await until('the queue is drained', async () => (await db.query(`SELECT NOT EXISTS (SELECT 1 FROM messages WHERE status IN ('pending', 'sending')) AS drained`)).rows[0].drained);
+    const { rows: [{ sent }] } = await db.query(`SELECT count(*)::int AS sent FROM messages WHERE status = 'sent' AND attempts > 0`);
+    if (sent !== DISPATCH_MESSAGES) throw new Error(`bench: ${sent} of ${DISPATCH_MESSAGES} messages were sent`);
+    const workerCpu = services.reduce((sum, s) => sum + cpuMs(s.child.pid!), 0) - cpuBefore;
+    const backendsAfter = await backendCpuMs(db);
+    const databaseCpu = [...backendsAfter].reduce((sum, [pid, ms]) => sum + ms - (backendsBefore.get(pid) ?? 0), 0);
     const { rows } = await db.query(
       `SELECT extract(epoch FROM max(m.sent_at) - min(a.started_at)) AS seconds
        FROM messages m JOIN message_attempts a ON a.message_id = m.id WHERE m.status = 'sent' AND m.next_attempt_at IS NULL AND a.attempt = 1`,
     );
     const rss = Math.max(...(await Promise.all(services.map(stop))));
-    return { perSecond: Math.round(DISPATCH_MESSAGES / Number(rows[0].seconds)), rssMb: rss };
+    return {
+      perSecond: Math.round(DISPATCH_MESSAGES / Number(rows[0].seconds)),
+      rssMb: rss,
+      workerCpuUs: Math.round((workerCpu * 1000) / DISPATCH_MESSAGES),
+      databaseCpuUs: Math.round((databaseCpu * 1000) / DISPATCH_MESSAGES),
+    };
   } finally {
     await db.end();
   }
@@ -238,7 +285,7 @@ function postMessages(port: number, load: { connections: number; overallRate?: n
       {
         method: 'POST',
         path: '/messages',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` },
         setupRequest: (request) => ({ ...request, body: JSON.stringify(bodyFor(counter++)) }),
       },
     ],
@@ -260,7 +307,7 @@ async function latencyRun(serverUrl: string): Promise<{ p50: number; p99: number
       recipients: [{ provider: ['telegram', 'whatsapp', 'viber'][n % 3], recipient: ['100000000', '+4915100000000', 'bench'][n % 3] }],
       ...(n % 5 === 0 && { send_at: new Date(Date.now() + 2000).toISOString() }),
     }));
-    await until('every message is sent', async () => (await db.query(`SELECT count(*)::int AS n FROM messages WHERE status <> 'sent'`)).rows[0].n === 0, 30_000);
+    await until('every message is sent', async () => (await db.query(`SELECT NOT EXISTS (SELECT 1 FROM messages WHERE status IN ('pending', 'sending')) AS drained`)).rows[0].drained, 30_000);
     const { rows } = await db.query(`
       SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE NOT scheduled) AS p50,
              percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FILTER (WHERE NOT scheduled) AS p99,
@@ -326,6 +373,8 @@ async function main() {
     { what: 'ceiling: bare SQL claim+mark (2 claimers)', unit: 'rows/s', ...m(bareClaim), ratio: '' },
     { what: 'ceiling: 1000-row INSERT', unit: 'rows/s', ...m(bareInsert), ratio: '' },
     { what: 'dispatch, 1 worker', unit: 'msg/s', ...m(one.map((r) => r.perSecond)), ratio: (m(one.map((r) => r.perSecond)).median / claimCeiling).toFixed(2) + ' × claim ceiling' },
+    { what: 'dispatch, 1 worker: worker CPU per message', unit: 'µs', ...m(one.map((r) => r.workerCpuUs)), ratio: '' },
+    { what: 'dispatch, 1 worker: PostgreSQL CPU per message', unit: 'µs', ...m(one.map((r) => r.databaseCpuUs)), ratio: '' },
     { what: 'dispatch, 2 workers', unit: 'msg/s', ...m(two.map((r) => r.perSecond)), ratio: (m(two.map((r) => r.perSecond)).median / m(one.map((r) => r.perSecond)).median).toFixed(2) + ' × 1 worker' },
     { what: `dispatch, 1 worker, ${FINISHED_ROWS / 1e6}M finished rows`, unit: 'msg/s', ...m(scaled.map((r) => r.perSecond)), ratio: (m(scaled.map((r) => r.perSecond)).median / m(one.map((r) => r.perSecond)).median).toFixed(2) + ' × empty table' },
     { what: 'ingestion, 1 recipient/request', unit: 'req/s', ...m(single.map((r) => r.requestsPerSecond)), ratio: '' },
