@@ -250,14 +250,29 @@ async function bareInsertRun(serverUrl: string): Promise<number> {
   }
 }
 
-async function ingestionRun(serverUrl: string, recipientsPerRequest: number): Promise<{ requestsPerSecond: number; rowsPerSecond: number; p50: number; p99: number; rssMb: number }> {
+interface IngestionFigures {
+  requestsPerSecond: number;
+  rowsPerSecond: number;
+  p50: number;
+  p99: number;
+  rssMb: number;
+  /** CPU per request of the API process and of its PostgreSQL backends, in µs. */
+  apiCpuUs: number;
+  databaseCpuUs: number;
+}
+
+async function ingestionRun(serverUrl: string, recipientsPerRequest: number): Promise<IngestionFigures> {
   const { url, db } = await freshDatabase(serverUrl, 'bench_ingest');
   const port = await freePort();
   const api = startService({ DATABASE_URL: url, APP_ROLE: 'api', PORT: String(port) });
   try {
     await until('the API listens', async () => fetch(`http://127.0.0.1:${port}/docs-json`).then((r) => r.ok, () => false));
     const recipients = Array.from({ length: recipientsPerRequest }, (_, i) => ({ provider: 'telegram', recipient: String(100_000_000 + i) }));
+    const cpuBefore = cpuMs(api.child.pid!);
+    const backendsBefore = await backendCpuMs(db);
     const result = await postMessages(port, { connections: recipientsPerRequest === 1 ? 50 : 4 }, (n) => ({ body: `bench ${n}`, recipients }));
+    const apiCpu = cpuMs(api.child.pid!) - cpuBefore;
+    const databaseCpu = [...(await backendCpuMs(db))].reduce((sum, [pid, ms]) => sum + ms - (backendsBefore.get(pid) ?? 0), 0);
     const non2xx = result.non2xx + result.errors;
     if (non2xx > 0) log(`ingestion: ${non2xx} answers were not 2xx`);
     const rssMb = await stop(api);
@@ -267,6 +282,8 @@ async function ingestionRun(serverUrl: string, recipientsPerRequest: number): Pr
       p50: result.latency.p50,
       p99: result.latency.p99,
       rssMb,
+      apiCpuUs: Math.round((apiCpu * 1000) / result.requests.total),
+      databaseCpuUs: Math.round((databaseCpu * 1000) / result.requests.total),
     };
   } finally {
     if (api.child.exitCode === null) await stop(api);
@@ -380,7 +397,10 @@ async function main() {
     { what: 'ingestion, 1 recipient/request', unit: 'req/s', ...m(single.map((r) => r.requestsPerSecond)), ratio: '' },
     { what: 'ingestion, 1 recipient/request: p50', unit: 'ms', ...m(single.map((r) => r.p50)), ratio: '' },
     { what: 'ingestion, 1 recipient/request: p99', unit: 'ms', ...m(single.map((r) => r.p99)), ratio: '' },
+    { what: 'ingestion, 1 recipient/request: API CPU per request', unit: 'µs', ...m(single.map((r) => r.apiCpuUs)), ratio: '' },
+    { what: 'ingestion, 1 recipient/request: PostgreSQL CPU per request', unit: 'µs', ...m(single.map((r) => r.databaseCpuUs)), ratio: '' },
     { what: 'ingestion, 1000 recipients/request', unit: 'rows/s', ...m(bulk.map((r) => r.rowsPerSecond)), ratio: (m(bulk.map((r) => r.rowsPerSecond)).median / insertCeiling).toFixed(2) + ' × INSERT ceiling' },
+    { what: 'ingestion, 1000 recipients/request: API CPU per request', unit: 'µs', ...m(bulk.map((r) => r.apiCpuUs)), ratio: '' },
     { what: 'accepted → first attempt, p50', unit: 'ms', ...m(latency.map((r) => r.p50)), ratio: '' },
     { what: 'accepted → first attempt, p99', unit: 'ms', ...m(latency.map((r) => r.p99)), ratio: '' },
     { what: 'scheduled: late past send_at, p50', unit: 'ms', ...m(latency.map((r) => r.lateP50)), ratio: '' },
