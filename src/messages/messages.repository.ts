@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { MicroBatcher } from '../common/micro-batcher';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import type { ProviderName } from '../providers/messengers';
@@ -30,36 +30,58 @@ export interface MessageFilter {
   readonly recipient?: string;
 }
 
-/**
- * Inserts the rows of every request in the batch in one statement. The partial unique index
- * messages_dedup_key (client, provider, recipient, body hash) decides what is a duplicate, so concurrent
- * identical requests cannot both insert; ON CONFLICT DO NOTHING turns those rows into "already there"
- * instead of an error. Rows go in in key order, so two transactions that share keys in different orders
- * wait for each other instead of deadlocking. A body and its client travel once per request ($3, $4, $7,
- * indexed by each row's $6), not once per row. next_attempt_at uses the database's clock, the same clock
- * the claim compares it with.
- */
-const INSERT_NEW = `
-  INSERT INTO messages (client, provider, recipient, body, body_hash, send_at, next_attempt_at)
-  SELECT ($7::varchar[])[r.request], r.provider, r.recipient, ($3::text[])[r.request], ($4::bytea[])[r.request],
-         COALESCE(($5::timestamptz[])[r.request], now()), GREATEST(COALESCE(($5::timestamptz[])[r.request], now()), now())
-  FROM unnest($1::varchar[], $2::varchar[], $6::int[]) AS r(provider, recipient, request)
-  ORDER BY ($7::varchar[])[r.request], r.provider, r.recipient, ($4::bytea[])[r.request]
-  ON CONFLICT (client, provider, recipient, body_hash) WHERE status <> 'cancelled' DO NOTHING
-  RETURNING *`;
-
-/** The messages that made INSERT_NEW skip a row: a new statement, so it sees what just committed. */
-const SELECT_EXISTING = `
-  SELECT m.* FROM messages m
-  JOIN unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::bytea[]) AS r(client, provider, recipient, body_hash)
-    ON m.client = r.client AND m.provider = r.provider AND m.recipient = r.recipient AND m.body_hash = r.body_hash
-  WHERE m.status <> 'cancelled'`;
+/** What an answer needs of a message: not the body (the request has it) nor its hash, the lease or the client. */
+const ANSWERED = [
+  'id', 'provider', 'recipient', 'status', 'send_at', 'next_attempt_at', 'retries_count', 'attempts',
+  'last_error', 'last_error_code', 'provider_message_id', 'sent_at', 'created_at', 'updated_at',
+] as const;
+const ANSWERED_COLUMNS = [...ANSWERED, 'client'].join(', ');
+const columnsOf = (alias: string) => ANSWERED.map((column) => `${alias}.${column}`).join(', ');
 
 /**
- * Wakes the workers (DispatchWakeup LISTENs): sent on commit, so they never look before the rows exist.
- * The payload says which messengers have new work and when the earliest of it is due.
+ * Stores the rows of every request in the batch and answers each row, in one statement and one round trip
+ * (no BEGIN/COMMIT: one statement is atomic by itself). The partial unique index messages_dedup_key
+ * (client, provider, recipient, body hash) decides what is a duplicate, so concurrent identical requests
+ * cannot both insert; ON CONFLICT DO NOTHING turns those rows into "already there" instead of an error, and
+ * the second branch reads them. Rows go in in key order, so two statements that share keys in different
+ * orders wait for each other instead of deadlocking. A body and its client travel once per request ($3,
+ * $4, $7, indexed by each row's $6), not once per row; each answer row carries its input row's position
+ * (ord), so the caller needs no keys to match them. next_attempt_at uses the database's clock, the same
+ * clock the claim compares it with. The workers are woken (DispatchWakeup LISTENs on messages_due) on
+ * commit, so they never look before the rows exist; the payload says which messengers have new work and
+ * when the earliest of it is due (`provider:dueAtMs[,…]`), and is sent only when a row was inserted.
+ *
+ * The second branch reads the statement's snapshot: a duplicate committed by a concurrent statement after
+ * it was taken is skipped by the INSERT yet invisible here, so its row comes back unanswered and the
+ * caller asks again, in a new statement that sees it.
  */
-const NOTIFY_DUE = `SELECT pg_notify('messages_due', $1)`;
+const STORE_NEW = `
+  WITH input AS (
+    SELECT r.ord, r.request, ($7::varchar[])[r.request] AS client, r.provider, r.recipient, ($4::bytea[])[r.request] AS body_hash
+    FROM unnest($1::varchar[], $2::varchar[], $6::int[]) WITH ORDINALITY AS r(provider, recipient, request, ord)
+  ), inserted AS (
+    INSERT INTO messages (client, provider, recipient, body, body_hash, send_at, next_attempt_at)
+    SELECT client, provider, recipient, ($3::text[])[request], body_hash,
+           COALESCE(($5::timestamptz[])[request], now()), GREATEST(COALESCE(($5::timestamptz[])[request], now()), now())
+    FROM input
+    ORDER BY client, provider, recipient, body_hash
+    ON CONFLICT (client, provider, recipient, body_hash) WHERE status <> 'cancelled' DO NOTHING
+    RETURNING ${ANSWERED_COLUMNS}, body_hash
+  ), notified AS (
+    SELECT pg_notify('messages_due', string_agg(provider || ':' || due, ','))
+    FROM (SELECT provider, floor(extract(epoch FROM min(next_attempt_at)) * 1000)::bigint AS due FROM inserted GROUP BY provider) earliest
+    HAVING count(*) > 0
+  )
+  SELECT i.ord, false AS duplicate, ${columnsOf('m')}, (SELECT count(*) FROM notified) AS notified
+  FROM inserted m
+  JOIN input i ON i.client = m.client AND i.provider = m.provider AND i.recipient = m.recipient AND i.body_hash = m.body_hash
+  UNION ALL
+  SELECT i.ord, true, ${columnsOf('m')}, NULL
+  FROM input i
+  JOIN messages m ON m.client = i.client AND m.provider = i.provider AND m.recipient = i.recipient AND m.body_hash = i.body_hash
+  WHERE m.status <> 'cancelled'
+    AND NOT EXISTS (SELECT 1 FROM inserted x
+                    WHERE x.client = i.client AND x.provider = i.provider AND x.recipient = i.recipient AND x.body_hash = i.body_hash)`;
 
 /**
  * Puts a failed message back in the queue, due now, with a fresh retry budget; only if it is still failed.
@@ -85,15 +107,17 @@ const CANCEL_PENDING = `
   WHERE id = $1 AND client = $2 AND status = 'pending'
   RETURNING *`;
 
-const rowKey = (client: string, provider: string, recipient: string, bodyHash: Buffer) =>
-  `${client}\u0000${provider}\u0000${recipient}\u0000${bodyHash.toString('hex')}`;
-
-interface Row {
-  readonly provider: ProviderName;
-  readonly recipient: string;
-  /** Index of its request in the batch, 1-based for SQL arrays. */
-  readonly request: number;
+/** Rows to store, one entry per row in parallel arrays (what STORE_NEW takes). */
+interface Rows {
+  readonly providers: ProviderName[];
+  readonly recipients: string[];
+  /** Index of each row's request in the batch, 1-based for SQL arrays. */
+  readonly requests: number[];
+  /** Where each row's answer goes in the batch's flat list of answers. */
+  readonly positions: number[];
 }
+
+const noRows = (): Rows => ({ providers: [], recipients: [], requests: [], positions: [] });
 
 @Injectable()
 export class MessagesRepository {
@@ -110,65 +134,63 @@ export class MessagesRepository {
   }
 
   /**
-   * Stores the new messages atomically and finds the duplicates; the result is in `recipients` order.
-   * Concurrent calls share one transaction and one INSERT (see MicroBatcher): under load the API makes a
-   * few statements per batch of requests instead of a transaction per request.
+   * Stores the new messages and finds the duplicates; the result is in `recipients` order. Concurrent calls
+   * share one statement (see MicroBatcher and STORE_NEW): under load the API makes one round trip per
+   * batch of requests, not a transaction per request.
    */
   insertMany(input: NewMessages): Promise<StoredMessage[]> {
     return this.batcher.call(input);
   }
 
-  private insertBatch(requests: NewMessages[]): Promise<StoredMessage[][]> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows: Row[] = requests.flatMap((request, i) => request.recipients.map((r) => ({ ...r, request: i + 1 })));
-      const hashOf = (row: { request: number }) => requests[row.request - 1].bodyHash;
-      const clientOf = (row: { request: number }) => requests[row.request - 1].client;
-      const stored = new Map<string, StoredMessage>();
-      const keyOf = (row: Row) => rowKey(clientOf(row), row.provider, row.recipient, hashOf(row));
-      const keyOfMessage = (m: MessageEntity) => rowKey(m.client, m.provider, m.recipient, m.bodyHash);
-      let missing = rows;
-      // A duplicate can be cancelled between our INSERT and SELECT; its row is then free again, and the
-      // next round inserts it. Two rounds settle any real interleaving; the third is a safety margin.
-      for (let round = 0; missing.length > 0 && round < 3; round++) {
-        for (const message of await this.insertNew(manager, requests, missing)) {
-          stored.set(keyOfMessage(message), { message, duplicate: false });
-        }
-        missing = missing.filter((row) => !stored.has(keyOf(row)));
-        if (missing.length === 0) break;
-        const wanted = missing.map((row) => ({ ...row, client: clientOf(row), bodyHash: hashOf(row) }));
-        for (const message of await this.selectExisting(manager, wanted)) {
-          const key = keyOfMessage(message);
-          // Within one batch, two requests may carry the same row: the first inserts it, the second finds it.
-          if (!stored.has(key)) stored.set(key, { message, duplicate: true });
-        }
-        missing = missing.filter((row) => !stored.has(keyOf(row)));
+  private async insertBatch(requests: NewMessages[]): Promise<StoredMessage[][]> {
+    let missing = noRows();
+    for (let i = 0; i < requests.length; i++) {
+      for (const { provider, recipient } of requests[i].recipients) {
+        missing.positions.push(missing.providers.length);
+        missing.providers.push(provider);
+        missing.recipients.push(recipient);
+        missing.requests.push(i + 1);
       }
-      if (missing.length > 0) throw new Error(`Could neither insert nor find ${missing.length} message(s)`);
-      await this.notifyDue(manager, stored);
-      const claimedBy = new Map<string, number>();
-      return requests.map((request, i) =>
-        request.recipients.map((r) => {
-          const key = rowKey(request.client, r.provider, r.recipient, request.bodyHash);
-          const entry = stored.get(key)!;
-          // The row a request inserted is new to it; the same row seen by a later request in the batch is a duplicate.
-          if (entry.duplicate) return entry;
-          const owner = claimedBy.get(key);
-          if (owner === undefined) claimedBy.set(key, i);
-          return owner === undefined || owner === i ? entry : { message: entry.message, duplicate: true };
-        }),
-      );
-    });
-  }
-
-  private async notifyDue(manager: EntityManager, stored: Map<string, StoredMessage>): Promise<void> {
-    const earliest = new Map<string, number>();
-    for (const { message, duplicate } of stored.values()) {
-      if (duplicate || !message.nextAttemptAt) continue;
-      const due = message.nextAttemptAt.getTime();
-      earliest.set(message.provider, Math.min(earliest.get(message.provider) ?? due, due));
     }
-    if (earliest.size === 0) return;
-    await queryRows(manager, NOTIFY_DUE, [[...earliest].map(([provider, due]) => `${provider}:${due}`).join(',')]);
+    const answers: (StoredMessage | undefined)[] = new Array(missing.providers.length);
+    // A duplicate committed by a concurrent statement is found by the next round, in a new snapshot; one
+    // cancelled meanwhile is free again, and the next round inserts it. Two rounds settle any real
+    // interleaving; the third is a safety margin. Each round is its own statement: a request whose rows
+    // need a second round may have some stored by the first even if the second fails (a 503), and its
+    // retry then finds them as duplicates, as it would after an answer lost on the way back.
+    for (let round = 0; missing.providers.length > 0 && round < 3; round++) {
+      for (const row of await this.storeNew(requests, missing)) {
+        const i = Number(row.ord) - 1;
+        const request = requests[missing.requests[i] - 1];
+        const message = this.toEntity(row);
+        message.client = request.client;
+        message.body = request.body;
+        answers[missing.positions[i]] = { message, duplicate: row.duplicate as boolean };
+      }
+      const left = noRows();
+      missing.positions.forEach((position, i) => {
+        if (answers[position] !== undefined) return;
+        left.positions.push(position);
+        left.providers.push(missing.providers[i]);
+        left.recipients.push(missing.recipients[i]);
+        left.requests.push(missing.requests[i]);
+      });
+      missing = left;
+    }
+    if (missing.providers.length > 0) throw new Error(`Could neither insert nor find ${missing.providers.length} message(s)`);
+    const stored = answers as StoredMessage[];
+    // Within one batch, two requests may carry the same row: the first inserts it, and to the later ones
+    // it is a duplicate, as it would be had they come after it.
+    if (requests.length > 1) {
+      const owned = new Set<string>();
+      stored.forEach((answer, position) => {
+        if (answer.duplicate) return;
+        if (owned.has(answer.message.id)) stored[position] = { message: answer.message, duplicate: true };
+        else owned.add(answer.message.id);
+      });
+    }
+    let next = 0;
+    return requests.map((request) => stored.slice(next, (next += request.recipients.length)));
   }
 
   /** The client's message; another client's is as absent as one that doesn't exist. */
@@ -220,26 +242,15 @@ export class MessagesRepository {
     return query.getMany();
   }
 
-  private async insertNew(manager: EntityManager, requests: NewMessages[], rows: Row[]): Promise<MessageEntity[]> {
-    const found = await queryRows(manager, INSERT_NEW, [
-      rows.map((r) => r.provider),
-      rows.map((r) => r.recipient),
+  private storeNew(requests: NewMessages[], rows: Rows): Promise<Record<string, unknown>[]> {
+    return queryRows(this.dataSource.manager, STORE_NEW, [
+      rows.providers,
+      rows.recipients,
       requests.map((r) => r.body),
       requests.map((r) => r.bodyHash),
       requests.map((r) => r.sendAt),
-      rows.map((r) => r.request),
+      rows.requests,
       requests.map((r) => r.client),
     ]);
-    return found.map(this.toEntity);
-  }
-
-  private async selectExisting(manager: EntityManager, rows: (Row & { client: string; bodyHash: Buffer })[]): Promise<MessageEntity[]> {
-    const found = await queryRows(manager, SELECT_EXISTING, [
-      rows.map((r) => r.client),
-      rows.map((r) => r.provider),
-      rows.map((r) => r.recipient),
-      rows.map((r) => r.bodyHash),
-    ]);
-    return found.map(this.toEntity);
   }
 }
