@@ -1,4 +1,3 @@
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -7,6 +6,7 @@ import { API_KEY_SCHEME } from './auth/api-key-auth.decorator';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { AppConfig } from './config/app-config';
 import { rejectDeeplyNestedJson } from './common/json-depth';
+import { securityHeaders } from './common/security-headers';
 import { RequestValidationException, toFieldErrors } from './common/validation-errors';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_REPLAY_HEADER } from './idempotency/idempotency-key.decorator';
 import { REQUEST_ID_HEADER, requestIdFrom } from './logging/logging';
@@ -48,14 +48,17 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   fastify.addHook('onRoute', (route) => {
     route.bodyLimit ??= config.API_BODY_LIMIT_BYTES;
   });
-  void fastify.register(helmet, {
-    contentSecurityPolicy: {
-      // Swagger UI (/docs) loads its scripts and styles from this origin, with inline styles and data: images,
-      // all of which helmet's defaults allow. Not upgrade-insecure-requests: behind a proxy or on a laptop the
-      // service is plain http, and the browser would then ask for /docs' scripts over https.
-      directives: { upgradeInsecureRequests: null },
-    },
-  });
+  fastify.addHook(
+    'onRequest',
+    securityHeaders({
+      contentSecurityPolicy: {
+        // Swagger UI (/docs) loads its scripts and styles from this origin, with inline styles and data: images,
+        // all of which helmet's defaults allow. Not upgrade-insecure-requests: behind a proxy or on a laptop the
+        // service is plain http, and the browser would then ask for /docs' scripts over https.
+        directives: { upgradeInsecureRequests: null },
+      },
+    }),
+  );
   if (config.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.corsOrigins,
