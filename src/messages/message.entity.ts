@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { DEFAULT_CLIENT } from '../auth/api-keys';
 import type { ProviderName } from '../providers/messengers';
 
@@ -29,7 +29,8 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 // Serves the newest-first listing of one client and its keyset cursor.
 @Index('messages_created_idx', ['client', 'createdAt', 'id'])
 export class MessageEntity {
-  @PrimaryGeneratedColumn('uuid')
+  /** UUIDv7, made by the database (migration TimeOrderedMessageIds): time-ordered, so index writes stay local. */
+  @PrimaryColumn({ type: 'uuid', default: () => 'uuid_v7()' })
   id: string;
 
   /** The API client (the name of its key) the message belongs to; only that client's requests see it. */

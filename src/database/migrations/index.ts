@@ -3,6 +3,7 @@ import { AttemptHistory1795851593050 } from './1795851593050-AttemptHistory';
 import { InboxAndOrdering1795853015605 } from './1795853015605-InboxAndOrdering';
 import { IdempotencyKeys1795853298605 } from './1795853298605-IdempotencyKeys';
 import { ClientTenancy1795860000000 } from './1795860000000-ClientTenancy';
+import { TimeOrderedMessageIds1795870000000 } from './1795870000000-TimeOrderedMessageIds';
 
 // Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   InboxAndOrdering1795853015605,
   IdempotencyKeys1795853298605,
   ClientTenancy1795860000000,
+  TimeOrderedMessageIds1795870000000,
 ];
