@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mapWithConcurrency, TimeoutError, withTimeout } from '../common/concurrency';
@@ -8,7 +9,7 @@ import { DispatchMetrics } from '../metrics/dispatch.metrics';
 import { SendResult } from '../providers/messenger-provider';
 import { MessengerRegistry } from '../providers/messenger.registry';
 import { PROVIDER_NAMES, ProviderName } from '../providers/messengers';
-import { AttemptRecord, ClaimedMessage, DispatchRepository, RecordedOutcome } from './dispatch.repository';
+import { AttemptRecord, ClaimedFields, ClaimedMessage, DispatchRepository, RecordedOutcome } from './dispatch.repository';
 import { Pacer } from './pacer';
 import { AttemptOutcome, LEASE_EXPIRED, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
 
@@ -76,6 +77,8 @@ export class DispatchService {
     private readonly messengers: MessengerRegistry,
     private readonly config: AppConfig,
     private readonly metrics: DispatchMetrics,
+    /** The attempt lines go straight to pino: one per message, so Nest's Logger layer in between was measurable. */
+    @InjectPinoLogger(DispatchService.name) private readonly attemptLog: PinoLogger,
   ) {
     this.policy = {
       maxRetries: config.MAX_RETRIES,
@@ -155,30 +158,25 @@ export class DispatchService {
   }
 
   private async settle({ message, leaseExpired }: ClaimedMessage, pacer: Pacer): Promise<Settled> {
-    const claim = { id: message.id, attempt: message.attempts };
     // The attempt before this claim was lost with its worker: history says so.
     const lost: AttemptRecord[] = leaseExpired
-      ? [{ messageId: message.id, attempt: message.attempts - 1, outcome: 'lost', code: LEASE_EXPIRED, description: 'the worker stopped before recording an outcome' }]
+      ? [attemptRecord(message, message.attempts - 1, 'lost', { code: LEASE_EXPIRED, description: 'the worker stopped before recording an outcome' })]
       : [];
 
     const abandoned = leaseExpired ? outcomeOfExpiredLease(message.retriesCount, this.policy) : null;
     if (abandoned) {
       this.logAttempt(message, abandoned, undefined);
-      return { outcome: { ...claim, ...toRecorded(abandoned) }, attempts: lost, tally: 'failed' };
+      return { outcome: recordedOutcome(message, abandoned), attempts: lost, tally: 'failed' };
     }
 
-    if (this.stopping) return this.handBack(claim, message.retriesCount, lost);
+    if (this.stopping) return this.handBack(message, lost);
     const booking = pacer.book(message.recipient);
     if ('deferMs' in booking) {
       // Not an attempt: the claim is undone and the message waits for its recipient's interval.
-      return {
-        outcome: { ...claim, status: 'pending', retriesCount: message.retriesCount, retryInMs: booking.deferMs, unclaimed: true },
-        attempts: lost,
-        tally: 'deferred',
-      };
+      return { outcome: undoneClaim(message, booking.deferMs), attempts: lost, tally: 'deferred' };
     }
     if (booking.waitMs > 0) await sleep(booking.waitMs);
-    if (this.stopping) return this.handBack(claim, message.retriesCount, lost);
+    if (this.stopping) return this.handBack(message, lost);
 
     const startedAt = new Date();
     const started = performance.now();
@@ -186,23 +184,9 @@ export class DispatchService {
     const latencyMs = Math.round(performance.now() - started);
     const outcome = outcomeOf(result, message.retriesCount, this.policy);
     this.logAttempt(message, outcome, latencyMs);
-    return {
-      outcome: { ...claim, ...toRecorded(outcome), ...(outcome.status === 'sent' && { sentAt: new Date() }) },
-      tally: TALLY[historyOutcome(outcome)],
-      attempts: [
-        ...lost,
-        {
-          messageId: message.id,
-          attempt: message.attempts,
-          outcome: historyOutcome(outcome),
-          startedAt,
-          latencyMs,
-          ...(outcome.status === 'sent'
-            ? { providerMessageId: outcome.providerMessageId }
-            : { code: outcome.code, description: outcome.description }),
-        },
-      ],
-    };
+    const name = historyOutcome(outcome);
+    const attempt = attemptRecord(message, message.attempts, name, outcome.status === 'sent' ? { providerMessageId: outcome.providerMessageId } : outcome, startedAt, latencyMs);
+    return { outcome: recordedOutcome(message, outcome), tally: TALLY[name], attempts: lost.length === 0 ? [attempt] : [...lost, attempt] };
   }
 
   /**
@@ -227,12 +211,8 @@ export class DispatchService {
    * A claimed message not yet sent when the process stops: back in the queue at once, lease cleared and
    * the claim undone, so another worker takes it without waiting for the lease to run out.
    */
-  private handBack(claim: { id: string; attempt: number }, retriesCount: number, lost: AttemptRecord[]): Settled {
-    return {
-      outcome: { ...claim, status: 'pending', retriesCount, retryInMs: 0, unclaimed: true },
-      attempts: lost,
-      tally: 'handedBack',
-    };
+  private handBack(message: ClaimedFields, lost: AttemptRecord[]): Settled {
+    return { outcome: undoneClaim(message, 0), attempts: lost, tally: 'handedBack' };
   }
 
   private async send(provider: ProviderName, message: { id: string; recipient: string; body: string }): Promise<SendResult> {
@@ -257,20 +237,23 @@ export class DispatchService {
   ): void {
     const name = historyOutcome(outcome);
     this.metrics.attempt(message.provider, name, latencyMs);
+    const failed = outcome.status !== 'sent';
+    // Fields that do not apply are undefined, which pino leaves out of the line.
     const entry = {
       event: 'delivery_attempt',
       messageId: message.id,
       provider: message.provider,
       recipient: message.recipient,
       outcome: name,
-      ...(latencyMs !== undefined && { latencyMs }),
+      latencyMs,
       retriesCount: outcome.retriesCount,
       bodyLength: message.body.length,
-      ...(outcome.status === 'pending' && { retryInMs: outcome.retryInMs }),
-      ...(outcome.status !== 'sent' && { code: outcome.code, error: outcome.description }),
+      retryInMs: outcome.status === 'pending' ? outcome.retryInMs : undefined,
+      code: failed ? outcome.code : undefined,
+      error: failed ? outcome.description : undefined,
     };
-    if (outcome.status === 'sent') this.logger.log(entry);
-    else this.logger.warn(entry);
+    if (outcome.status === 'sent') this.attemptLog.info(entry);
+    else this.attemptLog.warn(entry);
   }
 }
 
@@ -279,15 +262,58 @@ function historyOutcome(outcome: AttemptOutcome): AttemptOutcomeName {
   return outcome.status;
 }
 
-function toRecorded(outcome: AttemptOutcome): Omit<RecordedOutcome, 'id' | 'attempt'> {
-  switch (outcome.status) {
-    case 'sent':
-      return { status: 'sent', retriesCount: outcome.retriesCount, providerMessageId: outcome.providerMessageId };
-    case 'failed':
-      return { status: 'failed', retriesCount: outcome.retriesCount, code: outcome.code, description: outcome.description };
-    case 'pending': {
-      const { status, retriesCount, retryInMs, code, description } = outcome;
-      return { status, retriesCount, retryInMs, code, description };
-    }
-  }
+// The records below are built whole, one shape each, rather than spread together from parts: they are
+// made for every message, and spreading objects of varying shape was the dispatcher's costliest line.
+
+/** What a claim leaves the message as, after this outcome. */
+function recordedOutcome(message: ClaimedFields, outcome: AttemptOutcome): RecordedOutcome {
+  const sent = outcome.status === 'sent';
+  return {
+    id: message.id,
+    attempt: message.attempts,
+    status: outcome.status,
+    retriesCount: outcome.retriesCount,
+    retryInMs: outcome.status === 'pending' ? outcome.retryInMs : undefined,
+    code: sent ? undefined : outcome.code,
+    description: sent ? undefined : outcome.description,
+    providerMessageId: sent ? outcome.providerMessageId : undefined,
+    sentAt: sent ? new Date() : undefined,
+    unclaimed: false,
+  };
+}
+
+/** The claim taken back, not counted as an attempt: due again in `dueInMs`. */
+function undoneClaim(message: ClaimedFields, dueInMs: number): RecordedOutcome {
+  return {
+    id: message.id,
+    attempt: message.attempts,
+    status: 'pending',
+    retriesCount: message.retriesCount,
+    retryInMs: dueInMs,
+    code: undefined,
+    description: undefined,
+    providerMessageId: undefined,
+    sentAt: undefined,
+    unclaimed: true,
+  };
+}
+
+function attemptRecord(
+  message: ClaimedFields,
+  attempt: number,
+  outcome: AttemptOutcomeName,
+  detail: { code?: string; description?: string; providerMessageId?: string },
+  startedAt?: Date,
+  latencyMs?: number,
+): AttemptRecord {
+  return {
+    messageId: message.id,
+    attempt,
+    outcome,
+    startedAt,
+    latencyMs,
+    code: detail.code,
+    description: detail.description,
+    providerMessageId: detail.providerMessageId,
+  };
 }
