@@ -38,6 +38,7 @@ import {
   CreateMessagesResponseDto,
   MessageDto,
   MessagePageDto,
+  toAcceptedMessageDto,
   toAttemptDto,
   toMessageDto,
 } from './dto/message.dto';
@@ -146,7 +147,7 @@ export class MessagesController {
       const stored = await this.messages.create(client, request);
       return {
         status: stored.every((entry) => entry.duplicate) ? HttpStatus.OK : HttpStatus.ACCEPTED,
-        body: { messages: stored.map(({ message, duplicate }) => ({ ...toMessageDto(message), duplicate })) },
+        body: { messages: stored.map(({ message, duplicate }) => toAcceptedMessageDto(message, duplicate)) },
       };
     });
     reply.status(answer.status);

@@ -36,7 +36,16 @@ const ANSWERED = [
   'last_error', 'last_error_code', 'provider_message_id', 'sent_at', 'created_at', 'updated_at',
 ] as const;
 const ANSWERED_COLUMNS = [...ANSWERED, 'client'].join(', ');
-const columnsOf = (alias: string) => ANSWERED.map((column) => `${alias}.${column}`).join(', ');
+/**
+ * Times travel as whole milliseconds since the epoch (a float8 the driver reads with parseFloat), not as
+ * text for the driver to parse with a regular expression: 4 per row, 4000 in a 1000-recipient answer.
+ * floor() drops the microseconds as the driver's own parsing does.
+ */
+const TIME_COLUMNS = new Set(['send_at', 'next_attempt_at', 'sent_at', 'created_at', 'updated_at']);
+const columnsOf = (alias: string) =>
+  ANSWERED.map((column) =>
+    TIME_COLUMNS.has(column) ? `floor(extract(epoch FROM ${alias}.${column}) * 1000)::float8 AS ${column}` : `${alias}.${column}`,
+  ).join(', ');
 
 /**
  * Stores the rows of every request in the batch and answers each row, in one statement and one round trip
@@ -162,6 +171,7 @@ export class MessagesRepository {
       for (const row of await this.storeNew(requests, missing)) {
         const i = Number(row.ord) - 1;
         const request = requests[missing.requests[i] - 1];
+        for (const column of TIME_COLUMNS) if (row[column] !== null) row[column] = new Date(row[column] as number);
         const message = this.toEntity(row);
         message.client = request.client;
         message.body = request.body;

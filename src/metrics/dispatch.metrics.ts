@@ -71,7 +71,10 @@ export class DispatchMetrics {
 
   /** The entries of a POST /messages answer: the new ones count, the duplicates don't. */
   accepted(entries: readonly { provider: string; duplicate: boolean }[]): void {
-    for (const { provider, duplicate } of entries) if (!duplicate) this.acceptedTotal[provider as ProviderName]?.inc();
+    // Counted first, then one inc per messenger: a 1000-recipient request is one counter update, not 1000.
+    const counts = new Map<string, number>();
+    for (const { provider, duplicate } of entries) if (!duplicate) counts.set(provider, (counts.get(provider) ?? 0) + 1);
+    for (const [provider, count] of counts) this.acceptedTotal[provider as ProviderName]?.inc(count);
   }
 
   /** One attempt's outcome; `latencyMs` undefined when nothing was sent (a message abandoned after lost attempts). */

@@ -124,6 +124,13 @@ export function toAttemptDto(attempt: MessageAttemptEntity): AttemptDto {
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
+/** An entry of a POST /messages answer: the message's own object, not a copy (a 1000-recipient answer has 1000). */
+export function toAcceptedMessageDto(message: MessageEntity, duplicate: boolean): AcceptedMessageDto {
+  const dto = toMessageDto(message) as AcceptedMessageDto;
+  dto.duplicate = duplicate;
+  return dto;
+}
+
 export function toMessageDto(message: MessageEntity): MessageDto {
   return {
     id: message.id,
