@@ -11,6 +11,10 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# V8 grows the heap lazily, up to a limit sized from the machine's memory: a worker that needs ~100 MB
+# lived at ~290 MB of RSS under load. A bound makes it collect sooner instead (same throughput in the
+# benchmark, peak RSS ~165 MB). Override NODE_OPTIONS to give a process more.
+ENV NODE_OPTIONS=--max-old-space-size=192
 WORKDIR /app
 # Owned by root and read-only to "node": the service writes nothing to its own files.
 COPY --from=build /app/package.json ./

@@ -32,6 +32,8 @@ const log = (line: string) => console.log(`[bench ${new Date().toISOString().sli
 const BENCH_KEY = 'bench-secret-0123456789abcdef';
 const SERVICE_ENV = {
   NODE_ENV: 'production',
+  // As the image runs it (Dockerfile).
+  NODE_OPTIONS: '--max-old-space-size=192',
   API_KEYS: `bench:${BENCH_KEY}`,
   // One client sends everything here: the per-client limit would answer most of it 429.
   API_RATE_LIMIT_PER_SECOND: '0',
