@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { ServiceProcess, waitFor } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
@@ -81,6 +81,24 @@ describe('The service as a process', () => {
     expect(log).not.toContain(body);
     // Probes are answered, not logged: a line every few seconds would drown the rest.
     expect(api.entries().filter((entry) => (entry.req as { url?: string } | undefined)?.url?.startsWith('/health'))).toEqual([]);
+  });
+
+  it('an API stopped while a client holds a half-sent request exits within its drain time, not after 60 s', async () => {
+    const port = await freePort();
+    const api = start({ APP_ROLE: 'api', PORT: String(port) });
+    await waitFor('the API listens', answers(`http://127.0.0.1:${port}/health/live`));
+    // Headers begun and never finished: Node keeps such a connection open for its 60 s headers timeout.
+    const client = connect(port, '127.0.0.1');
+    await once(client, 'connect');
+    client.write('POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    client.on('error', () => undefined);
+
+    const stopping = Date.now();
+    api.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
+    // The drain allows 5 s; the rest is headroom for a loaded machine, far below the 60 s it took.
+    expect(Date.now() - stopping).toBeLessThan(20_000);
+    client.destroy();
   });
 
   it('a worker with HEALTH_PORT serves /health/* (its scheduler included) and /metrics there, and nothing else', async () => {
