@@ -93,6 +93,11 @@ async function backendCpuMs(db: Client): Promise<Map<number, number>> {
   return new Map(rows.map((r: { pid: number }) => [r.pid, cpuMs(r.pid)]));
 }
 
+/** CPU the client backends used since `before` (a backend opened meanwhile counts from zero). */
+async function backendCpuSince(db: Client, before: Map<number, number>): Promise<number> {
+  return [...(await backendCpuMs(db))].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
+}
+
 async function stop(service: Service): Promise<number> {
   const rss = peakRssMb(service.child.pid!);
   const stopping = Date.now();
@@ -196,8 +201,7 @@ async function dispatchRun(serverUrl: string, workers: number, finished: number)
     const { rows: [{ sent }] } = await db.query(`SELECT count(*)::int AS sent FROM messages WHERE status = 'sent' AND attempts > 0`);
     if (sent !== DISPATCH_MESSAGES) throw new Error(`bench: ${sent} of ${DISPATCH_MESSAGES} messages were sent`);
     const workerCpu = services.reduce((sum, s) => sum + cpuMs(s.child.pid!), 0) - cpuBefore;
-    const backendsAfter = await backendCpuMs(db);
-    const databaseCpu = [...backendsAfter].reduce((sum, [pid, ms]) => sum + ms - (backendsBefore.get(pid) ?? 0), 0);
+    const databaseCpu = await backendCpuSince(db, backendsBefore);
     const { rows } = await db.query(
       `SELECT extract(epoch FROM max(m.sent_at) - min(a.started_at)) AS seconds
        FROM messages m JOIN message_attempts a ON a.message_id = m.id WHERE m.status = 'sent' AND m.next_attempt_at IS NULL AND a.attempt = 1`,
@@ -292,7 +296,7 @@ async function ingestionRun(serverUrl: string, recipientsPerRequest: number): Pr
     const backendsBefore = await backendCpuMs(db);
     const result = await postMessages(port, { connections: recipientsPerRequest === 1 ? 50 : 4 }, (n) => ({ body: `bench ${n}`, recipients }));
     const apiCpu = cpuMs(api.child.pid!) - cpuBefore;
-    const databaseCpu = [...(await backendCpuMs(db))].reduce((sum, [pid, ms]) => sum + ms - (backendsBefore.get(pid) ?? 0), 0);
+    const databaseCpu = await backendCpuSince(db, backendsBefore);
     const non2xx = result.non2xx + result.errors;
     if (non2xx > 0) log(`ingestion: ${non2xx} answers were not 2xx`);
     const rssMb = await stop(api);
