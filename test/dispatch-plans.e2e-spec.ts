@@ -53,7 +53,7 @@ describe('The dispatcher’s plans', () => {
 
   /** A claimed batch, as the dispatcher holds it, and the outcomes it would record for it. */
   const claimAndSettle = async (): Promise<{ outcomes: RecordedOutcome[]; attempts: AttemptRecord[] }> => {
-    const [rows] = [(await db.query(DISPATCH_SQL.claimDue, ['telegram', BATCH, 60])).rows as { id: string; attempts: number }[]];
+    const { rows } = await db.query<{ id: string; attempts: number }>(DISPATCH_SQL.claimDue, ['telegram', BATCH, 60]);
     const sentAt = new Date();
     return {
       outcomes: rows.map((r) => ({ id: r.id, attempt: r.attempts, status: 'sent', retriesCount: 0, providerMessageId: `p-${r.id}`, sentAt })),
