@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { INestApplicationContext, Logger, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoInstance } from 'pino';
 import { AppModule } from './app.module';
@@ -9,6 +9,7 @@ import { AppConfig, InvalidConfigError, loadConfig } from './config/app-config';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
 import { listenForProbes } from './health/probe-server';
 import { configureHttpApp, HTTP_APP_OPTIONS } from './http-app';
+import { createHttpAdapter } from './http-server';
 import { createRootLogger, nestLogger } from './logging/logging';
 
 /** What is running, for the shutdown to stop in reverse: the app first, the embedded database last. */
@@ -23,7 +24,7 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
   }
 
   if (config.runsApi) {
-    const http = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, root), new FastifyAdapter(), {
+    const http = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, root), createHttpAdapter(config), {
       ...HTTP_APP_OPTIONS,
       logger,
     });

@@ -45,13 +45,14 @@ describe('Delivery guarantees', () => {
 
     it('shows up in the messenger’s inbox, which GET /emulators/:provider/inbox serves', async () => {
       const recipient = aRecipient.viber();
-      const res = await t.http.post('/messages').send(aMessageRequest({ recipients: [recipient] })).expect(202);
+      const request = aMessageRequest({ recipients: [recipient] });
+      const res = await t.http.post('/messages').send(request).expect(202);
       await t.dispatch.dispatchDue();
 
       const inbox = await t.http.get('/emulators/viber/inbox').query({ recipient: recipient.recipient }).expect(200);
 
       expect(inbox.body.items).toEqual([
-        expect.objectContaining({ idempotency_key: res.body.messages[0].id, recipient: recipient.recipient, body: res.body.messages[0].body }),
+        expect.objectContaining({ idempotency_key: res.body.messages[0].id, recipient: recipient.recipient, body: request.body }),
       ]);
       await t.http.get('/emulators/sms/inbox').expect(400);
     });

@@ -71,6 +71,11 @@ describe('request validation', () => {
     return res;
   }
 
+  /** The body of the first message a POST answered, as GET shows it (the POST answer leaves it out). */
+  async function storedBody(res: Response): Promise<string> {
+    return (await t.http.get(`/messages/${res.body.messages[0].id}`).expect(200)).body.body;
+  }
+
   describe('POST /messages: body', () => {
     it('is required', async () => {
       await expectRejected(without(aMessageRequest(), 'body'), 'body', /string/);
@@ -112,7 +117,7 @@ describe('request validation', () => {
       ['viber', 7000],
     ] as const)('is accepted at exactly the %s limit (%i characters)', async (provider, length) => {
       const res = await expectAccepted(aMessageRequest({ body: 'x'.repeat(length), recipients: [aRecipient[provider]()] }));
-      expect(res.body.messages[0].body).toHaveLength(length);
+      expect(await storedBody(res)).toHaveLength(length);
     });
 
     it('must fit the strictest messenger of the request: 5000 characters fit viber but not telegram', async () => {
@@ -132,7 +137,7 @@ describe('request validation', () => {
       const body = '😀'.repeat(4096);
       expect(body.length).toBe(8192);
       const res = await expectAccepted(aMessageRequest({ body, recipients: [aRecipient.telegram()] }));
-      expect(res.body.messages[0].body).toBe(body);
+      expect(await storedBody(res)).toBe(body);
     });
 
     it('counts characters (code points): 4097 emoji do not fit telegram', async () => {

@@ -57,20 +57,17 @@ const cancelled = {
   updated_at: '2026-11-28T09:05:00.000Z',
 };
 
+/** A message as POST /messages answers it: without the body, which the caller sent. */
+const entry = ({ body: _body, ...fields }: { body: string } & Record<string, unknown>, duplicate: boolean) => ({ ...fields, duplicate });
+
 export const API_EXAMPLES = {
   accepted: {
     messages: [
-      { ...pending, duplicate: false },
-      {
-        ...pending,
-        id: '7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6',
-        provider: 'whatsapp',
-        recipient: '+4915112345678',
-        duplicate: false,
-      },
+      entry(pending, false),
+      entry({ ...pending, id: '7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6', provider: 'whatsapp', recipient: '+4915112345678' }, false),
     ],
   },
-  allDuplicates: { messages: [{ ...sent, duplicate: true }] },
+  allDuplicates: { messages: [entry(sent, true)] },
   sent,
   page: { items: [sent], next_cursor: '0b5c3f7e-8d2a-4c1e-9f5a-2a1d6b7c8e90' },
   notFound: {

@@ -1,4 +1,4 @@
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { DispatchRepository } from '../../src/dispatch/dispatch.repository';
 import { DispatchService } from '../../src/dispatch/dispatch.service';
 import { configureHttpApp, HTTP_APP_OPTIONS } from '../../src/http-app';
+import { createHttpAdapter } from '../../src/http-server';
 import { MESSENGER_PROVIDERS } from '../../src/providers/messenger-provider';
 import { scriptedMessengers, ScriptedMessenger, succeed } from './scripted-messenger';
 import { createTestDatabase, TestDatabase } from './test-database';
@@ -62,7 +63,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     builder = builder.overrideProvider(MESSENGER_PROVIDERS).useValue(Object.values(messengers));
   }
   const moduleRef = await builder.compile();
-  const app = configureHttpApp(moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), HTTP_APP_OPTIONS));
+  const app = configureHttpApp(moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), HTTP_APP_OPTIONS));
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);

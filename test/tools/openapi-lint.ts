@@ -89,10 +89,10 @@ async function throwawayDatabase(): Promise<{ url: string; drop: () => Promise<v
 async function servedDocument(dist: string, databaseUrl: string): Promise<unknown> {
   const load = createRequire(join(dist, 'main.js'));
   const { NestFactory } = load('@nestjs/core') as typeof import('@nestjs/core');
-  const { FastifyAdapter } = load('@nestjs/platform-fastify') as typeof import('@nestjs/platform-fastify');
   const { AppModule } = load('./app.module.js') as typeof import('../../src/app.module');
   const { loadConfig } = load('./config/app-config.js') as typeof import('../../src/config/app-config');
   const { configureHttpApp, HTTP_APP_OPTIONS } = load('./http-app.js') as typeof import('../../src/http-app');
+  const { createHttpAdapter } = load('./http-server.js') as typeof import('../../src/http-server');
 
   // Production refuses to serve the API without keys; the key itself is never used.
   const config = loadConfig({
@@ -104,7 +104,7 @@ async function servedDocument(dist: string, databaseUrl: string): Promise<unknow
   });
   const app = await NestFactory.create<import('@nestjs/platform-fastify').NestFastifyApplication>(
     AppModule.forRoot(config),
-    new FastifyAdapter(),
+    createHttpAdapter(config),
     { ...HTTP_APP_OPTIONS, logger: ['error', 'warn'] },
   );
   try {

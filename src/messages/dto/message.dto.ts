@@ -1,6 +1,6 @@
 import { MESSAGE_STATUSES, type MessageEntity, type MessageStatus } from '../message.entity';
 import { PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { ATTEMPT_OUTCOMES, type AttemptOutcomeName, type MessageAttemptEntity } from '../message-attempt.entity';
 
 /** A message as the API shows it. */
@@ -58,8 +58,11 @@ export class MessageDto {
   updated_at: string;
 }
 
-/** One entry of a POST /messages answer: the message, and whether it already existed. */
-export class AcceptedMessageDto extends MessageDto {
+/**
+ * One entry of a POST /messages answer: the message without its body (the caller has it, and a 1000-recipient
+ * answer would repeat it 1000 times), and whether it already existed.
+ */
+export class AcceptedMessageDto extends OmitType(MessageDto, ['body'] as const) {
   /** true: this body was already queued or sent to this recipient on this messenger; this is that message. @example false */
   duplicate: boolean;
 }
@@ -124,19 +127,25 @@ export function toAttemptDto(attempt: MessageAttemptEntity): AttemptDto {
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
-/** An entry of a POST /messages answer: the message's own object, not a copy (a 1000-recipient answer has 1000). */
+/** An entry of a POST /messages answer, built whole rather than copied: a 1000-recipient answer has 1000. */
 export function toAcceptedMessageDto(message: MessageEntity, duplicate: boolean): AcceptedMessageDto {
-  const dto = toMessageDto(message) as AcceptedMessageDto;
+  const dto = messageFields(message) as AcceptedMessageDto;
   dto.duplicate = duplicate;
   return dto;
 }
 
 export function toMessageDto(message: MessageEntity): MessageDto {
+  const dto = messageFields(message) as MessageDto;
+  dto.body = message.body;
+  return dto;
+}
+
+/** Every field of a message as the API shows it, but its body. */
+function messageFields(message: MessageEntity): Omit<MessageDto, 'body'> {
   return {
     id: message.id,
     provider: message.provider,
     recipient: message.recipient,
-    body: message.body,
     status: message.status,
     send_at: message.sendAt.toISOString(),
     next_attempt_at: iso(message.nextAttemptAt),
