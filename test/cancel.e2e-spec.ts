@@ -26,12 +26,13 @@ describe('DELETE /messages/:id', () => {
 
   describe('answers', () => {
     it('cancels a pending message: 200 with the message, cancelled and no longer due', async () => {
-      const [created] = await post();
+      const request = aMessageRequest();
+      const [created] = (await t.http.post('/messages').send(request).expect(202)).body.messages;
 
       const res = await t.http.delete(`/messages/${created.id}`).expect(200);
 
       const { duplicate: _, ...message } = created;
-      expect(res.body).toEqual({ ...message, status: 'cancelled', next_attempt_at: null, updated_at: expect.any(String) });
+      expect(res.body).toEqual({ ...message, body: request.body, status: 'cancelled', next_attempt_at: null, updated_at: expect.any(String) });
       expect(Date.parse(res.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(created.updated_at as string));
       expect((await t.http.get(`/messages/${created.id}`).expect(200)).body).toEqual(res.body);
     });
