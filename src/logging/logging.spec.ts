@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pinoHttp, Options } from 'pino-http';
 import { loadConfig } from '../config/app-config';
 import { createRootLogger, loggingParams, prettyLine, requestIdFrom } from './logging';
+import { REDACTED, SecretScrubber } from './secret-scrubber';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -60,6 +61,29 @@ describe('prettyLine', () => {
   it("puts an error's stack on the lines after it", () => {
     const line = prettyLine({ level: 50, time: '2026-11-28T09:41:07.123Z', msg: 'boom', err: { message: 'x', stack: 'Error: x\n    at f' } });
     expect(line).toBe('09:41:07.123 ERROR boom\nError: x\n    at f\n');
+  });
+});
+
+describe('the root logger', () => {
+  const SECRET = 'alpha-secret-0123456789abcdef';
+
+  it('writes no configured secret, whatever field carries it, nor does the pretty line made from it', () => {
+    const scrubber = new SecretScrubber();
+    scrubber.add(SECRET);
+    const lines: string[] = [];
+    const logger = createRootLogger(loadConfig({ APP_ROLE: 'api', LOG_LEVEL: 'trace' }), { write: (line: string) => void lines.push(line) }, scrubber);
+
+    logger.info({ event: 'x', value: SECRET, nested: { [SECRET]: [encodeURIComponent(SECRET)] } }, `got ${SECRET}`);
+    logger.error(new Error(`invalid input syntax for type uuid: "${SECRET}"`));
+    logger.child({ header: `Basic ${Buffer.from(`alpha:${SECRET}`).toString('base64')}` }).trace('with a binding');
+
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      expect(line).toContain(REDACTED);
+      expect(line).not.toContain(SECRET);
+      expect(prettyLine(JSON.parse(line) as Record<string, unknown>)).not.toContain(SECRET);
+    }
+    expect(JSON.parse(lines[0])).toMatchObject({ event: 'x', value: REDACTED, nested: { [REDACTED]: [REDACTED] }, msg: `got ${REDACTED}` });
   });
 });
 

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { Logger as NestPinoLogger, Params, PinoLogger } from 'nestjs-pino';
 import { pino } from 'pino';
 import type { AppConfig, LogFormat } from '../config/app-config';
+import { SecretScrubber, secrets } from './secret-scrubber';
 
 /** Taken from the request when it is a sane id, else generated; sent back on every answer. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -25,11 +26,13 @@ export function requestIdFrom(header: unknown): string {
 /**
  * The process's one pino logger. stdout is written asynchronously (a buffer drained by the event loop), so a
  * burst of attempt lines costs the dispatcher no blocking writes; pino flushes the buffer synchronously when
- * the process exits, so the last lines before an exit are not lost.
+ * the process exits, so the last lines before an exit are not lost. Every line, whatever field carries what,
+ * is written without the configured secrets (`scrubber`), in either format: the pretty one is made from it.
  */
 export function createRootLogger(
   config: Pick<AppConfig, 'APP_ROLE' | 'LOG_LEVEL' | 'logFormat'>,
   destination: pino.DestinationStream = logDestination(config.logFormat),
+  scrubber: SecretScrubber = secrets,
 ): pino.Logger {
   return pino(
     {
@@ -37,6 +40,7 @@ export function createRootLogger(
       base: { pid: process.pid, hostname: hostname(), role: config.APP_ROLE },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+      hooks: { streamWrite: (line) => scrubber.scrub(line) },
     },
     destination,
   );
