@@ -1,7 +1,5 @@
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { aMessageRequest, aRecipient } from './support/factories';
-import { ServiceProcess, waitFor } from './support/service-process';
+import { freePort, ServiceProcess, waitFor } from './support/service-process';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
 /**
@@ -25,15 +23,6 @@ const leakedForms = (secret: string) => [
   // The middle of Basic credentials, clear of the characters that also carry bits of the name.
   Buffer.from(`alpha:${secret}`).toString('base64').slice(12, -4),
 ];
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 interface Call {
   /** What the service answers: the secret changes nothing but the log. */
