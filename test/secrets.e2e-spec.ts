@@ -33,6 +33,9 @@ interface Call {
   readonly body?: string;
 }
 
+/** A process start (ts-node) takes a few seconds idle, many more beside a CPU-heavy job. */
+const STARTUP_MS = 120_000;
+
 const json = { 'content-type': 'application/json' };
 const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
 
@@ -81,7 +84,7 @@ describe('Configured secrets, with the service as a process', () => {
       const port = await freePort();
       service = new ServiceProcess({ DATABASE_URL: database.url, APP_ROLE: 'api', PORT: String(port), API_KEYS, LOG_LEVEL: 'trace', LOG_FORMAT: format });
       const base = `http://127.0.0.1:${port}`;
-      await waitFor('the API listens', () => fetch(`${base}/health/live`).then((res) => res.ok, () => false));
+      await waitFor('the API listens', () => fetch(`${base}/health/live`).then((res) => res.ok, () => false), STARTUP_MS);
 
       const answers: string[] = [];
       const statuses: Record<string, [number, number]> = {};
@@ -99,7 +102,7 @@ describe('Configured secrets, with the service as a process', () => {
       const metrics = await (await fetch(`${base}/metrics`)).text();
       // Each request's line is still written, just without the secret.
       const logged = (id: string) => service!.lines.some((line) => (format === 'json' ? line.includes(`"reqId":"${id}"`) : line.includes(`reqId=${id}`)) && line.includes('request completed'));
-      await waitFor('every request is logged', async () => ids.every(logged));
+      await waitFor('every request is logged', async () => ids.every(logged), STARTUP_MS);
 
       for (const [what, [status, expected]] of Object.entries(statuses)) expect([what, status]).toEqual([what, expected]);
       expect(metrics).toMatch(/^http_requests_total\{method="GET",route="\/messages",status="200"\} 4$/m);
@@ -111,5 +114,6 @@ describe('Configured secrets, with the service as a process', () => {
       }
       expect(output.log).toContain('[REDACTED]');
     },
+    2 * STARTUP_MS,
   );
 });
