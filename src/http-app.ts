@@ -10,6 +10,7 @@ import { securityHeaders } from './common/security-headers';
 import { RequestValidationException, toFieldErrors } from './common/validation-errors';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_REPLAY_HEADER } from './idempotency/idempotency-key.decorator';
 import { REQUEST_ID_HEADER, requestIdFrom } from './logging/logging';
+import { secrets } from './logging/secret-scrubber';
 import { HttpMetrics } from './metrics/http.metrics';
 import { testRecipientsMarkdown } from './providers/test-recipients';
 
@@ -91,6 +92,11 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
+  });
+  // Some errors echo the request (a 404 names its path, a validation message the value it refuses): none
+  // sends a configured secret back, wherever the client put it.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    done(null, reply.statusCode >= 400 && typeof payload === 'string' ? secrets.scrub(payload) : payload);
   });
   const httpMetrics = app.get(HttpMetrics);
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -83,10 +83,6 @@ describe('Who may do what', () => {
       const id = await aMessageOf('beta');
       expect(await t.sql('SELECT client FROM messages WHERE id = $1', [id])).toEqual([{ client: 'beta' }]);
     });
-
-    it('may read the emulators’ inboxes, whichever client it is', async () => {
-      await t.http.get('/emulators/telegram/inbox').set(as('beta')).expect(200);
-    });
   });
 
   describe('a client sees only its own messages', () => {
@@ -249,6 +245,60 @@ describe('Who may do what', () => {
       const res = await t.http.get('/messages').set(as('alpha')).set('Origin', 'https://app.example.com').expect(200);
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
     });
+  });
+});
+
+describe('The emulators’ inbox, with API keys', () => {
+  let t: TestApp;
+  beforeAll(async () => (t = await createTestApp({ realEmulators: true, env: { API_KEYS } })));
+  afterAll(() => t.close());
+
+  interface Delivery {
+    idempotency_key: string;
+    recipient: string;
+    body: string;
+  }
+  /** Dispatches until nothing is queued: a second message to one recipient waits for the first (per-recipient order). */
+  async function deliverAll(): Promise<void> {
+    for (let pass = 0; pass < 10; pass++) {
+      await t.dispatch.dispatchDue();
+      if ((await t.sql(`SELECT 1 FROM messages WHERE status IN ('pending', 'sending')`)).length === 0) return;
+    }
+    throw new Error('messages still queued after 10 dispatch passes');
+  }
+  const inboxOf = async (client: keyof typeof KEYS, provider: string, query = '') =>
+    (await t.http.get(`/emulators/${provider}/inbox${query}`).set(as(client)).expect(200)).body.items as Delivery[];
+
+  it('shows each client its own deliveries only, with and without a recipient', async () => {
+    // Viber: no per-recipient rate limit, so both clients' messages to one recipient go out at once.
+    const shared = aRecipient.viber();
+    const alpha = aMessageRequest({ recipients: [shared, aRecipient.viber()] });
+    const beta = aMessageRequest({ recipients: [shared] });
+    const alphaIds = (await t.http.post('/messages').set(as('alpha')).send(alpha).expect(202)).body.messages.map((m: { id: string }) => m.id);
+    const [betaId] = (await t.http.post('/messages').set(as('beta')).send(beta).expect(202)).body.messages.map((m: { id: string }) => m.id);
+    await deliverAll();
+
+    const alphaInbox = await inboxOf('alpha', 'viber');
+    const betaInbox = await inboxOf('beta', 'viber');
+    expect(alphaInbox.map((d) => d.idempotency_key).sort()).toEqual([...alphaIds].sort());
+    expect(alphaInbox.every((d) => d.body === alpha.body)).toBe(true);
+    expect(betaInbox).toEqual([expect.objectContaining({ idempotency_key: betaId, recipient: shared.recipient, body: beta.body })]);
+
+    const byRecipient = `?recipient=${encodeURIComponent(shared.recipient)}`;
+    expect((await inboxOf('alpha', 'viber', byRecipient)).map((d) => d.body)).toEqual([alpha.body]);
+    expect((await inboxOf('beta', 'viber', byRecipient)).map((d) => d.body)).toEqual([beta.body]);
+  });
+
+  it('finds a Telegram @username however it is written, as messages store it', async () => {
+    const username = `@Some_User_${Date.now().toString(36)}`;
+    const request = aMessageRequest({ recipients: [{ provider: 'telegram', recipient: username }] });
+    await t.http.post('/messages').set(as('alpha')).send(request).expect(202);
+    await deliverAll();
+
+    for (const written of [username, username.toLowerCase(), username.toUpperCase()]) {
+      const found = await inboxOf('alpha', 'telegram', `?recipient=${encodeURIComponent(written)}`);
+      expect([written, found]).toEqual([written, [expect.objectContaining({ recipient: username.toLowerCase(), body: request.body })]]);
+    }
   });
 });
 

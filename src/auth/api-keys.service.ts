@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
+import { secrets } from '../logging/secret-scrubber';
 import { DEFAULT_CLIENT } from './api-keys';
 
 /** Who sent a request, or why it can't be told. */
@@ -22,6 +23,8 @@ export class ApiKeysService {
 
   constructor(config: AppConfig) {
     this.keys = config.apiKeys.map(({ client, secret }) => ({ client, digest: sha256(secret) }));
+    // Wherever a client puts its key (a query parameter, another header, a path), no log line or error carries it.
+    secrets.add(...config.apiKeys.map((key) => key.secret));
   }
 
   /** No keys configured: every request is client "default". */

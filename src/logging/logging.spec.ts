@@ -3,7 +3,8 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pinoHttp, Options } from 'pino-http';
 import { loadConfig } from '../config/app-config';
-import { createRootLogger, loggingParams, prettyLine, requestIdFrom } from './logging';
+import { createRootLogger, isCredentialName, loggingParams, prettyLine, redactUrl, requestIdFrom } from './logging';
+import { REDACTED, SecretScrubber } from './secret-scrubber';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -63,6 +64,55 @@ describe('prettyLine', () => {
   });
 });
 
+describe('credential names', () => {
+  it.each(['authorization', 'Proxy-Authorization', 'cookie', 'x-api-key', 'apikey', 'api_key', 'key', 'x-goog-api-key', 'subscription-key', 'access_token', 'token', 'x-auth-token', 'secret', 'client_secret', 'password', 'x-hub-signature', 'sig', 'session'])(
+    '%p is one',
+    (name) => expect(isCredentialName(name)).toBe(true),
+  );
+
+  it.each(['recipient', 'limit', 'cursor', 'provider', 'status', 'idempotency-key', 'Idempotency-Key', 'x-request-id', 'content-type', 'user-agent', 'host', 'keyboard', 'monkey'])(
+    '%p is not',
+    (name) => expect(isCredentialName(name)).toBe(false),
+  );
+});
+
+describe('redactUrl', () => {
+  it.each([
+    ['/messages', '/messages'],
+    ['/messages?recipient=123&limit=5', '/messages?recipient=123&limit=5'],
+    ['/messages?api_key=k1&limit=5&access_token=k2', `/messages?api_key=${REDACTED}&limit=5&access_token=${REDACTED}`],
+    ['/x?token=a&token=b', `/x?token=${REDACTED}&token=${REDACTED}`],
+    ['/x?%61pi_key=k1&api%5Fkey=k2&Api-Key=k3', `/x?%61pi_key=${REDACTED}&api%5Fkey=${REDACTED}&Api-Key=${REDACTED}`],
+    ['/x?key=&secret', `/x?key=${REDACTED}&secret`],
+    ['/x?%E0%A4%A=1&password=p', `/x?%E0%A4%A=1&password=${REDACTED}`],
+  ])('%s is logged as %s', (url, logged) => {
+    expect(redactUrl(url)).toBe(logged);
+  });
+});
+
+describe('the root logger', () => {
+  const SECRET = 'alpha-secret-0123456789abcdef';
+
+  it('writes no configured secret, whatever field carries it, nor does the pretty line made from it', () => {
+    const scrubber = new SecretScrubber();
+    scrubber.add(SECRET);
+    const lines: string[] = [];
+    const logger = createRootLogger(loadConfig({ APP_ROLE: 'api', LOG_LEVEL: 'trace' }), { write: (line: string) => void lines.push(line) }, scrubber);
+
+    logger.info({ event: 'x', value: SECRET, nested: { [SECRET]: [encodeURIComponent(SECRET)] } }, `got ${SECRET}`);
+    logger.error(new Error(`invalid input syntax for type uuid: "${SECRET}"`));
+    logger.child({ header: `Basic ${Buffer.from(`alpha:${SECRET}`).toString('base64')}` }).trace('with a binding');
+
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      expect(line).toContain(REDACTED);
+      expect(line).not.toContain(SECRET);
+      expect(prettyLine(JSON.parse(line) as Record<string, unknown>)).not.toContain(SECRET);
+    }
+    expect(JSON.parse(lines[0])).toMatchObject({ event: 'x', value: REDACTED, nested: { [REDACTED]: [REDACTED] }, msg: `got ${REDACTED}` });
+  });
+});
+
 describe('the request logging (pino-http with loggingParams)', () => {
   async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void) {
     const lines: Record<string, unknown>[] = [];
@@ -103,6 +153,32 @@ describe('the request logging (pino-http with loggingParams)', () => {
       const written = JSON.stringify(app.lines);
       expect(written).not.toContain('s3cret');
       expect(written).not.toContain('a message body');
+    } finally {
+      app.close();
+    }
+  });
+
+  it('redacts the values of headers and query parameters named like credentials, though no one configured them', async () => {
+    const app = await serve((_req, res) => res.end());
+    try {
+      const res = await fetch(`${app.url}/messages?api_key=wrong-1&recipient=123&limit=5&access_token=wrong-2`, {
+        headers: { 'x-api-key': 'wrong-3', 'proxy-authorization': 'Basic d3Jvbmc=', 'x-auth-token': 'wrong-4', 'idempotency-key': 'order-1042' },
+      });
+      await res.text();
+      expect(app.lines).toEqual([
+        expect.objectContaining({
+          req: expect.objectContaining({
+            url: `/messages?api_key=${REDACTED}&recipient=123&limit=5&access_token=${REDACTED}`,
+            headers: expect.objectContaining({
+              'x-api-key': REDACTED,
+              'proxy-authorization': REDACTED,
+              'x-auth-token': REDACTED,
+              'idempotency-key': 'order-1042',
+            }),
+          }),
+        }),
+      ]);
+      expect(JSON.stringify(app.lines)).not.toMatch(/wrong-|d3Jvbmc=/);
     } finally {
       app.close();
     }

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { Logger as NestPinoLogger, Params, PinoLogger } from 'nestjs-pino';
 import { pino } from 'pino';
 import type { AppConfig, LogFormat } from '../config/app-config';
+import { REDACTED, SecretScrubber, secrets } from './secret-scrubber';
 
 /** Taken from the request when it is a sane id, else generated; sent back on every answer. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -12,11 +13,48 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /** Printable ASCII without spaces, bounded: a caller's id can't break a log line or bloat every one of them. */
 const ACCEPTABLE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
-/** Never written as they came: credentials. */
-const REDACTED_PATHS = ['req.headers.authorization', 'req.headers["proxy-authorization"]', 'req.headers.cookie'];
+/**
+ * Header and query parameter names that say their value is a credential. Their values are never logged, even a
+ * key that is not configured: a wrong key is still somebody's secret (another service's, a typo of ours).
+ */
+const CREDENTIAL_NAME = /auth|cookie|token|secret|passw|credential|signature|session|apikey|(^|[-_.])key$|^sig$/i;
+/** Named like a credential without being one: the client's id for a retry, worth seeing in the log. */
+const NOT_CREDENTIALS = new Set(['idempotency-key', 'idempotency_key']);
 
 /** Probes and scrapes come every few seconds; a line for each would drown the rest. */
 const UNLOGGED_PATHS = /^\/(health\/(live|ready)|metrics)(\?|$)/;
+
+export function isCredentialName(name: string): boolean {
+  return CREDENTIAL_NAME.test(name) && !NOT_CREDENTIALS.has(name.toLowerCase());
+}
+
+/** A parameter name as the server reads it: percent-decoded, "+" a space; a malformed one as it is. */
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replaceAll('+', ' '));
+  } catch {
+    return name;
+  }
+}
+
+/** The URL as sent, but for the values of credential-named query parameters. */
+export function redactUrl(url: string): string {
+  const query = url.indexOf('?');
+  if (query === -1) return url;
+  const params = url.slice(query + 1).split('&').map((param) => {
+    const equals = param.indexOf('=');
+    return equals !== -1 && isCredentialName(decodedName(param.slice(0, equals))) ? `${param.slice(0, equals + 1)}${REDACTED}` : param;
+  });
+  return `${url.slice(0, query + 1)}${params.join('&')}`;
+}
+
+const redactValues = <T>(fields: Record<string, T> | undefined) =>
+  fields && Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, isCredentialName(name) ? REDACTED : value]));
+
+/** pino-http's request, without the values of credential-named headers and query parameters. */
+export function redactRequest<T extends { url?: string; headers?: Record<string, unknown>; query?: Record<string, unknown> }>(req: T): T {
+  return { ...req, url: req.url && redactUrl(req.url), headers: redactValues(req.headers), query: redactValues(req.query) };
+}
 
 export function requestIdFrom(header: unknown): string {
   return typeof header === 'string' && ACCEPTABLE_REQUEST_ID.test(header) ? header : randomUUID();
@@ -25,18 +63,20 @@ export function requestIdFrom(header: unknown): string {
 /**
  * The process's one pino logger. stdout is written asynchronously (a buffer drained by the event loop), so a
  * burst of attempt lines costs the dispatcher no blocking writes; pino flushes the buffer synchronously when
- * the process exits, so the last lines before an exit are not lost.
+ * the process exits, so the last lines before an exit are not lost. Every line, whatever field carries what,
+ * is written without the configured secrets (`scrubber`), in either format: the pretty one is made from it.
  */
 export function createRootLogger(
   config: Pick<AppConfig, 'APP_ROLE' | 'LOG_LEVEL' | 'logFormat'>,
   destination: pino.DestinationStream = logDestination(config.logFormat),
+  scrubber: SecretScrubber = secrets,
 ): pino.Logger {
   return pino(
     {
       level: config.LOG_LEVEL,
       base: { pid: process.pid, hostname: hostname(), role: config.APP_ROLE },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+      hooks: { streamWrite: (line) => scrubber.scrub(line) },
     },
     destination,
   );
@@ -50,7 +90,7 @@ export function logDestination(format: LogFormat): pino.DestinationStream {
 }
 
 /**
- * nestjs-pino's settings: pino-http logs one line per answered request (method, url, headers with the
+ * nestjs-pino's settings: pino-http logs one line per answered request (method, url and headers with the
  * credentials redacted, status, time; never a body) and binds the request id to every line logged while the
  * request is handled, whichever logger writes it.
  */
@@ -76,7 +116,7 @@ export function loggingParams(logger: pino.Logger): Params {
       },
       // Middleware sees req.url with the path it was mounted on stripped; originalUrl is the request's.
       autoLogging: { ignore: (req) => UNLOGGED_PATHS.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? '') },
-      serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
+      serializers: { req: redactRequest, res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
       // On a 5xx pino-http makes up an Error ("failed with status code 500") whose stack is its own; the real
       // error is logged, with its stack, by HttpErrorFilter on a line with the same reqId.
       customErrorObject: (_req, _res, _error, { err: _made, ...line }: Record<string, unknown>) => line,

@@ -11,15 +11,20 @@ import {
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ApiKeyAuth } from '../../auth/api-key-auth.decorator';
+import { Client } from '../../auth/client.decorator';
 import { ApiErrorDto } from '../../common/api-error.dto';
 import { RequestValidationException } from '../../common/validation-errors';
-import { PROVIDER_NAMES, type ProviderName } from '../messengers';
+import { normalizeRecipient, PROVIDER_NAMES, type ProviderName } from '../messengers';
 import { EmulatorInbox } from './emulator-inbox';
 
 // The Swagger CLI plugin reads only *.dto.ts files, so these classes declare their schema themselves.
 
 export class InboxQueryDto {
-  @ApiPropertyOptional({ description: 'Only deliveries to this recipient.', maxLength: 64, example: '123456789' })
+  @ApiPropertyOptional({
+    description: 'Only deliveries to this recipient, written as POST /messages takes it (a Telegram @username in any case).',
+    maxLength: 64,
+    example: '123456789',
+  })
   @Matches(/^[^\u0000]*$/, { message: 'must not contain the NUL character (\\u0000)' })
   @MaxLength(64)
   @IsString()
@@ -63,22 +68,23 @@ const providerPipe = new ParseEnumPipe(Object.fromEntries(PROVIDER_NAMES.map((p)
 });
 
 /**
- * The receiving end of the emulated messengers, for client teams and for the chaos run: what each one
- * actually accepted, so "delivered exactly once" is checked where delivery happens.
+ * The receiving end of the emulated messengers, for client teams: what each one actually accepted of the
+ * caller's messages, so "delivered exactly once" is checked where delivery happens. A test aid, yet it shows
+ * bodies and recipients: behind an API key like the rest, and a client sees only its own deliveries.
  */
 @ApiTags('emulators')
 @Controller('emulators')
-// A test aid, yet it shows what was delivered: behind an API key like the rest (any client's key).
 @ApiKeyAuth()
 export class EmulatorInboxController {
   constructor(private readonly inbox: EmulatorInbox) {}
 
   @Get(':provider/inbox')
   @ApiOperation({
-    summary: 'What an emulated messenger accepted, newest first',
+    summary: 'What an emulated messenger accepted of your messages, newest first',
     description:
-      'The receiving side of an emulated messenger: one entry per delivery it accepted, with the idempotency key ' +
-      'it was sent with, so a client team can see what actually arrived.',
+      'The receiving side of an emulated messenger: one entry per delivery it accepted of the calling client’s ' +
+      'messages, with the idempotency key it was sent with (the message id), so a client team can see what ' +
+      'actually arrived. Other clients’ deliveries are never shown.',
   })
   @ApiParam({ name: 'provider', description: 'The emulated messenger.', enum: PROVIDER_NAMES, example: 'telegram' })
   @ApiOkResponse({
@@ -105,8 +111,14 @@ export class EmulatorInboxController {
       errors: [{ field: 'provider', reason: 'must be one of: telegram, whatsapp, viber' }],
     },
   })
-  async list(@Param('provider', providerPipe) provider: ProviderName, @Query() query: InboxQueryDto): Promise<InboxDto> {
-    const rows = await this.inbox.list(provider, query.recipient, query.limit);
+  async list(
+    @Param('provider', providerPipe) provider: ProviderName,
+    @Query() query: InboxQueryDto,
+    @Client() client: string,
+  ): Promise<InboxDto> {
+    // As POST /messages stored it: `@SomeUser` finds the deliveries to `@someuser`. Empty means no filter.
+    const recipient = query.recipient ? (normalizeRecipient(provider, query.recipient) as string) : undefined;
+    const rows = await this.inbox.list(provider, client, recipient, query.limit);
     return {
       items: rows.map((r) => ({
         idempotency_key: r.idempotencyKey,

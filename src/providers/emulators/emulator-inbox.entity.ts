@@ -8,6 +8,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 @Entity('emulator_inbox')
 @Index('emulator_inbox_key_idx', ['provider', 'idempotencyKey'])
 @Index('emulator_inbox_recipient_idx', ['provider', 'recipient', 'acceptedAt'])
+// On (provider, inbox_message_id(idempotency_key)), an expression TypeORM cannot describe: see InboxByMessage1795880000000.
+@Index('emulator_inbox_message_idx', { synchronize: false })
 export class EmulatorInboxEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   id: string;

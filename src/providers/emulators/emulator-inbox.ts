@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { MicroBatcher } from '../../common/micro-batcher';
 import { AppConfig } from '../../config/app-config';
 import { queryRows } from '../../database/raw-sql';
+import { MessageEntity } from '../../messages/message.entity';
 import { EmulatorInboxEntity } from './emulator-inbox.entity';
 
 export interface Delivery {
@@ -74,12 +75,17 @@ export class EmulatorInbox {
     if (this.enabled) await this.recorder.call(delivery);
   }
 
-  /** Deliveries, newest first. */
-  list(provider: string, recipient: string | undefined, limit: number): Promise<EmulatorInboxEntity[]> {
-    return this.dataSource.getRepository(EmulatorInboxEntity).find({
-      where: { provider, ...(recipient && { recipient }) },
-      order: { id: 'DESC' },
-      take: limit,
-    });
+  /**
+   * A client's deliveries, newest first: those made under the id of one of its messages. inbox_message_id()
+   * and the index on it are why the join is by index from either side (InboxByMessage1795880000000).
+   */
+  list(provider: string, client: string, recipient: string | undefined, limit: number): Promise<EmulatorInboxEntity[]> {
+    const query = this.dataSource
+      .getRepository(EmulatorInboxEntity)
+      .createQueryBuilder('i')
+      .innerJoin(MessageEntity, 'm', 'm.id = inbox_message_id(i.idempotency_key)')
+      .where('i.provider = :provider AND m.client = :client', { provider, client });
+    if (recipient !== undefined) query.andWhere('i.recipient = :recipient', { recipient });
+    return query.orderBy('i.id', 'DESC').limit(limit).getMany();
   }
 }
