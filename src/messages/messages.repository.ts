@@ -11,7 +11,7 @@ export interface NewMessages {
   /** The API client the messages belong to; duplicates are found among its own messages only. */
   readonly client: string;
   readonly body: string;
-  /** sha256 of body: the dedup key. */
+  /** The dedup key: bodyDedupKey(body). */
   readonly bodyHash: Buffer;
   /** null: now. */
   readonly sendAt: Date | null;
