@@ -4,6 +4,7 @@ import { InboxAndOrdering1795853015605 } from './1795853015605-InboxAndOrdering'
 import { IdempotencyKeys1795853298605 } from './1795853298605-IdempotencyKeys';
 import { ClientTenancy1795860000000 } from './1795860000000-ClientTenancy';
 import { TimeOrderedMessageIds1795870000000 } from './1795870000000-TimeOrderedMessageIds';
+import { CanonicalBodyKeys1795880000000 } from './1795880000000-CanonicalBodyKeys';
 
 // Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   IdempotencyKeys1795853298605,
   ClientTenancy1795860000000,
   TimeOrderedMessageIds1795870000000,
+  CanonicalBodyKeys1795880000000,
 ];
