@@ -6,6 +6,7 @@ import { dataSourceOptions } from '../src/database/data-source-options';
 import { migrations } from '../src/database/migrations';
 import { CANONICAL_BODY_KEYS_SQL as SQL, CanonicalBodyKeys1795880000000 } from '../src/database/migrations/1795880000000-CanonicalBodyKeys';
 import { bodyDedupKey } from '../src/messages/canonical-body';
+import { planOf, readsOfMessages } from './support/query-plans';
 import { createTestApp } from './support/test-app';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
@@ -224,15 +225,7 @@ describe('Migration CanonicalBodyKeys’s plans, on an analysed table mostly of 
     await database.drop();
   });
 
-  /** How the statement reads `messages`: each scan's type, with its index. */
-  const readsOf = async (sql: string, params: unknown[]) => {
-    interface PlanNode { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] }
-    const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-    const { rows } = await db.query(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-    return nodes(rows[0]['QUERY PLAN'][0].Plan)
-      .filter((n) => n['Relation Name'] === 'messages' && n['Node Type'] !== 'ModifyTable')
-      .map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`);
-  };
+  const readsOf = async (sql: string, params: unknown[]) => readsOfMessages(await planOf(db, sql, params));
   /** The cursor after the row that many rows into the migration's order. */
   const cursorAt = async (offset: number) =>
     (await db.query(`SELECT client, created_at::text AS at, id FROM messages ORDER BY client, created_at, id OFFSET $1 LIMIT 1`, [offset])).rows[0];
