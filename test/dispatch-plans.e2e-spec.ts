@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { AttemptRecord, DISPATCH_SQL, RecordedOutcome, recordOutcomesParams } from '../src/dispatch/dispatch.repository';
+import { planOf as planFor, readsOfMessages } from './support/query-plans';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
 /**
@@ -35,21 +36,7 @@ describe('The dispatcher’s plans', () => {
       [status, offset, count],
     );
 
-  /** Every node of a JSON plan, flattened. */
-  const nodesOf = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodesOf)];
-  interface PlanNode {
-    'Node Type': string;
-    'Relation Name'?: string;
-    'Index Name'?: string;
-    Plans?: PlanNode[];
-  }
-  const planOf = async (sql: string, params: unknown[]): Promise<PlanNode[]> => {
-    const { rows } = await db.query(`EXPLAIN (FORMAT JSON) ${sql}`, params);
-    return nodesOf(rows[0]['QUERY PLAN'][0].Plan);
-  };
-  /** How each plan node reads `messages`: the scan types, with the index where there is one. */
-  const readsOfMessages = (nodes: PlanNode[]) =>
-    nodes.filter((n) => n['Relation Name'] === 'messages' && n['Node Type'] !== 'ModifyTable').map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`);
+  const planOf = (sql: string, params: unknown[]) => planFor(db, sql, params);
 
   /** A claimed batch, as the dispatcher holds it, and the outcomes it would record for it. */
   const claimAndSettle = async (): Promise<{ outcomes: RecordedOutcome[]; attempts: AttemptRecord[] }> => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { MessagesRepository } from '../src/messages/messages.repository';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { createTestApp, TestApp } from './support/test-app';
@@ -268,6 +268,34 @@ describe('Messages API', () => {
         if (!cursor) break;
       }
       expect(seen.size).toBe(7);
+    });
+
+    describe('by recipient, matched as each messenger stores it', () => {
+      // One name in three spellings: Telegram stores usernames lower-cased, Viber ids as given.
+      const name = `@Fan_${randomInt(1e6, 1e7)}`;
+      let telegram: string;
+      let viberAsGiven: string;
+      beforeAll(async () => {
+        const post = async (provider: string, recipient: string) =>
+          (await t.http.post('/messages').send(aMessageRequest({ recipients: [{ provider, recipient }] })).expect(202)).body.messages[0].id;
+        telegram = await post('telegram', name);
+        viberAsGiven = await post('viber', name);
+        await post('viber', name.toLowerCase());
+      });
+      const listed = async (query: Record<string, string>) =>
+        (await t.http.get('/messages').query(query).expect(200)).body.items.map((m: { id: string }) => m.id);
+
+      it('finds a Telegram @username in any case, as Telegram does', async () => {
+        expect(await listed({ recipient: name.toUpperCase(), provider: 'telegram' })).toEqual([telegram]);
+      });
+
+      it('matches each messenger its own way when no provider is given', async () => {
+        expect(await listed({ recipient: name })).toEqual([viberAsGiven, telegram]);
+      });
+
+      it('keeps case-sensitive ids case-sensitive', async () => {
+        expect(await listed({ recipient: name, provider: 'viber' })).toEqual([viberAsGiven]);
+      });
     });
 
     it('filters by status and provider', async () => {

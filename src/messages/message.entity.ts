@@ -46,7 +46,10 @@ export class MessageEntity {
   @Column({ type: 'text' })
   body: string;
 
-  /** sha256 of the body, computed by the service: the dedup key stays small whatever the body's size. */
+  /**
+   * The dedup key, computed by the service: sha256 of the body's canonical form (bodyDedupKey), small
+   * whatever the body's size.
+   */
   @Column({ name: 'body_hash', type: 'bytea', select: false })
   bodyHash: Buffer;
 

@@ -91,9 +91,11 @@ export class MessagesController {
     summary: 'Queue a text for one or more recipients',
     description:
       'Stores one message per recipient, atomically, to be sent at send_at (or now). A recipient to whom this ' +
-      'client already queued this exact body on this messenger (not cancelled) is not queued again: its entry ' +
-      'is the existing message with "duplicate": true. Deduplication is per client: another client\'s messages ' +
-      'never count.',
+      'client already queued this body on this messenger (not cancelled) is not queued again: its entry is the ' +
+      'existing message with "duplicate": true. Bodies are compared as a reader sees them: after Unicode NFC, ' +
+      'with CRLF and CR as LF, without whitespace at the end of each line and of the text, and without ' +
+      'U+200B, U+2060 and U+FEFF; the body stored and delivered is the one sent. Deduplication is per client: ' +
+      'another client\'s messages never count.',
   })
   @ApiHeader({
     name: IDEMPOTENCY_KEY_HEADER,

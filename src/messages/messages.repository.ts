@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { Brackets, DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { MicroBatcher } from '../common/micro-batcher';
 import { queryRows, rowMapper } from '../database/raw-sql';
-import type { ProviderName } from '../providers/messengers';
+import { PROVIDER_NAMES, recipientSpellings, type ProviderName } from '../providers/messengers';
 import { MessageAttemptEntity } from './message-attempt.entity';
 import { MessageEntity, MessageStatus } from './message.entity';
 
@@ -11,7 +11,7 @@ export interface NewMessages {
   /** The API client the messages belong to; duplicates are found among its own messages only. */
   readonly client: string;
   readonly body: string;
-  /** sha256 of body: the dedup key. */
+  /** The dedup key: bodyDedupKey(body). */
   readonly bodyHash: Buffer;
   /** null: now. */
   readonly sendAt: Date | null;
@@ -27,6 +27,7 @@ export interface StoredMessage {
 export interface MessageFilter {
   readonly status?: MessageStatus;
   readonly provider?: ProviderName;
+  /** As the caller wrote it: matched the way each messenger's recipients are stored (normalizeRecipient). */
   readonly recipient?: string;
 }
 
@@ -242,7 +243,7 @@ export class MessagesRepository {
       .limit(limit);
     if (filter.status) query.andWhere('m.status = :status', { status: filter.status });
     if (filter.provider) query.andWhere('m.provider = :provider', { provider: filter.provider });
-    if (filter.recipient) query.andWhere('m.recipient = :recipient', { recipient: filter.recipient });
+    if (filter.recipient) this.whereRecipient(query, filter.recipient, filter.provider ? [filter.provider] : PROVIDER_NAMES);
     if (afterId) {
       // Compared in SQL: created_at has microseconds, which a JavaScript Date would round away.
       query.andWhere('(m.created_at, m.id) < (SELECT c.created_at, c.id FROM messages c WHERE c.id = :afterId)', {
@@ -250,6 +251,29 @@ export class MessagesRepository {
       });
     }
     return query.getMany();
+  }
+
+  /**
+   * The recipient as each messenger stores it: one comparison when every messenger spells it alike, else
+   * one per spelling, each for the messengers that spell it so (`@SomeUser` is `@someuser` on Telegram
+   * only). Plain equalities on the row, checked along messages_created_idx like the other filters.
+   */
+  private whereRecipient(query: SelectQueryBuilder<MessageEntity>, recipient: string, providers: readonly ProviderName[]): void {
+    const spellings = [...recipientSpellings(recipient, providers)];
+    if (spellings.length === 1) {
+      query.andWhere('m.recipient = :recipient', { recipient: spellings[0][0] });
+      return;
+    }
+    query.andWhere(
+      new Brackets((any) =>
+        spellings.forEach(([spelling, spelledBy], i) =>
+          any.orWhere(`(m.provider IN (:...providers${i}) AND m.recipient = :recipient${i})`, {
+            [`providers${i}`]: spelledBy,
+            [`recipient${i}`]: spelling,
+          }),
+        ),
+      ),
+    );
   }
 
   private storeNew(requests: NewMessages[], rows: Rows): Promise<Record<string, unknown>[]> {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { DomainError, DomainErrorCode } from '../common/domain-error';
+import { bodyDedupKey } from './canonical-body';
 import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
 import { MessageAttemptEntity } from './message-attempt.entity';
@@ -20,12 +20,15 @@ export interface MessagePage {
 export class MessagesService {
   constructor(private readonly messages: MessagesRepository) {}
 
-  /** Queues the body for every recipient; recipients that already have it get their existing message back. */
+  /**
+   * Queues the body for every recipient; recipients that already have it (the same text to a reader: see
+   * canonicalBody) get their existing message back. The body is stored and delivered as sent.
+   */
   create(client: string, request: CreateMessageDto): Promise<StoredMessage[]> {
     return this.messages.insertMany({
       client,
       body: request.body,
-      bodyHash: createHash('sha256').update(request.body, 'utf8').digest(),
+      bodyHash: bodyDedupKey(request.body),
       // Absent or null: now.
       sendAt: request.send_at ? new Date(request.send_at) : null,
       recipients: request.recipients,

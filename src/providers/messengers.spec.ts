@@ -1,4 +1,4 @@
-import { characterCount, isProviderName, MESSENGER_RULES, normalizeRecipient, PROVIDER_NAMES } from './messengers';
+import { characterCount, isProviderName, MESSENGER_RULES, normalizeRecipient, PROVIDER_NAMES, recipientSpellings } from './messengers';
 
 describe('MESSENGER_RULES', () => {
   it('has rules for exactly the messengers we deliver to', () => {
@@ -90,6 +90,25 @@ describe('normalizeRecipient', () => {
 
   it.each([42, undefined, null, ['@Alice']])('leaves a non-string recipient %p as it is', (recipient) => {
     expect(normalizeRecipient('telegram', recipient)).toBe(recipient);
+  });
+});
+
+describe('recipientSpellings', () => {
+  it('spells an @username lower-case for Telegram and as given for the others', () => {
+    expect(recipientSpellings('@SomeUser')).toEqual(
+      new Map([
+        ['@someuser', ['telegram']],
+        ['@SomeUser', ['whatsapp', 'viber']],
+      ]),
+    );
+  });
+
+  it('has one spelling when every messenger stores the recipient alike', () => {
+    expect(recipientSpellings('+14155552671')).toEqual(new Map([['+14155552671', [...PROVIDER_NAMES]]]));
+  });
+
+  it('spells it for the given messengers only', () => {
+    expect(recipientSpellings('@SomeUser', ['telegram'])).toEqual(new Map([['@someuser', ['telegram']]]));
   });
 });
 

@@ -56,6 +56,20 @@ export function normalizeRecipient(provider: unknown, recipient: unknown): unkno
   return recipient;
 }
 
+/**
+ * The spellings `recipient` has on each of `providers` once normalised, each with the messengers that
+ * spell it so: `@SomeUser` is `@someuser` on Telegram and `@SomeUser` on WhatsApp and Viber. What a filter
+ * on stored recipients has to match.
+ */
+export function recipientSpellings(recipient: string, providers: readonly ProviderName[] = PROVIDER_NAMES): Map<string, ProviderName[]> {
+  const spellings = new Map<string, ProviderName[]>();
+  for (const provider of providers) {
+    const spelling = normalizeRecipient(provider, recipient) as string;
+    spellings.set(spelling, [...(spellings.get(spelling) ?? []), provider]);
+  }
+  return spellings;
+}
+
 export function isProviderName(value: unknown): value is ProviderName {
   return typeof value === 'string' && (PROVIDER_NAMES as readonly string[]).includes(value);
 }

@@ -5,6 +5,7 @@ import { IdempotencyKeys1795853298605 } from './1795853298605-IdempotencyKeys';
 import { ClientTenancy1795860000000 } from './1795860000000-ClientTenancy';
 import { TimeOrderedMessageIds1795870000000 } from './1795870000000-TimeOrderedMessageIds';
 import { InboxByMessage1795880000000 } from './1795880000000-InboxByMessage';
+import { CanonicalBodyKeys1795890000000 } from './1795890000000-CanonicalBodyKeys';
 
 // Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   ClientTenancy1795860000000,
   TimeOrderedMessageIds1795870000000,
   InboxByMessage1795880000000,
+  CanonicalBodyKeys1795890000000,
 ];

@@ -14,7 +14,7 @@ export class ListMessagesQueryDto {
   @IsIn(PROVIDER_NAMES, { message: `must be one of: ${PROVIDER_NAMES.join(', ')}` })
   provider?: ProviderName;
 
-  /** Only messages to this recipient. */
+  /** Only messages to this recipient, as the messenger spells it: a Telegram @username in any case. */
   // PostgreSQL text cannot hold U+0000: compared with it, the query would fail (a 500) rather than match nothing.
   @Matches(/^[^\u0000]*$/, { message: 'must not contain the NUL character (\\u0000)' })
   @MaxLength(64)
