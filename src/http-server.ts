@@ -1,4 +1,5 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { parseQueryString } from './common/unicode';
 import type { AppConfig } from './config/app-config';
 
 /**
@@ -7,5 +8,5 @@ import type { AppConfig } from './config/app-config';
  * tests exercise the server that production runs.
  */
 export function createHttpAdapter(_config: AppConfig): FastifyAdapter {
-  return new FastifyAdapter();
+  return new FastifyAdapter({ routerOptions: { querystringParser: parseQueryString } });
 }

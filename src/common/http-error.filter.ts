@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { ApiErrorDto } from './api-error.dto';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable';
 import { DomainError, DomainErrorCode } from './domain-error';
+import { RequestRejectedException } from './request-rejected';
 import { RequestValidationException } from './validation-errors';
 
 const DOMAIN_STATUS: Record<DomainErrorCode, HttpStatus> = {
@@ -77,6 +78,9 @@ export function toHttpError(exception: unknown, options: HttpErrorOptions = {}):
   }
   if (exception instanceof RequestValidationException) {
     return { body: { statusCode: 400, code: 'VALIDATION_FAILED', message: exception.message, errors: exception.fieldErrors } };
+  }
+  if (exception instanceof RequestRejectedException) {
+    return { body: { statusCode: exception.getStatus(), code: exception.code, message: exception.message } };
   }
   if (exception instanceof HttpException) {
     const statusCode = exception.getStatus();

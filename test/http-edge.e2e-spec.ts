@@ -1,0 +1,179 @@
+import net, { type AddressInfo } from 'node:net';
+import { aMessageRequest, aRecipient } from './support/factories';
+import { createTestApp, TestApp } from './support/test-app';
+
+/** What came back on a socket: the parsed answer (if any), and how long until the server closed it. */
+interface Exchange {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  json: Record<string, unknown> & { errors?: Array<{ field: string; reason: string }> };
+  closedAfterMs: number;
+}
+
+/** How long a spec waits for the server to answer or close before it calls the server stuck. */
+const GIVE_UP_MS = 15_000;
+
+/**
+ * The edge of the HTTP server, over real sockets: what Node's parser, fastify's router and the body
+ * parsers answer before any controller runs. Every answer is the API's JSON error shape, with `code`.
+ */
+describe('HTTP edge', () => {
+  let t: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await t.app.listen(0, '127.0.0.1');
+    port = (t.app.getHttpServer().address() as AddressInfo).port;
+  });
+  afterAll(() => t.close());
+
+  /**
+   * Writes `bytes` on a fresh connection, sends nothing more, and reads until the server closes it. A
+   * server that neither answers nor closes within GIVE_UP_MS fails the spec.
+   */
+  function exchange(bytes: Buffer | string): Promise<Exchange> {
+    return new Promise((resolve, reject) => {
+      const started = Date.now();
+      const socket = net.connect(port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      const giveUp = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`the server neither answered nor closed within ${GIVE_UP_MS} ms; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`));
+      }, GIVE_UP_MS);
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(giveUp);
+        resolve(parseAnswer(Buffer.concat(chunks).toString('utf8'), Date.now() - started));
+      });
+      socket.write(bytes);
+    });
+  }
+
+  function parseAnswer(raw: string, closedAfterMs: number): Exchange {
+    const split = raw.indexOf('\r\n\r\n');
+    const [statusLine, ...headerLines] = raw.slice(0, split === -1 ? raw.length : split).split('\r\n');
+    const headers = Object.fromEntries(
+      headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+    );
+    const text = split === -1 ? '' : raw.slice(split + 4);
+    let json: Exchange['json'] = {};
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // left empty: the assertions on the shape say what was wrong
+    }
+    return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(statusLine)?.[1] ?? 0), headers, text, json, closedAfterMs };
+  }
+
+  /** One complete HTTP/1.1 request that asks the server to close the connection after answering. */
+  function request(method: string, path: string, headers: Record<string, string> = {}, body?: Buffer | string): Buffer {
+    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
+    const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close'];
+    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+    if (payload) lines.push(`Content-Length: ${payload.length}`);
+    return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), payload ?? Buffer.alloc(0)]);
+  }
+
+  const postJson = (body: Buffer | string, headers: Record<string, string> = {}) =>
+    exchange(request('POST', '/messages', { 'Content-Type': 'application/json', ...headers }, body));
+
+  /** The answer has the documented error shape: JSON `{ statusCode, code, message, errors? }`, nothing else. */
+  function expectApiError(answer: Exchange, statusCode: number, code: string): void {
+    expect({ status: answer.status, text: answer.text }).toEqual({ status: statusCode, text: expect.any(String) });
+    expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    expect(answer.json).toEqual({
+      statusCode,
+      code,
+      message: expect.any(String),
+      ...(answer.json.errors === undefined ? {} : { errors: expect.any(Array) }),
+    });
+  }
+
+  async function storedMessages(): Promise<number> {
+    const [{ n }] = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM messages');
+    return n;
+  }
+
+  async function storedBodyOf(answer: Exchange): Promise<string> {
+    const id = (answer.json.messages as Array<{ id: string }>)[0].id;
+    const [row] = await t.sql<{ body: string }>('SELECT body FROM messages WHERE id = $1', [id]);
+    return row.body;
+  }
+
+  describe('text that is not valid Unicode', () => {
+    it('a lone surrogate in a JSON escape is a 400 naming the field, and nothing is stored', async () => {
+      const before = await storedMessages();
+      const answer = await postJson(`{"body":"broken \\ud83d here","recipients":[${JSON.stringify(aRecipient.telegram())}]}`);
+      expectApiError(answer, 400, 'VALIDATION_FAILED');
+      expect(answer.json.errors).toEqual([{ field: 'body', reason: expect.stringMatching(/Unicode/) }]);
+      expect(await storedMessages()).toBe(before);
+    });
+
+    it('bytes that are not UTF-8 are a 400 naming the field by its path', async () => {
+      const before = await storedMessages();
+      const raw = Buffer.concat([
+        Buffer.from(`{"body":"hello","recipients":[${JSON.stringify(aRecipient.telegram())},{"provider":"viber","recipient":"vb`),
+        Buffer.from([0xff, 0xc3]),
+        Buffer.from('"}]}'),
+      ]);
+      const answer = await postJson(raw);
+      expectApiError(answer, 400, 'VALIDATION_FAILED');
+      expect(answer.json.errors).toEqual([{ field: 'recipients[1].recipient', reason: expect.stringMatching(/UTF-8/) }]);
+      expect(await storedMessages()).toBe(before);
+    });
+
+    it('a key that is not valid Unicode is named too', async () => {
+      const raw = Buffer.concat([Buffer.from('{"body":"hello","recipients":[],"k'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('":1}')]);
+      const answer = await postJson(raw);
+      expectApiError(answer, 400, 'VALIDATION_FAILED');
+      expect(answer.json.errors).toEqual([{ field: expect.stringMatching(/^k/), reason: expect.stringMatching(/Unicode/) }]);
+    });
+
+    it('valid UTF-8 outside ASCII, and escaped surrogate pairs, are stored exactly as sent', async () => {
+      const text = 'Grüße, 世界 😀 \u{10FFFF}';
+      const request = aMessageRequest({ body: text });
+      const raw = JSON.stringify(request).replace('😀', '\\ud83d\\ude00');
+      const answer = await postJson(raw);
+      expect(answer.status).toBe(202);
+      expect(await storedBodyOf(answer)).toBe(text);
+    });
+
+    it.each([
+      ['%FF', 'a byte that starts no UTF-8 character'],
+      ['%C3', 'a character cut short'],
+      ['%ED%A0%80', 'a UTF-8-encoded surrogate'],
+      ['%C0%AF', 'an overlong encoding'],
+    ])('a query parameter percent-encoding %s (%s) is a 400 naming it', async (encoded) => {
+      const answer = await exchange(request('GET', `/messages?recipient=x${encoded}`));
+      expectApiError(answer, 400, 'VALIDATION_FAILED');
+      expect(answer.json.errors).toEqual([{ field: 'recipient', reason: expect.stringMatching(/UTF-8/) }]);
+    });
+
+    it('a query parameter is percent-decoded as before: escapes and + match what is stored, valid UTF-8 passes', async () => {
+      const recipient = `vb ${Date.now()}+/==`;
+      expect((await postJson(JSON.stringify(aMessageRequest({ recipients: [{ provider: 'viber', recipient }] })))).status).toBe(202);
+      const query = encodeURIComponent(recipient).replace(/%20/g, '+');
+      const found = await exchange(request('GET', `/messages?recipient=${query}`));
+      expect(found.status).toBe(200);
+      expect((found.json.items as Array<{ recipient: string }>).map((item) => item.recipient)).toEqual([recipient]);
+      const utf8 = await exchange(request('GET', `/messages?recipient=${encodeURIComponent('Jürgen 😀')}`));
+      expect({ status: utf8.status, items: utf8.json.items }).toEqual({ status: 200, items: [] });
+    });
+
+    it.each(['latin1', 'ISO-8859-1', 'utf-16', '"windows-1252"'])('a body declared charset=%s is a 415 naming the charset', async (charset) => {
+      const before = await storedMessages();
+      const answer = await postJson(JSON.stringify(aMessageRequest()), { 'Content-Type': `application/json; charset=${charset}` });
+      expectApiError(answer, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect(answer.json.message).toContain(charset.replace(/"/g, ''));
+      expect(await storedMessages()).toBe(before);
+    });
+
+    it.each(['utf-8', 'UTF-8', '"utf-8"'])('a body declared charset=%s is accepted', async (charset) => {
+      const answer = await postJson(JSON.stringify(aMessageRequest()), { 'Content-Type': `application/json; charset=${charset}` });
+      expect(answer.status).toBe(202);
+    });
+  });
+});
