@@ -3,6 +3,7 @@ import { ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { API_KEY_SCHEME } from './auth/api-key-auth.decorator';
+import { decodeContentEncoding } from './common/content-encoding';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { rejectIllFormedText, useUtf8JsonParser } from './common/json-body';
 import { AppConfig } from './config/app-config';
@@ -85,6 +86,7 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   app.useGlobalFilters(new HttpErrorFilter({ bodyLimitBytes: config.API_BODY_LIMIT_BYTES }));
   fastify.removeContentTypeParser('text/plain');
   useUtf8JsonParser(fastify);
+  fastify.addHook('preParsing', decodeContentEncoding());
   // Before Nest's pipes copy the body recursively: a 5,000-level document would overflow their stack.
   fastify.addHook('preValidation', rejectDeeplyNestedJson());
   fastify.addHook('preValidation', rejectIllFormedText());

@@ -1,4 +1,5 @@
 import net, { type AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -175,5 +176,58 @@ describe('HTTP edge', () => {
       const answer = await postJson(JSON.stringify(aMessageRequest()), { 'Content-Type': `application/json; charset=${charset}` });
       expect(answer.status).toBe(202);
     });
+  });
+
+  describe('Content-Encoding', () => {
+    it.each([
+      ['gzip', zlib.gzipSync],
+      ['x-gzip', zlib.gzipSync],
+      ['deflate', zlib.deflateSync],
+      ['br', zlib.brotliCompressSync],
+      ['identity', (b: Buffer) => b],
+      ['GZIP', zlib.gzipSync],
+    ] as const)('a %s body is decoded and stored as sent', async (coding, encode) => {
+      const sent = aMessageRequest({ body: `encoded ${coding}: ${'é'.repeat(50)}` });
+      const answer = await postJson(encode(Buffer.from(JSON.stringify(sent))), { 'Content-Encoding': coding });
+      expect(answer.status).toBe(202);
+      expect(await storedBodyOf(answer)).toBe(sent.body);
+    });
+
+    it.each(['compress', 'zstd', 'gzip, br', 'identity, snappy'])('%j is a 415 naming the coding', async (coding) => {
+      const before = await storedMessages();
+      const answer = await postJson(zlib.gzipSync(JSON.stringify(aMessageRequest())), { 'Content-Encoding': coding });
+      expectApiError(answer, 415, 'UNSUPPORTED_CONTENT_ENCODING');
+      expect(answer.json.message).toContain(coding);
+      expect(await storedMessages()).toBe(before);
+    });
+
+    it.each([
+      ['a plain body labelled br', 'br', Buffer.from(JSON.stringify(aMessageRequest()))],
+      ['a plain body labelled gzip', 'gzip', Buffer.from(JSON.stringify(aMessageRequest()))],
+      ['a gzip body cut short', 'gzip', zlib.gzipSync(JSON.stringify(aMessageRequest())).subarray(0, 30)],
+    ])('%s is a 400 that says it could not be decoded, and nothing is stored', async (_, coding, body) => {
+      const before = await storedMessages();
+      const answer = await postJson(body, { 'Content-Encoding': coding });
+      expectApiError(answer, 400, 'MALFORMED_REQUEST');
+      expect(answer.json.message).toContain(coding);
+      expect(await storedMessages()).toBe(before);
+    });
+
+    it('the body limit applies to the decoded bytes: a small gzip body that inflates past it is a 413', async () => {
+      const inflated = Buffer.from(JSON.stringify(aMessageRequest({ body: 'x'.repeat(1_100_000) })));
+      const compressed = zlib.gzipSync(inflated);
+      expect(compressed.length).toBeLessThan(64 * 1024);
+      const answer = await postJson(compressed, { 'Content-Encoding': 'gzip' });
+      expectApiError(answer, 413, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('a zip bomb stops at the limit: 512 MiB of zeros in half a megabyte of gzip is a 413', async () => {
+      // A gzip stream may hold several members one after another: 512 of 1 MiB each, without making 512 MiB here.
+      const member = zlib.gzipSync(Buffer.alloc(1024 * 1024), { level: 9 });
+      const bomb = Buffer.concat(Array.from({ length: 512 }, () => member));
+      expect(bomb.length).toBeLessThan(1024 * 1024);
+      const answer = await postJson(bomb, { 'Content-Encoding': 'gzip' });
+      expectApiError(answer, 413, 'PAYLOAD_TOO_LARGE');
+    }, 60_000);
   });
 });
