@@ -1,8 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
-import { ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { API_KEY_SCHEME } from './auth/api-key-auth.decorator';
+import { ApiValidationPipe } from './common/api-validation.pipe';
 import { decodeContentEncoding } from './common/content-encoding';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { rejectIllFormedText, useUtf8JsonParser } from './common/json-body';
@@ -74,7 +74,7 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   void fastify.register(rateLimit, { global: false });
 
   app.useGlobalPipes(
-    new ValidationPipe({
+    new ApiValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
