@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { aMessageRequest, aRecipient } from './support/factories';
+import { waitFor } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
 
 /** What came back on a socket: the parsed answer (if any), and how long until the server closed it. */
@@ -229,5 +231,96 @@ describe('HTTP edge', () => {
       const answer = await postJson(bomb, { 'Content-Encoding': 'gzip' });
       expectApiError(answer, 413, 'PAYLOAD_TOO_LARGE');
     }, 60_000);
+  });
+
+  describe('errors Node and fastify answer before any route', () => {
+    it.each([
+      ['a request line that is not HTTP', 'NOT HTTP AT ALL\r\n\r\n'],
+      ['a header name with a space in it', 'GET /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: x\r\n\r\n'],
+      ['both Transfer-Encoding and Content-Length', 'POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n'],
+      ['a chunk size that is not hex', 'POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
+    ])('%s is a 400 MALFORMED_REQUEST', async (_, raw) => {
+      expectApiError(await exchange(raw), 400, 'MALFORMED_REQUEST');
+    });
+
+    it.each([
+      ['a header larger than the limit', `GET /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
+      ['a URL larger than the limit', `GET /messages?recipient=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`],
+    ])('%s is a 431 HEADERS_TOO_LARGE', async (_, raw) => {
+      expectApiError(await exchange(raw), 431, 'HEADERS_TOO_LARGE');
+    });
+
+    it.each(['/%', '/messages/%E0%A4%A', '/messages/%zz'])('a URL that does not percent-decode (%s) is a 400 MALFORMED_REQUEST', async (path) => {
+      const answer = await exchange(request('GET', path));
+      expectApiError(answer, 400, 'MALFORMED_REQUEST');
+      expect(answer.headers['x-request-id']).toMatch(/\S/);
+    });
+
+    it('a path parameter longer than the router takes is a 414 URI_TOO_LONG', async () => {
+      expectApiError(await exchange(request('GET', `/messages/${'a'.repeat(200)}`)), 414, 'URI_TOO_LONG');
+    });
+
+    it('an HTTP/1.1 request without Host is a 400 MALFORMED_REQUEST', async () => {
+      const answer = await exchange('GET /messages HTTP/1.1\r\nConnection: close\r\n\r\n');
+      expectApiError(answer, 400, 'MALFORMED_REQUEST');
+      expect(answer.json.message).toMatch(/Host/);
+    });
+
+    it('an Expect other than 100-continue is a 417 EXPECTATION_FAILED', async () => {
+      const answer = await exchange(request('POST', '/messages', { 'Content-Type': 'application/json', Expect: 'teapot' }, '{}'));
+      expectApiError(answer, 417, 'EXPECTATION_FAILED');
+    });
+
+    it('Expect: 100-continue still works', async () => {
+      const answer = await postJson(JSON.stringify(aMessageRequest()), { Expect: '100-continue' });
+      expect(answer.text).toMatch(/"messages"/);
+    });
+
+    it('CONNECT, which this server does not proxy, is a 404 NOT_FOUND rather than a silent hang-up', async () => {
+      expectApiError(await exchange('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'), 404, 'NOT_FOUND');
+    });
+
+    it.each([
+      ['OPTIONS', '/messages'],
+      ['PROPFIND', '/messages'],
+      ['OPTIONS', '*'],
+    ])('%s %s (no CORS, no such route) is a 404 NOT_FOUND', async (method, path) => {
+      expectApiError(await exchange(request(method, path)), 404, 'NOT_FOUND');
+    });
+  });
+
+  describe('while the server closes', () => {
+    it('a request that arrives then is a 503 in our shape, and the one in flight is still answered', async () => {
+      const closing = await createTestApp();
+      let closed: Promise<void> | undefined;
+      try {
+        await closing.app.listen(0, '127.0.0.1');
+        const server = closing.app.getHttpServer();
+        const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const hungUp = once(socket, 'close');
+
+        // The first request is routed, and waits for the rest of its body while the server starts closing.
+        const body = JSON.stringify(aMessageRequest());
+        const routed = once(server, 'request');
+        socket.write(`POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+        await routed;
+        closed = closing.close();
+        await waitFor('the server stops listening', async () => !server.listening);
+        socket.write(`${body.slice(5)}GET /messages HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+        await hungUp;
+
+        const [first, second] = Buffer.concat(chunks)
+          .toString('utf8')
+          .split(/(?=HTTP\/1\.1 \d{3} )/)
+          .map((raw) => parseAnswer(raw, 0));
+        expect(first.status).toBe(202);
+        expectApiError(second, 503, 'SERVICE_UNAVAILABLE');
+      } finally {
+        await (closed ?? closing.close());
+      }
+    });
   });
 });
