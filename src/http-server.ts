@@ -18,9 +18,15 @@ import { REQUEST_ID_HEADER } from './logging/logging';
  * a bad URL) is answered here in the API's error shape, through toHttpError.
  */
 export function createHttpAdapter(config: AppConfig): FastifyAdapter {
-  const errors: HttpErrorOptions = { bodyLimitBytes: config.API_BODY_LIMIT_BYTES };
+  const errors: HttpErrorOptions = { bodyLimitBytes: config.API_BODY_LIMIT_BYTES, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS };
+  // Node looks for stalled requests only every connectionsCheckingInterval (30 s by default), so a timeout
+  // of T cut them between T and T + interval. Checking often, and one interval early, cuts within T.
+  const checkEveryMs = Math.min(1_000, Math.ceil(config.HTTP_REQUEST_TIMEOUT_MS / 10));
+  const cutAfterMs = config.HTTP_REQUEST_TIMEOUT_MS - checkEveryMs;
   const adapter: FastifyAdapter = new FastifyAdapter({
-    http: { requireHostHeader: false },
+    // Both: Node reads the first when it makes the server, fastify sets the second on it afterwards.
+    http: { requestTimeout: cutAfterMs, headersTimeout: cutAfterMs, connectionsCheckingInterval: checkEveryMs, requireHostHeader: false },
+    requestTimeout: cutAfterMs,
     clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, errors),
     // A URL that does not percent-decode, a path parameter too long: the router answers before any hook.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

@@ -14,6 +14,8 @@ interface Exchange {
   closedAfterMs: number;
 }
 
+/** Server time bound for stalled requests in this spec; short, so that the specs are. */
+const REQUEST_TIMEOUT_MS = 2_000;
 /** How long a spec waits for the server to answer or close before it calls the server stuck. */
 const GIVE_UP_MS = 15_000;
 
@@ -26,7 +28,7 @@ describe('HTTP edge', () => {
   let port: number;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ env: { HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) } });
     await t.app.listen(0, '127.0.0.1');
     port = (t.app.getHttpServer().address() as AddressInfo).port;
   });
@@ -231,6 +233,23 @@ describe('HTTP edge', () => {
       const answer = await postJson(bomb, { 'Content-Encoding': 'gzip' });
       expectApiError(answer, 413, 'PAYLOAD_TOO_LARGE');
     }, 60_000);
+  });
+
+  describe('a client that stalls', () => {
+    it(`part of a body, then nothing: 408 in our shape, and the connection cut within HTTP_REQUEST_TIMEOUT_MS`, async () => {
+      const head = 'POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
+      const answer = await exchange(`${head}{"body":"never fin`);
+      expectApiError(answer, 408, 'REQUEST_TIMEOUT');
+      // The server may cut a little early (it checks on an interval), never late; the upper margin is for a busy machine.
+      expect(answer.closedAfterMs).toBeGreaterThanOrEqual(REQUEST_TIMEOUT_MS * 0.8);
+      expect(answer.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + 5_000);
+    });
+
+    it('part of the headers, then nothing: the same', async () => {
+      const answer = await exchange('GET /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+      expectApiError(answer, 408, 'REQUEST_TIMEOUT');
+      expect(answer.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + 5_000);
+    });
   });
 
   describe('errors Node and fastify answer before any route', () => {
