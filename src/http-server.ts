@@ -20,7 +20,7 @@ import { REQUEST_ID_HEADER } from './logging/logging';
 export function createHttpAdapter(config: AppConfig): FastifyAdapter {
   const errors: HttpErrorOptions = { bodyLimitBytes: config.API_BODY_LIMIT_BYTES, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS };
   // Node looks for stalled requests only every connectionsCheckingInterval (30 s by default), so a timeout
-  // of T cut them between T and T + interval. Checking often, and one interval early, cuts within T.
+  // of T cut a request between T and T + interval. Checking often, and one interval early, cuts within T.
   const checkEveryMs = Math.min(1_000, Math.ceil(config.HTTP_REQUEST_TIMEOUT_MS / 10));
   const cutAfterMs = config.HTTP_REQUEST_TIMEOUT_MS - checkEveryMs;
   const adapter: FastifyAdapter = new FastifyAdapter({
@@ -79,7 +79,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, options
   // Not in the middle of another answer on this connection: its bytes and ours would mix.
   const answering = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent === true;
   if (socket.writable && !answering) {
-    socket.write(rawResponse(toHttpError(new HttpException('Bad request', HttpStatus.BAD_REQUEST, { cause: error }), options)));
+    socket.write(rawResponse(toHttpError(new HttpException(error.message, HttpStatus.BAD_REQUEST, { cause: error }), options)));
   }
   socket.destroy(error);
 }

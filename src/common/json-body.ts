@@ -6,7 +6,7 @@ import { decodeUtf8, illFormedTextErrors } from './unicode';
 import { RequestValidationException } from './validation-errors';
 
 /** The charset parameter of a Content-Type, unquoted; undefined when there is none. */
-export function declaredCharset(contentType: string | undefined): string | undefined {
+function declaredCharset(contentType: string | undefined): string | undefined {
   const match = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType ?? '');
   return match ? (match[1] ?? match[2]) : undefined;
 }
