@@ -1,9 +1,11 @@
 import rateLimit from '@fastify/rate-limit';
-import { ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { API_KEY_SCHEME } from './auth/api-key-auth.decorator';
+import { ApiValidationPipe } from './common/api-validation.pipe';
+import { decodeContentEncoding } from './common/content-encoding';
 import { HttpErrorFilter } from './common/http-error.filter';
+import { rejectIllFormedText, useUtf8JsonParser } from './common/json-body';
 import { AppConfig } from './config/app-config';
 import { rejectDeeplyNestedJson } from './common/json-depth';
 import { securityHeaders } from './common/security-headers';
@@ -16,8 +18,8 @@ import { testRecipientsMarkdown } from './providers/test-recipients';
 
 /**
  * Options for NestFactory.create / createNestApplication. The API speaks JSON only: Nest's parsers
- * (JSON and url-encoded forms) stay off, and Fastify's own JSON parser, which refuses __proto__ keys,
- * does the work; any other content type is answered 415.
+ * (JSON and url-encoded forms) stay off, and our UTF-8 JSON parser (fastify's, which refuses __proto__
+ * keys, on the bytes as sent: see useUtf8JsonParser) does the work; any other content type is answered 415.
  */
 export const HTTP_APP_OPTIONS = { bodyParser: false } as const;
 
@@ -73,7 +75,7 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   void fastify.register(rateLimit, { global: false });
 
   app.useGlobalPipes(
-    new ValidationPipe({
+    new ApiValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
@@ -84,8 +86,11 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   );
   app.useGlobalFilters(new HttpErrorFilter({ bodyLimitBytes: config.API_BODY_LIMIT_BYTES }));
   fastify.removeContentTypeParser('text/plain');
+  useUtf8JsonParser(fastify);
+  fastify.addHook('preParsing', decodeContentEncoding());
   // Before Nest's pipes copy the body recursively: a 5,000-level document would overflow their stack.
   fastify.addHook('preValidation', rejectDeeplyNestedJson());
+  fastify.addHook('preValidation', rejectIllFormedText());
   // The caller's X-Request-Id when it is a sane one, else a UUID: on every log line of the request, and on
   // every answer, errors and 404s included.
   fastify.setGenReqId((req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]));

@@ -38,6 +38,13 @@ const DOCUMENTED_CODES = new Set([
   'UNSUPPORTED_MEDIA_TYPE',
   'PAYLOAD_TOO_LARGE',
   'INTERNAL_ERROR',
+  'MALFORMED_REQUEST',
+  'UNSUPPORTED_CONTENT_ENCODING',
+  'REQUEST_TIMEOUT',
+  'HEADERS_TOO_LARGE',
+  'URI_TOO_LONG',
+  'EXPECTATION_FAILED',
+  'SERVICE_UNAVAILABLE',
 ]);
 
 // ---------------------------------------------------------------------------------------------------

@@ -356,6 +356,28 @@ describe('request validation', () => {
         /should not exist/,
       );
     });
+
+    // Named like members every object inherits: class-transformer skips them and class-validator's whitelist
+    // finds them in its own lookup table, so each of them once passed where `zz` did not.
+    const OBJECT_MEMBER_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__'];
+
+    it.each(OBJECT_MEMBER_NAMES)('a top-level field named %s is refused like any other unknown field', async (name) => {
+      const res = await expectRejected({ ...aMessageRequest(), zz: 1, [name]: 1 }, name, /^property \S+ should not exist$/);
+      expect(res.body.errors).toEqual(
+        expect.arrayContaining([
+          { field: 'zz', reason: 'property zz should not exist' },
+          { field: name, reason: `property ${name} should not exist` },
+        ]),
+      );
+    });
+
+    it.each(OBJECT_MEMBER_NAMES)('a recipient field named %s is refused with its path', async (name) => {
+      await expectRejected(
+        aMessageRequest({ recipients: [aRecipient.viber(), { ...aRecipient.telegram(), [name]: 'x' }] }),
+        `recipients[1].${name}`,
+        new RegExp(`^property ${name} should not exist$`),
+      );
+    });
   });
 
   describe('POST /messages: not JSON', () => {
@@ -431,6 +453,11 @@ describe('request validation', () => {
       ['cursor=not-a-uuid', 'cursor', /next_cursor/],
       [`recipient=${'a'.repeat(65)}`, 'recipient', /64/],
       ['page=2', 'page', /should not exist/],
+      ['constructor=1', 'constructor', /should not exist/],
+      ['toString=1', 'toString', /should not exist/],
+      ['valueOf=1', 'valueOf', /should not exist/],
+      ['hasOwnProperty=1', 'hasOwnProperty', /should not exist/],
+      ['__proto__=1', '__proto__', /should not exist/],
     ])('%s is a 400 on field %s', async (query, field, reason) => {
       const res = await t.http.get(`/messages?${query}`);
       expectFieldError(res, field, reason);

@@ -1,8 +1,10 @@
+import { maxHeaderSize } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { ApiErrorDto } from './api-error.dto';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable';
 import { DomainError, DomainErrorCode } from './domain-error';
+import { RequestRejectedException } from './request-rejected';
 import { RequestValidationException } from './validation-errors';
 
 const DOMAIN_STATUS: Record<DomainErrorCode, HttpStatus> = {
@@ -23,8 +25,51 @@ const DOMAIN_HEADERS: Partial<Record<DomainErrorCode, Record<string, string>>> =
 
 export const DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE';
 
-const BODY_TOO_LARGE = 'FST_ERR_CTP_BODY_TOO_LARGE';
-const MALFORMED_JSON_CODES = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY']);
+/** How an error that fastify or Node's HTTP parser raised is answered: our code, its status if not theirs, what to say. */
+interface EdgeError {
+  readonly code: string;
+  readonly statusCode?: number;
+  readonly message?: (options: HttpErrorOptions, cause: { message?: string; reason?: string }) => string | undefined;
+}
+
+/**
+ * fastify's and Node's errors before any route, by their `code`. They reach toHttpError wrapped in an
+ * HttpException, with the error as its cause: by Nest's adapter, or by the server's client-error handler.
+ */
+const EDGE_ERRORS: Record<string, EdgeError> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'MALFORMED_JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'MALFORMED_JSON' },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: 'PAYLOAD_TOO_LARGE',
+    message: ({ bodyLimitBytes }) => bodyLimitBytes === undefined ? undefined : `The request body is larger than the limit of ${bodyLimitBytes} bytes`,
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'MALFORMED_REQUEST' },
+  FST_ERR_BAD_URL: { code: 'MALFORMED_REQUEST' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'URI_TOO_LONG' },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    code: 'REQUEST_TIMEOUT',
+    statusCode: HttpStatus.REQUEST_TIMEOUT,
+    message: ({ requestTimeoutMs }) => requestTimeoutMs === undefined ? undefined : `The request did not arrive in full within ${requestTimeoutMs} ms`,
+  },
+  HPE_HEADER_OVERFLOW: {
+    code: 'HEADERS_TOO_LARGE',
+    statusCode: 431,
+    message: () => `The request line and headers are larger than the limit of ${maxHeaderSize} bytes`,
+  },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: { code: 'PAYLOAD_TOO_LARGE', statusCode: HttpStatus.PAYLOAD_TOO_LARGE },
+};
+
+/** Every other error of Node's HTTP parser (HPE_…): the bytes are not HTTP/1.1. */
+const MALFORMED_HTTP: EdgeError = {
+  code: 'MALFORMED_REQUEST',
+  statusCode: HttpStatus.BAD_REQUEST,
+  message: (_, { reason, message }) => `The request is not valid HTTP/1.1: ${reason ?? message}`,
+};
+
+function edgeError(code: unknown): EdgeError | undefined {
+  if (typeof code !== 'string') return undefined;
+  return Object.hasOwn(EDGE_ERRORS, code) ? EDGE_ERRORS[code] : code.startsWith('HPE_') ? MALFORMED_HTTP : undefined;
+}
 
 /** An error as the client gets it: the body, and when it is worth trying again. */
 export interface HttpError {
@@ -60,6 +105,8 @@ export class HttpErrorFilter implements ExceptionFilter {
 export interface HttpErrorOptions {
   /** The request body limit (API_BODY_LIMIT_BYTES), named in a 413. */
   readonly bodyLimitBytes?: number;
+  /** HTTP_REQUEST_TIMEOUT_MS, named in a 408. */
+  readonly requestTimeoutMs?: number;
 }
 
 export function toHttpError(exception: unknown, options: HttpErrorOptions = {}): HttpError {
@@ -78,26 +125,18 @@ export function toHttpError(exception: unknown, options: HttpErrorOptions = {}):
   if (exception instanceof RequestValidationException) {
     return { body: { statusCode: 400, code: 'VALIDATION_FAILED', message: exception.message, errors: exception.fieldErrors } };
   }
+  if (exception instanceof RequestRejectedException) {
+    return { body: { statusCode: exception.getStatus(), code: exception.code, message: exception.message } };
+  }
   if (exception instanceof HttpException) {
-    const statusCode = exception.getStatus();
-    // Fastify's own request errors (bad JSON, wrong content type, body too large) arrive wrapped, with
-    // Fastify's error as the cause.
-    const cause = (exception.cause as { code?: string } | undefined)?.code ?? '';
-    const malformedJson = MALFORMED_JSON_CODES.has(cause);
-    if (cause === BODY_TOO_LARGE && options.bodyLimitBytes !== undefined) {
-      return {
-        body: {
-          statusCode,
-          code: 'PAYLOAD_TOO_LARGE',
-          message: `The request body is larger than the limit of ${options.bodyLimitBytes} bytes`,
-        },
-      };
-    }
+    const cause = exception.cause as { code?: unknown; message?: string; reason?: string } | undefined;
+    const edge = edgeError(cause?.code);
+    const statusCode = edge?.statusCode ?? exception.getStatus();
     return {
       body: {
         statusCode,
-        code: malformedJson ? 'MALFORMED_JSON' : (HttpStatus[statusCode] ?? 'HTTP_ERROR'),
-        message: exception.message,
+        code: edge?.code ?? HttpStatus[statusCode] ?? 'HTTP_ERROR',
+        message: (cause && edge?.message?.(options, cause)) || exception.message,
       },
     };
   }

@@ -253,6 +253,8 @@ describe('the rate limit, the body limit and CORS', () => {
     [{ API_RATE_LIMIT_PER_SECOND: '100', API_RATE_LIMIT_BURST: '99' }, 'API_RATE_LIMIT_BURST'],
     [{ API_BODY_LIMIT_BYTES: '1023' }, 'API_BODY_LIMIT_BYTES'],
     [{ API_BODY_LIMIT_BYTES: '1MB' }, 'API_BODY_LIMIT_BYTES'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '30001' }, 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, 'HTTP_REQUEST_TIMEOUT_MS'],
     [{ CORS_ORIGINS: 'example.com' }, 'CORS_ORIGINS'],
     [{ CORS_ORIGINS: 'https://app.example.com/' }, 'CORS_ORIGINS'],
     [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS'],
@@ -265,6 +267,11 @@ describe('the rate limit, the body limit and CORS', () => {
 
   it('accepts a body limit of 1 MiB by default', () => {
     expect(loadConfig({}).API_BODY_LIMIT_BYTES).toBe(1_048_576);
+  });
+
+  it('gives a request 30 s to arrive in full by default, and never more', () => {
+    expect(loadConfig({}).HTTP_REQUEST_TIMEOUT_MS).toBe(30_000);
+    expect(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '1000' }).HTTP_REQUEST_TIMEOUT_MS).toBe(1_000);
   });
 
   it('has no CORS origins unless configured, and reads a list of them', () => {

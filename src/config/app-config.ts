@@ -178,6 +178,13 @@ export class AppConfig {
   @NumberSetting({ min: 1024, max: 100 * 1024 * 1024 })
   API_BODY_LIMIT_BYTES = 1024 * 1024;
 
+  /**
+   * A request's line, headers and body must all arrive within this long of its start, or it is answered
+   * 408 and its connection closed: a client that stalls cannot hold a connection. At most 30 s.
+   */
+  @NumberSetting({ min: 500, max: 30_000 })
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
   /** Origins a browser may call the API from, comma-separated. Unset: no CORS headers at all. */
   @IsOptional() @IsOriginList()
   CORS_ORIGINS?: string = undefined;

@@ -1,0 +1,15 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+
+/**
+ * A request refused for how it was sent (its HTTP, its encoding) rather than what it asks, with the code
+ * the client gets. Thrown by the hooks and parsers in front of the routes; toHttpError shapes it.
+ */
+export class RequestRejectedException extends HttpException {
+  constructor(
+    status: HttpStatus,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message, status);
+  }
+}
