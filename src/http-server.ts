@@ -8,6 +8,7 @@ import { RequestRejectedException } from './common/request-rejected';
 import { parseQueryString } from './common/unicode';
 import type { AppConfig } from './config/app-config';
 import { REQUEST_ID_HEADER } from './logging/logging';
+import { secrets } from './logging/secret-scrubber';
 
 /**
  * The Fastify server under Nest, with the options that must be fixed when the server is made (timeouts,
@@ -58,7 +59,7 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
   fastify.server.on('checkExpectation', (request, response: ServerResponse) => {
     const refusal = new HttpException(`Expect: ${request.headers.expect} is not supported (only 100-continue is)`, HttpStatus.EXPECTATION_FAILED);
     const { body } = toHttpError(refusal, errors);
-    const json = JSON.stringify(body);
+    const json = secrets.scrub(JSON.stringify(body));
     response
       .writeHead(body.statusCode, { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(json), Connection: 'close' })
       .end(json);
@@ -86,7 +87,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, options
 
 /** A whole HTTP/1.1 response, for a socket that has no request object to answer through. */
 function rawResponse({ body }: HttpError): string {
-  const json = JSON.stringify(body);
+  // Written past the onSend hook that keeps configured secrets out of error answers (http-app.ts).
+  const json = secrets.scrub(JSON.stringify(body));
   return (
     `HTTP/1.1 ${body.statusCode} ${STATUS_CODES[body.statusCode]}\r\n` +
     `Content-Type: ${JSON_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`
