@@ -228,10 +228,21 @@ describe('A worker on a frozen PostgreSQL', () => {
     await app.direct.query(`SELECT pg_notify('messages_due', $1)`, [`viber:${Date.now()}`]);
     await waitFor('a NOTIFY wakes the worker', async () => drains.mock.calls.some(([providers]) => providers?.includes('viber') ?? false), 5_000);
   });
+});
 
-  it('shuts down within the bound while the database is frozen', async () => {
+describe('Shutting down on a frozen PostgreSQL', () => {
+  let app: FrozenApp;
+  beforeAll(async () => {
+    app = await FrozenApp.start({ APP_ROLE: 'all', DISPATCH_CRON: '0 0 * * * *' });
+  });
+  afterAll(() => app.teardown());
+
+  it('ends within the bound with a drain in hand: its statements fail rather than hold the stop', async () => {
     await app.warmPool();
     app.proxy.freeze();
+    // The stop waits for the drains in hand (DispatchScheduler.beforeApplicationShutdown).
+    const drain = rejectionOf(app.t.dispatch.dispatchDue());
     await within(ANSWER_BOUND_MS + MARGIN_MS, app.close());
+    expectDatabaseUnavailableError(await drain);
   });
 });

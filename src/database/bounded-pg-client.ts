@@ -3,9 +3,6 @@ import { Client, ClientConfig } from 'pg';
 /** What pg's query_timeout fails a statement with. */
 export const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
 
-/** How long a closing connection waits for the server's side of the close. */
-const END_TIMEOUT_MS = 1_000;
-
 /** A connection's limits: how long to wait for a connection, and for each statement on it (0: no limit). */
 export interface ConnectionBounds {
   readonly connectTimeoutMs: number;
@@ -13,16 +10,14 @@ export interface ConnectionBounds {
 }
 
 /**
- * pg's Client with every wait on the server bounded, so that a frozen server (SIGSTOP, a partition: the
- * connection stays open and nothing answers) holds nothing forever:
- * - a statement past query_timeout fails, and its connection is closed. pg fails the statement but leaves
- *   it running on the connection: back in the pool, the connection would hold the next user's statements
- *   behind it (to time out in turn, for as long as the server stays away, and for good after a failover),
- *   and if the statement was in a transaction, whatever ran next would run inside that transaction once
- *   the server answered: a 202 for a row never committed. A closed connection takes its transaction with it;
- *   the pool sees it closed and drops it (pg-pool checks on release);
- * - a close waits END_TIMEOUT_MS for the server, then drops the socket: a shutdown never waits on it.
- * Connecting is bounded by connectionTimeoutMillis.
+ * pg's Client, whose connection is closed when a statement on it outlives query_timeout (connecting is
+ * bounded by connectionTimeoutMillis), so that a frozen server (SIGSTOP, a partition: the connection stays
+ * open and nothing answers) holds nothing forever. pg fails such a statement but leaves it running on the
+ * connection: back in the pool, the connection would hold the next user's statements behind it (to time
+ * out in turn while the server stays away, and for good after a failover), and if the statement was in a
+ * transaction, whatever ran next would run inside that transaction once the server answered: a 202 for a
+ * row never committed. A closed connection takes its transaction with it, and pg-pool drops a closed
+ * client when it is handed back.
  */
 export class BoundedPgClient extends Client {
   private discarded = false;
@@ -45,16 +40,6 @@ export class BoundedPgClient extends Client {
       this.discardAfter(error);
       throw error;
     });
-  }
-
-  override end(): Promise<void>;
-  override end(callback: (err: Error) => void): void;
-  override end(callback?: (err: Error) => void): Promise<void> | void {
-    const socket = this.connection.stream as { destroy(): void };
-    const timer = setTimeout(() => socket.destroy(), END_TIMEOUT_MS);
-    timer.unref();
-    this.once('end', () => clearTimeout(timer));
-    return callback ? super.end(callback) : super.end();
   }
 
   private discardAfter(error: unknown): void {
