@@ -218,11 +218,17 @@ describe('A worker on a frozen PostgreSQL', () => {
   afterAll(() => app.teardown());
 
   it('notices its LISTEN connection went silent, and listens again on a new one', async () => {
+    // The start-up drains done, the LISTEN connection is the only one that may open a connection.
+    await app.t.dispatch.dispatchDue();
     const drains = jest.spyOn(app.t.dispatch, 'dispatchDue');
+    const accepted = app.proxy.accepted;
+    app.proxy.freeze();
+    // A check on the connection every query bound fails after one more; the reconnect follows a second later.
+    await waitFor('the worker connects again', async () => app.proxy.accepted > accepted, 2 * QUERY_TIMEOUT_MS + 1_000 + MARGIN_MS);
+
+    // The server is gone for good, the connect in progress with it: it fails in its bound, and the next one works.
     app.proxy.failOver();
-    // A check on the connection every query bound, failing after one more; a reconnect a second later.
-    const bound = 2 * QUERY_TIMEOUT_MS + 1_000 + CONNECT_TIMEOUT_MS + MARGIN_MS;
-    await waitFor('the worker listens again (and drains what it may have missed)', async () => drains.mock.calls.length > 0, bound);
+    await waitFor('the worker listens again (and drains what it may have missed)', async () => drains.mock.calls.length > 0, CONNECT_TIMEOUT_MS + 2_000 + MARGIN_MS);
 
     drains.mockClear();
     await app.direct.query(`SELECT pg_notify('messages_due', $1)`, [`viber:${Date.now()}`]);

@@ -28,6 +28,7 @@ interface Link {
 export class FreezableProxy {
   private readonly links = new Set<Link>();
   private frozen = false;
+  private acceptedCount = 0;
   private trigger?: { marker: string; fired: () => void };
 
   private constructor(
@@ -53,8 +54,9 @@ export class FreezableProxy {
     return url.toString();
   }
 
-  get openConnections(): number {
-    return this.links.size;
+  /** Connections accepted so far, frozen or not. */
+  get accepted(): number {
+    return this.acceptedCount;
   }
 
   freeze(): void {
@@ -104,6 +106,7 @@ export class FreezableProxy {
   }
 
   private accept(client: Socket): void {
+    this.acceptedCount++;
     const server = connect({ ...this.target, allowHalfOpen: true });
     const link: Link = { client, server, up: { to: server, held: [] }, down: { to: client, held: [] }, stranded: false, tail: '' };
     this.links.add(link);
