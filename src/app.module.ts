@@ -29,7 +29,7 @@ export class AppModule {
         LoggerModule.forRoot(loggingParams(logger)),
         ConfigModule.forRoot(config),
         TypeOrmModule.forRootAsync({
-          useFactory: () => dataSourceOptions(config.DATABASE_URL!),
+          useFactory: () => dataSourceOptions(config.DATABASE_URL!, config.databaseBounds),
           dataSourceFactory: (options) => openMigrated(options!),
         }),
         ScheduleModule.forRoot(),

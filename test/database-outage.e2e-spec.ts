@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { Response } from 'supertest';
+import { expectDatabaseUnavailable } from './support/database-unavailable';
 import { aMessageRequest } from './support/factories';
 import { waitFor } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
@@ -56,14 +57,7 @@ describe('PostgreSQL unavailable', () => {
   }
 
   function expectUnavailable({ res, ms }: { res: Response; ms: number }): void {
-    expect(res.status).toBe(503);
-    expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.headers['retry-after']).toBe('5');
-    expect(res.body).toEqual({
-      statusCode: 503,
-      code: 'DATABASE_UNAVAILABLE',
-      message: 'The database is unavailable; try again in 5 seconds',
-    });
+    expectDatabaseUnavailable(res);
     expect(ms).toBeLessThan(PROMPTLY_MS);
   }
 

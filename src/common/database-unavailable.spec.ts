@@ -1,6 +1,6 @@
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { isDatabaseUnavailable } from './database-unavailable';
+import { isDatabaseTimeout, isDatabaseUnavailable } from './database-unavailable';
 
 /** An error as PostgreSQL sends it, parsed by pg. */
 function serverError(code: string, severity: string, message: string): DatabaseError {
@@ -28,6 +28,11 @@ describe('isDatabaseUnavailable', () => {
     ['the connection closing under a query', new Error('Connection terminated unexpectedly')],
     ['pg-pool finding no connection in time', new Error('timeout exceeded when trying to connect')],
     ['a client broken by an earlier error', new Error('Client has encountered a connection error and is not queryable')],
+    ['a statement past DATABASE_QUERY_TIMEOUT_MS (a frozen server)', new Error('Query read timeout')],
+    ['a statement on a connection closed after a timeout', new Error('Client was closed and is not queryable')],
+    ['a connect past DATABASE_CONNECT_TIMEOUT_MS', new Error('Connection terminated due to connection timeout')],
+    ["pg's own connect timeout", new Error('timeout expired')],
+    ['a timeout wrapped by TypeORM', new QueryFailedError('SELECT 1', [], new Error('Query read timeout'))],
     ['a server error wrapped by TypeORM', new QueryFailedError('SELECT 1', [], serverError('57P01', 'FATAL', 'terminating connection'))],
     ['socket errors of every address tried', new AggregateError([socketError('ECONNREFUSED'), socketError('ECONNREFUSED')])],
     ['an error with the cause', new Error('query failed', { cause: socketError('ECONNRESET') })],
@@ -45,5 +50,24 @@ describe('isDatabaseUnavailable', () => {
     ['nothing', undefined],
   ])('does not take %s for an outage', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+});
+
+describe('isDatabaseTimeout', () => {
+  it.each<[string, unknown]>([
+    ['a statement past DATABASE_QUERY_TIMEOUT_MS, wrapped by TypeORM', new QueryFailedError('SELECT 1', [], new Error('Query read timeout'))],
+    ['no pooled connection in time', new Error('timeout exceeded when trying to connect')],
+    ['no new connection in time', new Error('Connection terminated due to connection timeout')],
+  ])('recognises %s: the database did not answer in time', (_, error) => {
+    expect(isDatabaseTimeout(error)).toBe(true);
+  });
+
+  it.each<[string, unknown]>([
+    ['a refused connection', socketError('ECONNREFUSED')],
+    ['a connection closed under a query', new Error('Connection terminated unexpectedly')],
+    ['a server shutting down', serverError('57P01', 'FATAL', 'terminating connection due to administrator command')],
+    ['a bug', new Error('boom')],
+  ])('does not take %s for one: the database answered at once', (_, error) => {
+    expect(isDatabaseTimeout(error)).toBe(false);
   });
 });

@@ -1,10 +1,15 @@
+import { QUERY_TIMEOUT_MESSAGE } from '../database/bounded-pg-client';
+
 /**
  * Recognises "the database can't be reached right now" among the errors a query can end with, so that the
  * API answers 503 with Retry-After (try again later, nothing is wrong with the request) instead of a 500.
  * The errors come from three layers, and each layer names the same situation differently:
  * - node's socket: the server is down or unreachable (ECONNREFUSED, ECONNRESET, ETIMEDOUT…);
- * - pg and pg-pool: the connection closed under a query, or no connection could be made in
- *   connectionTimeoutMillis ("Connection terminated…", "timeout exceeded when trying to connect");
+ * - pg and pg-pool: the connection closed under a query, no connection could be made in
+ *   DATABASE_CONNECT_TIMEOUT_MS ("Connection terminated…", "timeout exceeded when trying to connect",
+ *   "timeout expired"), a statement got no answer in DATABASE_QUERY_TIMEOUT_MS ("Query read timeout": a
+ *   frozen or cut-off server, or one too slow to count as up), or its connection was closed for it
+ *   ("Client was closed and is not queryable");
  * - PostgreSQL itself, by SQLSTATE: class 08 (connection exception), 57P01-57P03 (the server is shutting
  *   down, crashed, or still starting), 53300 (too many connections), 57014 (a statement timeout, e.g. one
  *   set in DATABASE_URL's options), and any FATAL error: FATAL ends the session, which is how a server
@@ -25,6 +30,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   });
 }
 
+/**
+ * Among those errors, the database not answering in time (a frozen, cut-off or swamped server), as opposed
+ * to one that answered "no" at once: another statement now would most likely wait out its bound too.
+ */
+export function isDatabaseTimeout(error: unknown): boolean {
+  return causes(error).some((e) => TIMEOUT_MESSAGES.some((pattern) => pattern.test(String(e.message ?? ''))));
+}
+
 /** How long a client should wait before trying again: about what a PostgreSQL restart or failover takes. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
@@ -43,7 +56,15 @@ const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
 // SQLSTATE class 08, connection_exception: 08000 to 08P01.
 const CONNECTION_EXCEPTION = /^08[0-9A-Z]{3}$/;
 const ENDS_SESSION = new Set(['FATAL', 'PANIC']);
-const DRIVER_MESSAGES = [/^Connection terminated/, /timeout exceeded when trying to connect/, /is not queryable/];
+// The database did not answer in time: no connection within DATABASE_CONNECT_TIMEOUT_MS (from pg-pool's
+// queue, pg-pool's connect, pg's connect), or no answer to a statement within DATABASE_QUERY_TIMEOUT_MS.
+const TIMEOUT_MESSAGES = [
+  /timeout exceeded when trying to connect/,
+  /^Connection terminated due to connection timeout$/,
+  /^timeout expired$/,
+  new RegExp(`^${QUERY_TIMEOUT_MESSAGE}$`),
+];
+const DRIVER_MESSAGES = [...TIMEOUT_MESSAGES, /^Connection terminated/, /is not queryable/];
 
 interface ErrorLike {
   code?: unknown;

@@ -47,7 +47,14 @@ describe('loadConfig', () => {
         RETRY_MAX_DELAY_MS: 300_000,
         EMULATOR_FAILURE_RATE: 0.02,
         EMULATOR_LATENCY_MS: 50,
+        DATABASE_QUERY_TIMEOUT_MS: 5_000,
+        DATABASE_CONNECT_TIMEOUT_MS: 3_000,
       });
+    });
+
+    it('answers a request within 10 s on a frozen database: a wait for a connection, one statement, 2 s to spare', () => {
+      // A request meets the freeze in one statement: it fails it and answers 503 (see database-freeze.e2e-spec.ts).
+      expect(config.DATABASE_CONNECT_TIMEOUT_MS + config.DATABASE_QUERY_TIMEOUT_MS).toBeLessThanOrEqual(10_000 - 2_000);
     });
 
     it('leaves the optional settings unset: embedded database, format by NODE_ENV, random seed', () => {
@@ -96,6 +103,8 @@ describe('loadConfig', () => {
     ['EMULATOR_SEED', '-7', -7],
     ['EMULATOR_LATENCY_MS', '0', 0],
     ['HEALTH_PORT', '9464', 9464],
+    ['DATABASE_QUERY_TIMEOUT_MS', '30000', 30_000],
+    ['DATABASE_CONNECT_TIMEOUT_MS', '100', 100],
   ])('reads %s=%p as the number %p', (variable, value, number) => {
     expect(loadConfig({ [variable]: value })[variable as keyof AppConfig]).toBe(number);
   });
@@ -125,6 +134,8 @@ describe('loadConfig', () => {
     [{ EMULATOR_LATENCY_MS: '-1' }, 'EMULATOR_LATENCY_MS'],
     [{ MAX_RETRIES: '-1' }, 'MAX_RETRIES'],
     [{ DISPATCH_CONCURRENCY: '1001' }, 'DISPATCH_CONCURRENCY'],
+    [{ DATABASE_QUERY_TIMEOUT_MS: '0' }, 'DATABASE_QUERY_TIMEOUT_MS'], // a statement always has a bound
+    [{ DATABASE_CONNECT_TIMEOUT_MS: '5s' }, 'DATABASE_CONNECT_TIMEOUT_MS'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ DISPATCH_CRON: 'every minute' }, 'DISPATCH_CRON'],
     [{ DISPATCH_CRON: '* * * * *' }, 'DISPATCH_CRON'], // five fields: the seconds are missing

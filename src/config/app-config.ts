@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import { CronTime } from 'cron';
 import { ApiKey, parseApiKeys } from '../auth/api-keys';
+import type { ConnectionBounds } from '../database/bounded-pg-client';
 import type { PacingRule } from '../dispatch/pacer';
 import { EmulatorProfile, emulatorProfile, parseEmulatorOverrides } from '../providers/emulators/emulator-profile';
 import { MESSENGER_RULES, type ProviderName } from '../providers/messengers';
@@ -140,6 +141,18 @@ export class AppConfig {
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
   DATABASE_URL?: string = undefined;
+
+  /**
+   * The longest one SQL statement may take; past it the statement fails (a request answers 503
+   * DATABASE_UNAVAILABLE) and its connection is closed. The timer runs in this process, so it holds when
+   * the server is frozen or cut off, where statement_timeout never fires. Migrations are exempt.
+   */
+  @NumberSetting({ min: 100, max: 600_000 })
+  DATABASE_QUERY_TIMEOUT_MS = 5_000;
+
+  /** The longest a statement waits for a connection: a free one in the pool, or a new one to connect. */
+  @NumberSetting({ min: 100, max: 600_000 })
+  DATABASE_CONNECT_TIMEOUT_MS = 3_000;
 
   @IsString()
   NODE_ENV: string = 'development';
@@ -305,6 +318,11 @@ export class AppConfig {
       perSecond: configured ?? (0.95 * limits.count * 1000) / limits.windowMs,
       perRecipientIntervalMs: limits.perRecipientIntervalMs,
     };
+  }
+
+  /** DATABASE_CONNECT_TIMEOUT_MS and DATABASE_QUERY_TIMEOUT_MS, as BoundedPgClient takes them. */
+  get databaseBounds(): ConnectionBounds {
+    return { connectTimeoutMs: this.DATABASE_CONNECT_TIMEOUT_MS, queryTimeoutMs: this.DATABASE_QUERY_TIMEOUT_MS };
   }
 
   /** The configured keys; none means open mode. */

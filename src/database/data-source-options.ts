@@ -1,12 +1,17 @@
 import type { DataSourceOptions } from 'typeorm';
+import { AppConfig } from '../config/app-config';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity';
 import { MessageAttemptEntity } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
 import { EmulatorInboxEntity } from '../providers/emulators/emulator-inbox.entity';
+import { boundedClientOptions, ConnectionBounds } from './bounded-pg-client';
 import { migrations } from './migrations';
 
-/** The one description of our database, shared by the app, the TypeORM CLI (ormconfig.ts) and tests. */
-export function dataSourceOptions(url: string): DataSourceOptions {
+/**
+ * The one description of our database, shared by the app, the TypeORM CLI (ormconfig.ts) and tests.
+ * `bounds`: DATABASE_CONNECT_TIMEOUT_MS and DATABASE_QUERY_TIMEOUT_MS, the defaults unless given.
+ */
+export function dataSourceOptions(url: string, bounds: ConnectionBounds = new AppConfig().databaseBounds): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -17,8 +22,17 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrationsTransactionMode: 'each',
     // pgcrypto's gen_random_uuid() is built into PostgreSQL 13+, no extension to install.
     uuidExtension: 'pgcrypto',
-    // A database that doesn't answer a connect (down, unreachable, or every pooled connection busy) fails
-    // the query after this long, which the API answers 503, rather than holding the request forever.
-    extra: { max: 10, connectionTimeoutMillis: 5_000 },
+    // A database that doesn't answer (down, unreachable, frozen, or every pooled connection busy) fails the
+    // statement within the connect and query bounds, which the API answers 503, rather than holding the
+    // request forever. See BoundedPgClient.
+    extra: { max: 10, ...boundedClientOptions(bounds) },
   };
+}
+
+/**
+ * For migrations: a migration may rightly run for minutes (an index built on a big table), and so may the
+ * wait for another process's migrations. Connecting stays bounded.
+ */
+export function withoutQueryTimeout(options: DataSourceOptions): DataSourceOptions {
+  return { ...options, extra: { ...options.extra, query_timeout: 0 } } as DataSourceOptions;
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client, Notification } from 'pg';
+import type { Notification } from 'pg';
 import { AppConfig } from '../config/app-config';
+import { BoundedPgClient, boundedClientOptions } from '../database/bounded-pg-client';
 import { isProviderName, PROVIDER_NAMES, ProviderName } from '../providers/messengers';
 import { DispatchRepository } from './dispatch.repository';
 import { DispatchService } from './dispatch.service';
@@ -26,7 +27,7 @@ const MAX_TIMER_MS = 60_000;
 export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DispatchWakeup.name);
   private readonly timers = new Map<ProviderName, { at: number; timer: NodeJS.Timeout }>();
-  private listener?: Client;
+  private listener?: BoundedPgClient;
   private stopped = false;
 
   constructor(
@@ -81,11 +82,14 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  /** LISTENs on a connection of its own (a pooled one can't hold a LISTEN); reconnects when it drops. */
+  /**
+   * LISTENs on a connection of its own (a pooled one can't hold a LISTEN); reconnects when it drops, or
+   * when it goes silent (see watch).
+   */
   private async listen(delayMs = 0): Promise<void> {
     if (this.stopped) return;
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-    const client = new Client({ connectionString: this.config.DATABASE_URL });
+    const client = new BoundedPgClient({ connectionString: this.config.DATABASE_URL, ...boundedClientOptions(this.config.databaseBounds) });
     client.on('notification', (message: Notification) => this.onNotification(message.payload ?? ''));
     client.on('error', () => undefined); // 'end' follows; handled there
     client.on('end', () => {
@@ -97,6 +101,7 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
       await client.connect();
       await client.query(`LISTEN ${MESSAGES_DUE_CHANNEL}`);
       this.listener = client;
+      this.watch(client);
       // Whatever was notified while we were not listening: look now.
       for (const provider of PROVIDER_NAMES) void this.drain(provider);
     } catch (error) {
@@ -104,6 +109,19 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
       this.logger.warn(`LISTEN failed (${error instanceof Error ? error.message : String(error)}); trying again`);
       void this.listen(Math.min(10_000, Math.max(1000, delayMs * 2)));
     }
+  }
+
+  /**
+   * A frozen or cut-off server never closes the connection: it just goes silent, and so would the
+   * wake-ups, for good. A statement on it every DATABASE_QUERY_TIMEOUT_MS notices within two of them: a
+   * statement past the bound closes the connection (BoundedPgClient), and 'end' reconnects.
+   */
+  private watch(client: BoundedPgClient): void {
+    const check = setInterval(() => {
+      client.query('SELECT 1').catch(() => undefined);
+    }, this.config.DATABASE_QUERY_TIMEOUT_MS);
+    check.unref();
+    client.once('end', () => clearInterval(check));
   }
 
   private onNotification(payload: string): void {

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
+import { isDatabaseTimeout } from '../common/database-unavailable';
 import { DomainError, DomainErrorCode } from '../common/domain-error';
 import { canonicalJson } from './canonical-json';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency-key.decorator';
@@ -67,12 +68,15 @@ export class IdempotencyService {
       return { ...answer, replayed: false };
     } catch (error) {
       // If the database is what failed, this fails too, and the key stays in flight until its lease ends.
-      await this.keys.release(client, key, claimToken).catch((releaseError: unknown) =>
+      const released = this.keys.release(client, key, claimToken).catch((releaseError: unknown) =>
         this.logger.warn(
           `Idempotency-Key ${JSON.stringify(key)} stays in flight for up to ${IDEMPOTENCY_LEASE_SECONDS} s: ` +
             `it could not be released (${releaseError instanceof Error ? releaseError.message : String(releaseError)})`,
         ),
       );
+      // A database that did not answer in time would most likely keep the release waiting as long again:
+      // the answer (a 503) goes at once then, so that it comes within the documented bound.
+      if (!isDatabaseTimeout(error)) await released;
       throw error;
     }
   }
