@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { ApiErrorDto } from './api-error.dto';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable';
 import { DomainError, DomainErrorCode } from './domain-error';
+import type { ErrorCode } from './error-codes';
 import { RequestValidationException } from './validation-errors';
 
 const DOMAIN_STATUS: Record<DomainErrorCode, HttpStatus> = {
@@ -22,6 +23,19 @@ const DOMAIN_HEADERS: Partial<Record<DomainErrorCode, Record<string, string>>> =
 };
 
 export const DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE';
+
+/**
+ * The code of an HttpException that is not ours (Nest's router, Fastify's request parsing), by its status. Any
+ * other status would be one the OpenAPI document does not declare: it is answered as the bug it is, a 500.
+ */
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  [HttpStatus.BAD_REQUEST]: 'MALFORMED_REQUEST',
+  [HttpStatus.NOT_FOUND]: 'NOT_FOUND',
+  [HttpStatus.REQUEST_TIMEOUT]: 'REQUEST_TIMEOUT',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'PAYLOAD_TOO_LARGE',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'HEADERS_TOO_LARGE',
+};
 
 const BODY_TOO_LARGE = 'FST_ERR_CTP_BODY_TOO_LARGE';
 const MALFORMED_JSON_CODES = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY']);
@@ -93,13 +107,8 @@ export function toHttpError(exception: unknown, options: HttpErrorOptions = {}):
         },
       };
     }
-    return {
-      body: {
-        statusCode,
-        code: malformedJson ? 'MALFORMED_JSON' : (HttpStatus[statusCode] ?? 'HTTP_ERROR'),
-        message: exception.message,
-      },
-    };
+    const code = malformedJson ? 'MALFORMED_JSON' : STATUS_CODES[statusCode];
+    if (code) return { body: { statusCode, code, message: exception.message } };
   }
   if (isDatabaseUnavailable(exception)) {
     return {
