@@ -21,7 +21,8 @@ import { testRecipientsMarkdown } from './providers/test-recipients';
  */
 export const HTTP_APP_OPTIONS = { bodyParser: false } as const;
 
-const apiDescription = (config: AppConfig) => `Queue a text for recipients on Telegram, WhatsApp and Viber, now or at send_at. Each message is
+const apiDescription = (config: AppConfig): string =>
+  `Queue a text for recipients on Telegram, WhatsApp and Viber, now or at send_at. Each message is
 stored in PostgreSQL, deduplicated per client + messenger + recipient + body, and delivered by a scheduler with
 retries and leases. Errors always have the ApiError shape.
 
@@ -39,14 +40,15 @@ messenger's own code.
 ${testRecipientsMarkdown()}`;
 
 function authentication(config: AppConfig): string {
-  const rateLimit = config.rateLimit ? " Over the client's rate limit, the answer is 429 with Retry-After." : '';
+  const rateLimit = config.rateLimit ? "Over the client's rate limit, the answer is 429 with Retry-After.\n" : '';
   if (config.apiKeys.length === 0) {
-    return `**Authentication**: none. This instance runs without API_KEYS (open mode): every request acts as the client
-"default", with or without an Authorization header.${rateLimit}`;
+    return `**Authentication**: none. This instance runs without API_KEYS (open mode): every request acts as the
+client "default", with or without an Authorization header.
+${rateLimit}`.trimEnd();
   }
   return `**Authentication**: every operation needs an API key, sent as \`Authorization: Bearer <key>\` (the
-Authorize button below). Without a valid one the answer is 401.${rateLimit} Each key is a client, and a client sees
-only its own messages.`;
+Authorize button below). Without a valid one the answer is 401.
+${rateLimit}Each key is a client, and a client sees only its own messages.`;
 }
 
 /** Everything the HTTP side needs besides the modules; main.ts and the e2e tests both call this. */

@@ -81,7 +81,7 @@ export class AcceptedMessageDto extends OmitType(MessageDto, ['body'] as const) 
 }
 
 export class CreateMessagesResponseDto {
-  /** One entry per requested recipient, in request order. */
+  /** One entry per requested recipient, in request order: the message without its body (GET /messages/{id} has it). */
   messages: AcceptedMessageDto[];
 }
 
