@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { SchemaObject } from '@nestjs/swagger';
 import type { Response, Test } from 'supertest';
-import { ERROR_CODES } from '../src/common/error-codes';
+import { ERROR_CODES, type ErrorCode } from '../src/common/error-codes';
 import { MAX_RECIPIENTS } from '../src/messages/dto/create-message.dto';
 import { MessagesService } from '../src/messages/messages.service';
 import { MESSENGER_RULES, PROVIDER_NAMES } from '../src/providers/messengers';
@@ -28,8 +28,9 @@ const auth = { Authorization: `Bearer ${KEY}` };
 const BODY_LIMIT = 16 * 1024;
 
 /** The statuses any operation can answer, whatever it does (the shared decorator, ApiStandardResponses). */
-const EVERY_OPERATION = ['400', '401', '408', '429', '431', '500', '503'];
-/** And those of an operation whose request Fastify reads a body from. */
+const EVERY_OPERATION = ['400', '401', '408', '417', '429', '431', '500', '503'];
+/** And those of an operation whose path has a parameter, and of one whose request Fastify reads a body from. */
+const WITH_A_PATH_PARAMETER = ['414'];
 const WITH_A_BODY = ['413', '415'];
 
 const failPermanently: Script = () => ({ outcome: 'failed', code: '403', description: 'Forbidden: bot was blocked by the user' });
@@ -197,9 +198,13 @@ describe('The OpenAPI document', () => {
   });
 
   describe('declares on every operation', () => {
-    it('the answers that do not depend on the operation, and 413 and 415 where it takes a body', () => {
+    it('the answers that do not depend on what it does: 414 where its path has a parameter, 413 and 415 where it takes a body', () => {
       for (const { method, path, operation } of doc.operations()) {
-        const expected = ['get', 'head'].includes(method) ? EVERY_OPERATION : [...EVERY_OPERATION, ...WITH_A_BODY];
+        const expected = [
+          ...EVERY_OPERATION,
+          ...(path.includes('{') ? WITH_A_PATH_PARAMETER : []),
+          ...(method === 'get' ? [] : WITH_A_BODY),
+        ];
         expect([method, path, Object.keys(operation.responses)]).toEqual([method, path, expect.arrayContaining(expected)]);
       }
     });
@@ -214,7 +219,9 @@ describe('The OpenAPI document', () => {
           for (const { name, value } of examples) {
             expect([where, name, doc.mismatches(method, path, status, value)]).toEqual([where, name, []]);
             if (Number(status) >= 400) {
-              expect([where, name, (value as { statusCode: number }).statusCode]).toEqual([where, name, Number(status)]);
+              // The status the answer has, and the one the list of codes gives its code.
+              const { statusCode, code } = value as { statusCode: number; code: ErrorCode };
+              expect([where, name, statusCode, ERROR_CODES[code]?.status]).toEqual([where, name, Number(status), Number(status)]);
             }
           }
         }

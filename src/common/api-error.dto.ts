@@ -13,7 +13,7 @@ export class FieldErrorDto {
   description:
     'Every error the API answers has this shape. `code` is stable and machine-readable: switch on it, not on the ' +
     `message.\n\n${Object.entries(ERROR_CODES)
-      .map(([code, meaning]) => `- \`${code}\`: ${meaning}`)
+      .map(([code, { status, meaning }]) => `- \`${code}\` (${status}): ${meaning}`)
       .join('\n')}`,
 })
 export class ApiErrorDto {

@@ -7,7 +7,7 @@ import { RequestValidationException } from './validation-errors';
 const ERROR_STATUSES = Object.values(HttpStatus).filter((status): status is number => typeof status === 'number' && status >= 400);
 
 describe('toHttpError', () => {
-  it('gives every error a code of the one list, whatever raised it', () => {
+  it('gives every error a code of the one list, with the status the list gives it, whatever raised it', () => {
     const errors: unknown[] = [
       ...ERROR_STATUSES.map((status) => new HttpException('raised by a framework', status)),
       ...Object.values(DomainErrorCode).map((code) => new DomainError(code, 'refused')),
@@ -16,8 +16,9 @@ describe('toHttpError', () => {
       new TypeError('a bug'),
       'not even an Error',
     ];
-    const codes = errors.map((error) => toHttpError(error).body.code);
-    expect(codes.filter((code) => !Object.hasOwn(ERROR_CODES, code))).toEqual([]);
+    const answers = errors.map((error) => toHttpError(error).body);
+    const unlisted = answers.filter(({ code, statusCode }) => !Object.hasOwn(ERROR_CODES, code) || ERROR_CODES[code].status !== statusCode);
+    expect(unlisted).toEqual([]);
   });
 
   it.each([
@@ -25,8 +26,11 @@ describe('toHttpError', () => {
     [HttpStatus.NOT_FOUND, 'NOT_FOUND'],
     [HttpStatus.REQUEST_TIMEOUT, 'REQUEST_TIMEOUT'],
     [HttpStatus.PAYLOAD_TOO_LARGE, 'PAYLOAD_TOO_LARGE'],
+    [HttpStatus.URI_TOO_LONG, 'URI_TOO_LONG'],
     [HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'UNSUPPORTED_MEDIA_TYPE'],
+    [HttpStatus.EXPECTATION_FAILED, 'EXPECTATION_FAILED'],
     [431, 'HEADERS_TOO_LARGE'],
+    [HttpStatus.SERVICE_UNAVAILABLE, 'SERVICE_UNAVAILABLE'],
   ])('names a framework’s %i by its meaning, and keeps the status', (status, code) => {
     expect(toHttpError(new HttpException('raised by a framework', status)).body).toEqual({
       statusCode: status,

@@ -3,19 +3,8 @@ import type { FastifyReply } from 'fastify';
 import type { ApiErrorDto } from './api-error.dto';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable';
 import { DomainError, DomainErrorCode } from './domain-error';
-import type { ErrorCode } from './error-codes';
+import { ERROR_CODES, type ErrorCode } from './error-codes';
 import { RequestValidationException } from './validation-errors';
-
-const DOMAIN_STATUS: Record<DomainErrorCode, HttpStatus> = {
-  [DomainErrorCode.MessageNotFound]: HttpStatus.NOT_FOUND,
-  [DomainErrorCode.MessageNotRetryable]: HttpStatus.CONFLICT,
-  [DomainErrorCode.MessageNotCancellable]: HttpStatus.CONFLICT,
-  [DomainErrorCode.UnknownCursor]: HttpStatus.BAD_REQUEST,
-  [DomainErrorCode.IdempotencyKeyInFlight]: HttpStatus.CONFLICT,
-  [DomainErrorCode.IdempotencyKeyReused]: HttpStatus.UNPROCESSABLE_ENTITY,
-  [DomainErrorCode.Unauthenticated]: HttpStatus.UNAUTHORIZED,
-  [DomainErrorCode.RateLimited]: HttpStatus.TOO_MANY_REQUESTS,
-};
 
 /** A 401 says which scheme would do (RFC 9110 requires the header on a 401). */
 const DOMAIN_HEADERS: Partial<Record<DomainErrorCode, Record<string, string>>> = {
@@ -33,8 +22,11 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   [HttpStatus.NOT_FOUND]: 'NOT_FOUND',
   [HttpStatus.REQUEST_TIMEOUT]: 'REQUEST_TIMEOUT',
   [HttpStatus.PAYLOAD_TOO_LARGE]: 'PAYLOAD_TOO_LARGE',
+  [HttpStatus.URI_TOO_LONG]: 'URI_TOO_LONG',
   [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'UNSUPPORTED_MEDIA_TYPE',
+  [HttpStatus.EXPECTATION_FAILED]: 'EXPECTATION_FAILED',
   431: 'HEADERS_TOO_LARGE',
+  [HttpStatus.SERVICE_UNAVAILABLE]: 'SERVICE_UNAVAILABLE',
 };
 
 const BODY_TOO_LARGE = 'FST_ERR_CTP_BODY_TOO_LARGE';
@@ -80,7 +72,7 @@ export function toHttpError(exception: unknown, options: HttpErrorOptions = {}):
   if (exception instanceof DomainError) {
     return {
       body: {
-        statusCode: DOMAIN_STATUS[exception.code],
+        statusCode: ERROR_CODES[exception.code].status,
         code: exception.code,
         message: exception.message,
         ...(exception.field && { errors: [{ field: exception.field, reason: exception.message }] }),
