@@ -1,7 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { API_KEY_SCHEME } from './auth/api-key-auth.decorator';
+import { API_KEY_SCHEME, documentAccess } from './auth/api-key-auth.decorator';
+import { addExampleComponents } from './common/api-docs';
 import { ApiValidationPipe } from './common/api-validation.pipe';
 import { decodeContentEncoding } from './common/content-encoding';
 import { HttpErrorFilter } from './common/http-error.filter';
@@ -23,13 +24,12 @@ import { testRecipientsMarkdown } from './providers/test-recipients';
  */
 export const HTTP_APP_OPTIONS = { bodyParser: false } as const;
 
-const API_DESCRIPTION = `Queue a text for recipients on Telegram, WhatsApp and Viber, now or at send_at. Each message is
+const apiDescription = (config: AppConfig): string =>
+  `Queue a text for recipients on Telegram, WhatsApp and Viber, now or at send_at. Each message is
 stored in PostgreSQL, deduplicated per client + messenger + recipient + body, and delivered by a scheduler with
 retries and leases. Errors always have the ApiError shape.
 
-**Authentication**: every operation needs an API key, sent as \`Authorization: Bearer <key>\` (the
-Authorize button below). Without a valid one the answer is 401; over the client's rate limit, 429 with
-Retry-After. Each key is a client, and a client sees only its own messages.
+${authentication(config)}
 
 **How a messenger's answer counts**: accepted → \`sent\`; "slow down" (Telegram 429, WhatsApp 130429 /
 131056 / 131048 / 4 / 80007, Viber 12) → retried when the messenger allows, *costing no retry*; a
@@ -41,6 +41,18 @@ messenger's own code.
 **Test recipients** (while the messengers are emulated) behave the same way every time:
 
 ${testRecipientsMarkdown()}`;
+
+function authentication(config: AppConfig): string {
+  const rateLimit = config.rateLimit ? "Over the client's rate limit, the answer is 429 with Retry-After.\n" : '';
+  if (config.apiKeys.length === 0) {
+    return `**Authentication**: none. This instance runs without API_KEYS (open mode): every request acts as the
+client "default", with or without an Authorization header.
+${rateLimit}`.trimEnd();
+  }
+  return `**Authentication**: every operation needs an API key, sent as \`Authorization: Bearer <key>\` (the
+Authorize button below). Without a valid one the answer is 401.
+${rateLimit}Each key is a client, and a client sees only its own messages.`;
+}
 
 /** Everything the HTTP side needs besides the modules; main.ts and the e2e tests both call this. */
 export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplication {
@@ -113,18 +125,24 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
     app,
     new DocumentBuilder()
       .setTitle('Messenger dispatch')
-      .setDescription(API_DESCRIPTION)
+      .setDescription(apiDescription(config))
       .setVersion('1.0')
-      .addBearerAuth(
-        {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'An API key: the secret of one API_KEYS entry. Its name is the client the request acts for.',
-        },
-        API_KEY_SCHEME,
-      )
+      .addTag('messages', 'Queue texts, follow their delivery, retry or cancel them.')
+      .addTag('emulators', 'The receiving side of the emulated messengers: what each one accepted.')
+      // package.json's: proprietary, not licensed for use by others.
+      .setLicense('UNLICENSED', 'https://docs.npmjs.com/cli/configuring-npm/package-json#license')
+      // Relative: the host that served the document, whatever the proxy in front calls it.
+      .addServer('/')
+      // addBearerAuth() would call the key a JWT.
+      .addSecurity(API_KEY_SCHEME, {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'An API key: the secret of one API_KEYS entry. Its name is the client the request acts for.',
+      })
       .build(),
   );
+  documentAccess(document, { apiKeys: config.apiKeys.length > 0, rateLimit: config.rateLimit !== null });
+  addExampleComponents(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }

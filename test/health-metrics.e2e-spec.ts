@@ -1,9 +1,8 @@
-import { Client } from 'pg';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { succeed } from './support/scripted-messenger';
 import { waitFor } from './support/service-process';
 import { TestApp, createTestApp } from './support/test-app';
-import { TEST_ENV, withAdminClient } from './support/test-database';
+import { allowConnections, takeDatabaseAway } from './support/test-database';
 
 /** One sample of a Prometheus text exposition: `name{label="value",…} number`. */
 interface Sample {
@@ -210,20 +209,8 @@ describe('Health and metrics', () => {
   });
 
   describe('while PostgreSQL refuses connections', () => {
-    const admin = <T>(fn: (client: Client) => Promise<T>) => withAdminClient(process.env[TEST_ENV.serverUrl]!, fn);
-    const allowConnections = (allow: boolean) =>
-      admin((client) => client.query(`ALTER DATABASE "${t.database.name}" WITH ALLOW_CONNECTIONS ${allow}`));
-
-    beforeAll(async () => {
-      await allowConnections(false);
-      // Only this file's database: the server and the other files' databases carry on.
-      await admin((client) =>
-        client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
-          t.database.name,
-        ]),
-      );
-    });
-    afterAll(() => allowConnections(true));
+    beforeAll(() => takeDatabaseAway(t.database));
+    afterAll(() => allowConnections(t.database));
 
     it('/health/ready answers 503 in JSON, promptly, naming the database as down', async () => {
       const started = Date.now();
@@ -244,7 +231,7 @@ describe('Health and metrics', () => {
     });
 
     it('/health/ready is 200 again once the database is back, without a restart', async () => {
-      await allowConnections(true);
+      await allowConnections(t.database);
       await waitFor('ready again', async () => (await t.http.get('/health/ready')).status === 200);
     });
   });

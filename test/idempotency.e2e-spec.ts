@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import supertest, { type Response } from 'supertest';
 import { MessagesService } from '../src/messages/messages.service';
 import { aMessageRequest, aRecipient } from './support/factories';
+import { holdNextCreate } from './support/hold';
+import { OpenApiDocument } from './support/openapi-document';
 import { createTestApp, TestApp } from './support/test-app';
 
 interface KeyRow {
@@ -35,25 +37,6 @@ describe('Idempotency-Key on POST /messages', () => {
     expect(res.status).toBe(statusCode);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.body).toMatchObject({ statusCode, code, message: expect.any(String) });
-  }
-
-  /**
-   * Holds the next MessagesService.create() until release(): a request that has taken its key and is
-   * still running. `entered` resolves once it is there.
-   */
-  function holdNextCreate(): { entered: Promise<void>; release: () => void } {
-    const service = t.app.get(MessagesService);
-    const create = service.create.bind(service);
-    let release!: () => void;
-    let enter!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const entered = new Promise<void>((resolve) => (enter = resolve));
-    jest.spyOn(service, 'create').mockImplementationOnce(async (client, request) => {
-      enter();
-      await gate;
-      return create(client, request);
-    });
-    return { entered, release };
   }
 
   describe('without the header', () => {
@@ -158,7 +141,7 @@ describe('Idempotency-Key on POST /messages', () => {
     it('answers a retry 409 IDEMPOTENCY_KEY_IN_FLIGHT with Retry-After, then replays once the first is done', async () => {
       const key = aKey();
       const request = aMessageRequest();
-      const held = holdNextCreate();
+      const held = holdNextCreate(t.app);
       const first = post(request, key).then((res) => res);
       await held.entered;
 
@@ -178,7 +161,7 @@ describe('Idempotency-Key on POST /messages', () => {
 
     it('answers another request with that key 422, not 409', async () => {
       const key = aKey();
-      const held = holdNextCreate();
+      const held = holdNextCreate(t.app);
       const first = post(aMessageRequest(), key).then((res) => res);
       await held.entered;
 
@@ -220,7 +203,7 @@ describe('Idempotency-Key on POST /messages', () => {
     it('is taken over by a retry once its holder’s lease ran out (a crashed holder), whose late answer is then not stored', async () => {
       const key = aKey();
       const request = aMessageRequest();
-      const held = holdNextCreate();
+      const held = holdNextCreate(t.app);
       const stale = post(request, key).then((res) => res);
       await held.entered;
       await t.sql(`UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE key = $1`, [key]);
@@ -240,7 +223,7 @@ describe('Idempotency-Key on POST /messages', () => {
 
     it('is not taken over by another request, even once its lease ran out', async () => {
       const key = aKey();
-      const held = holdNextCreate();
+      const held = holdNextCreate(t.app);
       const first = post(aMessageRequest(), key).then((res) => res);
       await held.entered;
       await t.sql(`UPDATE idempotency_keys SET locked_until = now() - interval '1 second' WHERE key = $1`, [key]);
@@ -336,16 +319,16 @@ describe('Idempotency-Key on POST /messages', () => {
 
   describe('GET /docs-json', () => {
     it('documents the header and the 409 and 422 answers of POST /messages', async () => {
-      const doc = (await t.http.get('/docs-json').expect(200)).body;
-      const operation = doc.paths['/messages'].post;
+      const doc = new OpenApiDocument((await t.http.get('/docs-json').expect(200)).body);
+      const operation = doc.operation('post', '/messages');
       expect(operation.parameters).toEqual(
         expect.arrayContaining([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })]),
       );
-      const example = (status: string) => operation.responses[status].content['application/json'].example;
-      expect(example('409')).toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_FLIGHT' });
-      expect(example('422')).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
-      expect(operation.responses['409'].headers).toHaveProperty('Retry-After');
-      expect(operation.responses['202'].headers).toHaveProperty('Idempotency-Replay');
+      const examples = (status: number) => doc.examples('post', '/messages', status).map(({ value }) => value);
+      expect(examples(409)).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_IN_FLIGHT' })]);
+      expect(examples(422)).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' })]);
+      expect(doc.response('post', '/messages', 409)?.headers).toHaveProperty('Retry-After');
+      expect(doc.response('post', '/messages', 202)?.headers).toHaveProperty('Idempotency-Replay');
     });
   });
 });

@@ -1,3 +1,6 @@
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ERROR_CODE_NAMES, ERROR_CODES, type ErrorCode } from './error-codes';
+
 /** One reason a request was refused. */
 export class FieldErrorDto {
   /** Path of the offending field in the request, e.g. `recipients[1].recipient`. @example "recipients[1].recipient" */
@@ -6,17 +9,25 @@ export class FieldErrorDto {
   reason: string;
 }
 
-/** Every error the API answers has this shape. */
+@ApiSchema({
+  description:
+    'Every error the API answers has this shape. `code` is stable and machine-readable: switch on it, not on the ' +
+    `message.\n\n${Object.entries(ERROR_CODES)
+      .map(([code, { status, meaning }]) => `- \`${code}\` (${status}): ${meaning}`)
+      .join('\n')}`,
+})
 export class ApiErrorDto {
   /** The HTTP status, repeated for clients that only look at the body. @example 400 */
+  @ApiProperty({ type: 'integer' })
   statusCode: number;
-  /**
-   * Stable, machine-readable: VALIDATION_FAILED, MALFORMED_JSON, MESSAGE_NOT_FOUND, NOT_FOUND, DATABASE_UNAVAILABLE, INTERNAL_ERROR…
-   * @example "VALIDATION_FAILED"
-   */
-  code: string;
+
+  // No description here: @nestjs/swagger would copy it into the ErrorCode schema as well. The class's lists the codes.
+  @ApiProperty({ enum: ERROR_CODE_NAMES, enumName: 'ErrorCode', example: 'VALIDATION_FAILED' })
+  code: ErrorCode;
+
   /** Human-readable summary. @example "recipients[1].recipient: is not a valid whatsapp recipient" */
   message: string;
-  /** Each offending field, for validation errors. */
+
+  /** Each field (or header) at fault, when the error is about fields. */
   errors?: FieldErrorDto[];
 }

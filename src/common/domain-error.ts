@@ -1,14 +1,18 @@
+import type { ErrorCode } from './error-codes';
+
 /** What went wrong, in the service's terms; HttpErrorFilter is the one place that turns a code into a status. */
-export enum DomainErrorCode {
-  MessageNotFound = 'MESSAGE_NOT_FOUND',
-  MessageNotRetryable = 'MESSAGE_NOT_RETRYABLE',
-  MessageNotCancellable = 'MESSAGE_NOT_CANCELLABLE',
-  UnknownCursor = 'UNKNOWN_CURSOR',
-  IdempotencyKeyInFlight = 'IDEMPOTENCY_KEY_IN_FLIGHT',
-  IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
-  Unauthenticated = 'UNAUTHENTICATED',
-  RateLimited = 'RATE_LIMITED',
-}
+export const DomainErrorCode = {
+  MessageNotFound: 'MESSAGE_NOT_FOUND',
+  MessageNotRetryable: 'MESSAGE_NOT_RETRYABLE',
+  MessageNotCancellable: 'MESSAGE_NOT_CANCELLABLE',
+  UnknownCursor: 'UNKNOWN_CURSOR',
+  IdempotencyKeyInFlight: 'IDEMPOTENCY_KEY_IN_FLIGHT',
+  IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
+  Unauthenticated: 'UNAUTHENTICATED',
+  RateLimited: 'RATE_LIMITED',
+} as const satisfies Record<string, ErrorCode>;
+
+export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];
 
 export interface DomainErrorDetails {
   /** The request field (or header) at fault, when there is one. */

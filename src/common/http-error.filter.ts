@@ -4,19 +4,9 @@ import type { FastifyReply } from 'fastify';
 import type { ApiErrorDto } from './api-error.dto';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable';
 import { DomainError, DomainErrorCode } from './domain-error';
+import { ERROR_CODES, type ErrorCode } from './error-codes';
 import { RequestRejectedException } from './request-rejected';
 import { RequestValidationException } from './validation-errors';
-
-const DOMAIN_STATUS: Record<DomainErrorCode, HttpStatus> = {
-  [DomainErrorCode.MessageNotFound]: HttpStatus.NOT_FOUND,
-  [DomainErrorCode.MessageNotRetryable]: HttpStatus.CONFLICT,
-  [DomainErrorCode.MessageNotCancellable]: HttpStatus.CONFLICT,
-  [DomainErrorCode.UnknownCursor]: HttpStatus.BAD_REQUEST,
-  [DomainErrorCode.IdempotencyKeyInFlight]: HttpStatus.CONFLICT,
-  [DomainErrorCode.IdempotencyKeyReused]: HttpStatus.UNPROCESSABLE_ENTITY,
-  [DomainErrorCode.Unauthenticated]: HttpStatus.UNAUTHORIZED,
-  [DomainErrorCode.RateLimited]: HttpStatus.TOO_MANY_REQUESTS,
-};
 
 /** A 401 says which scheme would do (RFC 9110 requires the header on a 401). */
 const DOMAIN_HEADERS: Partial<Record<DomainErrorCode, Record<string, string>>> = {
@@ -27,7 +17,7 @@ export const DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE';
 
 /** How an error that fastify or Node's HTTP parser raised is answered: our code, its status if not theirs, what to say. */
 interface EdgeError {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly statusCode?: number;
   readonly message?: (options: HttpErrorOptions, cause: { message?: string; reason?: string }) => string | undefined;
 }
@@ -71,6 +61,22 @@ function edgeError(code: unknown): EdgeError | undefined {
   return Object.hasOwn(EDGE_ERRORS, code) ? EDGE_ERRORS[code] : code.startsWith('HPE_') ? MALFORMED_HTTP : undefined;
 }
 
+/**
+ * The code of an HttpException that is not ours (Nest's router, Fastify's request parsing), by its status. Any
+ * other status would be one the OpenAPI document does not declare: it is answered as the bug it is, a 500.
+ */
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  [HttpStatus.BAD_REQUEST]: 'MALFORMED_REQUEST',
+  [HttpStatus.NOT_FOUND]: 'NOT_FOUND',
+  [HttpStatus.REQUEST_TIMEOUT]: 'REQUEST_TIMEOUT',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'PAYLOAD_TOO_LARGE',
+  [HttpStatus.URI_TOO_LONG]: 'URI_TOO_LONG',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'UNSUPPORTED_MEDIA_TYPE',
+  [HttpStatus.EXPECTATION_FAILED]: 'EXPECTATION_FAILED',
+  431: 'HEADERS_TOO_LARGE',
+  [HttpStatus.SERVICE_UNAVAILABLE]: 'SERVICE_UNAVAILABLE',
+};
+
 /** An error as the client gets it: the body, and when it is worth trying again. */
 export interface HttpError {
   readonly body: ApiErrorDto;
@@ -113,7 +119,7 @@ export function toHttpError(exception: unknown, options: HttpErrorOptions = {}):
   if (exception instanceof DomainError) {
     return {
       body: {
-        statusCode: DOMAIN_STATUS[exception.code],
+        statusCode: ERROR_CODES[exception.code].status,
         code: exception.code,
         message: exception.message,
         ...(exception.field && { errors: [{ field: exception.field, reason: exception.message }] }),
@@ -132,13 +138,8 @@ export function toHttpError(exception: unknown, options: HttpErrorOptions = {}):
     const cause = exception.cause as { code?: unknown; message?: string; reason?: string } | undefined;
     const edge = edgeError(cause?.code);
     const statusCode = edge?.statusCode ?? exception.getStatus();
-    return {
-      body: {
-        statusCode,
-        code: edge?.code ?? HttpStatus[statusCode] ?? 'HTTP_ERROR',
-        message: (cause && edge?.message?.(options, cause)) || exception.message,
-      },
-    };
+    const code = edge?.code ?? STATUS_CODES[statusCode];
+    if (code) return { body: { statusCode, code, message: (cause && edge?.message?.(options, cause)) || exception.message } };
   }
   if (isDatabaseUnavailable(exception)) {
     return {

@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import type { ErrorCode } from './error-codes';
 
 /**
  * A request refused for how it was sent (its HTTP, its encoding) rather than what it asks, with the code
@@ -7,7 +8,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 export class RequestRejectedException extends HttpException {
   constructor(
     status: HttpStatus,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message, status);

@@ -1,22 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiKeyAuth } from '../auth/api-key-auth.decorator';
 import { Client } from '../auth/client.decorator';
-import { ApiErrorDto } from '../common/api-error.dto';
-import { DATABASE_RETRY_AFTER_SECONDS } from '../common/database-unavailable';
+import { ApiErrorResponse, ApiExampleResponse, retryAfterHeader } from '../common/api-docs';
+import { ApiStandardResponses } from '../common/api-standard-responses';
 import { RequestValidationException } from '../common/validation-errors';
 import {
   IDEMPOTENCY_KEY_HEADER,
@@ -42,7 +29,7 @@ import {
   toAttemptDto,
   toMessageDto,
 } from './dto/message.dto';
-import { API_EXAMPLES } from './messages.examples';
+import { EXAMPLE_MESSAGE_ID, MESSAGE_EXAMPLES } from './messages.examples';
 import { MessagesService } from './messages.service';
 
 const idPipe = new ParseUUIDPipe({
@@ -53,12 +40,16 @@ const ApiMessageId = () =>
   ApiParam({
     name: 'id',
     description: 'The id of the message, as POST /messages answered it.',
-    schema: { type: 'string', format: 'uuid', example: API_EXAMPLES.sent.id },
+    schema: { type: 'string', format: 'uuid', example: EXAMPLE_MESSAGE_ID },
   });
 
-const retryAfter = (seconds: number) => ({
-  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', example: seconds } },
-});
+const notFound = () =>
+  ApiErrorResponse({
+    status: 404,
+    description: 'No message has this id, or it is another client’s.',
+    examples: [MESSAGE_EXAMPLES.notFound],
+  });
+const badId = () => ApiErrorResponse({ status: 400, description: 'The id is not a UUID.', examples: [MESSAGE_EXAMPLES.badId] });
 
 const replayHeader = {
   [IDEMPOTENCY_REPLAY_HEADER]: {
@@ -69,15 +60,7 @@ const replayHeader = {
 
 @ApiTags('messages')
 @Controller('messages')
-@ApiKeyAuth()
-@ApiServiceUnavailableResponse({
-  type: ApiErrorDto,
-  description:
-    'PostgreSQL is unreachable or restarting: send the request again after Retry-After. Repeating a POST is safe: ' +
-    'identical messages are deduplicated.',
-  headers: retryAfter(DATABASE_RETRY_AFTER_SECONDS),
-  example: API_EXAMPLES.databaseUnavailable,
-})
+@ApiStandardResponses()
 export class MessagesController {
   constructor(
     private readonly messages: MessagesService,
@@ -111,33 +94,35 @@ export class MessagesController {
     // key and the second, edited request would get 422 IDEMPOTENCY_KEY_REUSED.
     schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH },
   })
-  @ApiAcceptedResponse({
+  @ApiExampleResponse({
+    status: HttpStatus.ACCEPTED,
     type: CreateMessagesResponseDto,
     description: 'At least one message was queued.',
     headers: replayHeader,
-    example: API_EXAMPLES.accepted,
+    examples: [MESSAGE_EXAMPLES.queued],
   })
-  @ApiOkResponse({
+  @ApiExampleResponse({
+    status: HttpStatus.OK,
     type: CreateMessagesResponseDto,
     description: 'Every recipient already had this message.',
     headers: replayHeader,
-    example: API_EXAMPLES.allDuplicates,
+    examples: [MESSAGE_EXAMPLES.allDuplicates],
   })
-  @ApiBadRequestResponse({
-    type: ApiErrorDto,
+  @ApiErrorResponse({
+    status: 400,
     description: `Malformed JSON, a field that breaks a rule, or a malformed ${IDEMPOTENCY_KEY_HEADER}; nothing was stored.`,
-    examples: API_EXAMPLES.createErrors,
+    examples: MESSAGE_EXAMPLES.createErrors,
   })
-  @ApiConflictResponse({
-    type: ApiErrorDto,
+  @ApiErrorResponse({
+    status: 409,
     description: `A request with this ${IDEMPOTENCY_KEY_HEADER} is still running: try again after Retry-After.`,
-    headers: retryAfter(IN_FLIGHT_RETRY_AFTER_SECONDS),
-    example: API_EXAMPLES.idempotencyKeyInFlight,
+    headers: retryAfterHeader(IN_FLIGHT_RETRY_AFTER_SECONDS),
+    examples: [MESSAGE_EXAMPLES.idempotencyKeyInFlight],
   })
-  @ApiUnprocessableEntityResponse({
-    type: ApiErrorDto,
+  @ApiErrorResponse({
+    status: 422,
     description: `This ${IDEMPOTENCY_KEY_HEADER} was used with a different request; nothing was stored.`,
-    example: API_EXAMPLES.idempotencyKeyReused,
+    examples: [MESSAGE_EXAMPLES.idempotencyKeyReused],
   })
   async create(
     @Client() client: string,
@@ -160,8 +145,12 @@ export class MessagesController {
 
   @Get()
   @ApiOperation({ summary: 'List messages, newest first', description: 'Keyset pagination: pass next_cursor back as cursor.' })
-  @ApiOkResponse({ type: MessagePageDto, example: API_EXAMPLES.page })
-  @ApiBadRequestResponse({ type: ApiErrorDto, examples: API_EXAMPLES.listErrors })
+  @ApiExampleResponse({ status: HttpStatus.OK, type: MessagePageDto, description: 'A page of messages.', examples: [MESSAGE_EXAMPLES.page] })
+  @ApiErrorResponse({
+    status: 400,
+    description: 'A query parameter breaks a rule, or the cursor is unknown.',
+    examples: MESSAGE_EXAMPLES.listErrors,
+  })
   async list(@Client() client: string, @Query() query: ListMessagesQueryDto): Promise<MessagePageDto> {
     const page = await this.messages.list(client, query);
     return { items: page.items.map(toMessageDto), next_cursor: page.nextCursor };
@@ -173,9 +162,9 @@ export class MessagesController {
     description: 'One entry per attempt, first to last, with the messenger’s answer: code, description, latency.',
   })
   @ApiMessageId()
-  @ApiOkResponse({ type: AttemptListDto, example: API_EXAMPLES.attempts })
-  @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
-  @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
+  @ApiExampleResponse({ status: HttpStatus.OK, type: AttemptListDto, description: 'Its attempts.', examples: [MESSAGE_EXAMPLES.attempts] })
+  @badId()
+  @notFound()
   async listAttempts(@Client() client: string, @Param('id', idPipe) id: string): Promise<AttemptListDto> {
     return { items: (await this.messages.listAttempts(client, id)).map(toAttemptDto) };
   }
@@ -189,10 +178,15 @@ export class MessagesController {
       'Its attempt history is kept and its attempts continue from there.',
   })
   @ApiMessageId()
-  @ApiAcceptedResponse({ type: MessageDto, example: API_EXAMPLES.requeued })
-  @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
-  @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
-  @ApiConflictResponse({ type: ApiErrorDto, description: 'The message is not failed.', example: API_EXAMPLES.notRetryable })
+  @ApiExampleResponse({
+    status: HttpStatus.ACCEPTED,
+    type: MessageDto,
+    description: 'The message, pending again.',
+    examples: [MESSAGE_EXAMPLES.requeued],
+  })
+  @badId()
+  @notFound()
+  @ApiErrorResponse({ status: 409, description: 'The message is not failed.', examples: [MESSAGE_EXAMPLES.notRetryable] })
   async retry(@Client() client: string, @Param('id', idPipe) id: string): Promise<MessageDto> {
     return toMessageDto(await this.messages.retry(client, id));
   }
@@ -206,13 +200,18 @@ export class MessagesController {
       'queued to the same recipient again.',
   })
   @ApiMessageId()
-  @ApiOkResponse({ type: MessageDto, description: 'The message, now cancelled.', example: API_EXAMPLES.cancelled })
-  @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
-  @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
-  @ApiConflictResponse({
-    type: ApiErrorDto,
+  @ApiExampleResponse({
+    status: HttpStatus.OK,
+    type: MessageDto,
+    description: 'The message, now cancelled.',
+    examples: [MESSAGE_EXAMPLES.cancelled],
+  })
+  @badId()
+  @notFound()
+  @ApiErrorResponse({
+    status: 409,
     description: 'The message is sending, sent, failed or already cancelled; the message says which.',
-    example: API_EXAMPLES.notCancellable,
+    examples: [MESSAGE_EXAMPLES.notCancellable],
   })
   async cancel(@Client() client: string, @Param('id', idPipe) id: string): Promise<MessageDto> {
     return toMessageDto(await this.messages.cancel(client, id));
@@ -226,9 +225,9 @@ export class MessagesController {
       'last_error_code) and, once sent, the messenger’s own id for it (provider_message_id).',
   })
   @ApiMessageId()
-  @ApiOkResponse({ type: MessageDto, example: API_EXAMPLES.sent })
-  @ApiBadRequestResponse({ type: ApiErrorDto, example: API_EXAMPLES.badId })
-  @ApiNotFoundResponse({ type: ApiErrorDto, example: API_EXAMPLES.notFound })
+  @ApiExampleResponse({ status: HttpStatus.OK, type: MessageDto, description: 'The message.', examples: [MESSAGE_EXAMPLES.sent] })
+  @badId()
+  @notFound()
   async getById(@Client() client: string, @Param('id', idPipe) id: string): Promise<MessageDto> {
     return toMessageDto(await this.messages.getById(client, id));
   }

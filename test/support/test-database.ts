@@ -52,3 +52,20 @@ function required(variable: string): string {
   if (!value) throw new Error(`${variable} is not set: run the tests through jest (npm test), whose global setup sets it`);
   return value;
 }
+
+/**
+ * An outage of `database` alone: new connections are refused and the open ones ended, while the server and
+ * the other files' databases carry on. allowConnections() ends it.
+ */
+export async function takeDatabaseAway(database: TestDatabase): Promise<void> {
+  await withAdminClient(required(TEST_ENV.serverUrl), async (admin) => {
+    await admin.query(`ALTER DATABASE "${database.name}" WITH ALLOW_CONNECTIONS false`);
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
+      database.name,
+    ]);
+  });
+}
+
+export async function allowConnections(database: TestDatabase): Promise<void> {
+  await withAdminClient(required(TEST_ENV.serverUrl), (admin) => admin.query(`ALTER DATABASE "${database.name}" WITH ALLOW_CONNECTIONS true`));
+}

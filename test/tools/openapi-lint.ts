@@ -5,9 +5,11 @@
  * @nestjs/swagger CLI plugin (nest-cli.json), which reads the DTOs' types and TSDoc at compile time;
  * jest's SWC transform does not run it. So this script compiles src/ with the TypeScript API and the
  * plugin, exactly as `nest build` does, into a temporary directory, boots that build against a
- * throwaway PostgreSQL (TEST_DATABASE_URL when set, else an embedded one), asks it for /docs-json,
- * writes the document to a file and runs `redocly lint` on it with test/tools/redocly.yaml. Exits with
- * redocly's status: 1 on any error (the document is then kept, and its path printed), 0 with warnings only.
+ * throwaway PostgreSQL (TEST_DATABASE_URL when set, else an embedded one), asks it for /docs-json, once
+ * with API keys (as production runs) and once in open mode (the document differs: no key, no 401), writes
+ * each document to a file and runs `redocly lint` on it with test/tools/redocly.yaml: Redocly's
+ * recommended rules, unrelaxed. Exits 1 on any problem, warnings included (the documents are then kept,
+ * and their paths printed), 0 when both are clean. `npm run lint:openapi -- --keep` keeps them anyway.
  */
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
@@ -85,8 +87,15 @@ async function throwawayDatabase(): Promise<{ url: string; drop: () => Promise<v
   return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 
+/** The two configurations whose documents differ: with API keys (production) and without (open mode). */
+const MODES = {
+  'api-keys': { NODE_ENV: 'production', API_KEYS: `openapi-lint:${randomBytes(16).toString('hex')}` },
+  // Production refuses to serve the API without keys.
+  'open-mode': { NODE_ENV: 'development' },
+} satisfies Record<string, Record<string, string>>;
+
 /** Boots the compiled service the way main.ts does (API role, no scheduler) and returns its /docs-json. */
-async function servedDocument(dist: string, databaseUrl: string): Promise<unknown> {
+async function servedDocument(dist: string, databaseUrl: string, env: Record<string, string>): Promise<unknown> {
   const load = createRequire(join(dist, 'main.js'));
   const { NestFactory } = load('@nestjs/core') as typeof import('@nestjs/core');
   const { AppModule } = load('./app.module.js') as typeof import('../../src/app.module');
@@ -94,14 +103,8 @@ async function servedDocument(dist: string, databaseUrl: string): Promise<unknow
   const { configureHttpApp, HTTP_APP_OPTIONS } = load('./http-app.js') as typeof import('../../src/http-app');
   const { createHttpAdapter } = load('./http-server.js') as typeof import('../../src/http-server');
 
-  // Production refuses to serve the API without keys; the key itself is never used.
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl,
-    APP_ROLE: 'api',
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    API_KEYS: `openapi-lint:${randomBytes(16).toString('hex')}`,
-  });
+  // The key itself is never used.
+  const config = loadConfig({ DATABASE_URL: databaseUrl, APP_ROLE: 'api', LOG_LEVEL: 'warn', ...env });
   const app = await NestFactory.create<import('@nestjs/platform-fastify').NestFastifyApplication>(
     AppModule.forRoot(config),
     createHttpAdapter(config),
@@ -120,7 +123,25 @@ async function servedDocument(dist: string, databaseUrl: string): Promise<unknow
   }
 }
 
-async function main(): Promise<number> {
+/** Every problem Redocly finds, warnings included, one line each. */
+function redoclyLint(file: string): string[] {
+  const lint = spawnSync(join(ROOT, 'node_modules/.bin/redocly'), ['lint', file, '--format=json', `--config=${REDOCLY_CONFIG}`], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    // No usage report and no update check: CI may run without network.
+    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+  });
+  if (lint.error) throw lint.error;
+  let report: { problems: Array<{ ruleId: string; severity: string; message: string; location: Array<{ pointer: string }> }> };
+  try {
+    report = JSON.parse(lint.stdout) as typeof report;
+  } catch {
+    throw new Error(`redocly lint gave no report (exit ${lint.status}): ${lint.stderr}`);
+  }
+  return report.problems.map(({ ruleId, severity, message, location }) => `${severity} ${ruleId} at ${location[0]?.pointer}: ${message}`);
+}
+
+async function main(keep: boolean): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'openapi-lint-'));
   const dist = join(work, 'dist');
   // The compiled files find their packages through this link, as dist/ finds ../node_modules.
@@ -132,38 +153,32 @@ async function main(): Promise<number> {
 
     started = Date.now();
     const database = await throwawayDatabase();
-    let document: unknown;
+    const documents: Array<[string, unknown]> = [];
     try {
-      document = await servedDocument(dist, database.url);
+      for (const [mode, env] of Object.entries(MODES)) documents.push([mode, await servedDocument(dist, database.url, env)]);
     } finally {
       await database.drop();
     }
     console.log(`booted the service and read /docs-json in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const outDir = mkdtempSync(join(tmpdir(), 'openapi-document-'));
-    const file = join(outDir, 'openapi.json');
-    writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
-
-    const lint = spawnSync(
-      join(ROOT, 'node_modules/.bin/redocly'),
-      ['lint', file, '--format=stylish', `--config=${REDOCLY_CONFIG}`],
-      {
-        stdio: 'inherit',
-        cwd: ROOT,
-        // No usage report and no update check: CI may run without network.
-        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
-      },
-    );
-    if (lint.error) throw lint.error;
-    if (lint.status === 0) rmSync(outDir, { recursive: true, force: true });
-    else console.error(`kept for a look: ${file}`);
-    return lint.status ?? 1;
+    let problems = 0;
+    for (const [mode, document] of documents) {
+      const file = join(outDir, `${mode}.json`);
+      writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
+      const found = redoclyLint(file);
+      console.log(`${mode}: ${found.length === 0 ? 'clean' : `${found.length} problem(s)`}${keep || found.length > 0 ? `, kept: ${file}` : ''}`);
+      for (const problem of found) console.log(`  ${problem}`);
+      problems += found.length;
+    }
+    if (problems === 0 && !keep) rmSync(outDir, { recursive: true, force: true });
+    return problems === 0 ? 0 : 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-main().then(
+main(process.argv.includes('--keep')).then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(error);

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -9,7 +10,7 @@ import {
   Matches,
   ValidateNested,
 } from 'class-validator';
-import { normalizeRecipient, PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
+import { MESSENGER_RULES, normalizeRecipient, PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
 import {
   FitsEveryMessenger,
   HasDistinctRecipients,
@@ -20,6 +21,20 @@ import {
 } from './message.validators';
 
 export const MAX_RECIPIENTS = 1000;
+
+/** The longest body any messenger takes, and "4096 characters for telegram and whatsapp, 7000 for viber". */
+const BODY_LIMITS = (() => {
+  const providersByLimit = new Map<number, ProviderName[]>();
+  for (const provider of PROVIDER_NAMES) {
+    const limit = MESSENGER_RULES[provider].maxBodyLength;
+    providersByLimit.set(limit, [...(providersByLimit.get(limit) ?? []), provider]);
+  }
+  const limits = [...providersByLimit].sort(([a], [b]) => a - b);
+  return {
+    max: Math.max(...providersByLimit.keys()),
+    text: limits.map(([limit, providers]) => `${limit} characters for ${providers.join(' and ')}`).join(', '),
+  };
+})();
 
 // Each field reports only its first broken rule, and class-validator checks a field's decorators from the
 // bottom up: the type check therefore sits last, next to the property, so that a number for `body` is
@@ -47,10 +62,14 @@ export class RecipientDto {
 
 /** Send one text to one or more recipients, now or at send_at. */
 export class CreateMessageDto {
-  /**
-   * The text. At most 4096 characters for Telegram and WhatsApp, 7000 for Viber.
-   * @example "Your order #1042 has shipped."
-   */
+  @ApiProperty({
+    description:
+      `The text: at most ${BODY_LIMITS.text} (Unicode code points), and it must fit every messenger it goes to; ` +
+      'not blank.',
+    minLength: 1,
+    maxLength: BODY_LIMITS.max,
+    example: 'Your order #1042 has shipped.',
+  })
   @FitsEveryMessenger('recipients')
   // PostgreSQL text cannot hold U+0000.
   @Matches(/^[^\u0000]*$/, { message: 'must not contain the NUL character (\\u0000)' })
@@ -58,7 +77,14 @@ export class CreateMessageDto {
   @IsString()
   body: string;
 
-  /** 1 to 1000 recipients, each provider + recipient pair at most once. */
+  @ApiProperty({
+    // The type spelled out: SWC (the tests' compiler) reflects a bare Array, and nothing would fill in the items.
+    type: () => [RecipientDto],
+    description: `1 to ${MAX_RECIPIENTS} recipients, each provider + recipient pair at most once.`,
+    minItems: 1,
+    maxItems: MAX_RECIPIENTS,
+    uniqueItems: true,
+  })
   @ValidateNested({ each: true })
   @HasDistinctRecipients()
   @HasOnlyObjects('an object with provider and recipient')
@@ -69,9 +95,11 @@ export class CreateMessageDto {
   recipients: RecipientDto[];
 
   /**
-   * When to send, ISO 8601 with a time zone, at most a year ahead. Omitted or in the past: now.
+   * When to send, ISO 8601 with a time zone, at most a year ahead. Omitted, null or in the past: now.
    * @example "2026-12-01T09:00:00+03:00"
    */
+  // The type spelled out: for `string | null`, SWC (the tests' compiler) reflects Object where tsc reflects String.
+  @ApiPropertyOptional({ type: String, format: 'date-time' })
   @IsWithinAYear()
   @IsZonedDateTime()
   @IsOptional()

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { MESSAGE_STATUSES, type MessageStatus } from '../message.entity';
@@ -23,6 +24,7 @@ export class ListMessagesQueryDto {
   recipient?: string;
 
   /** Page size, 1-100. */
+  @ApiPropertyOptional({ type: 'integer' })
   // Checked bottom-up, first failure reported: "abc" is "must be an integer", not "must not be greater than 100".
   @Max(100)
   @Min(1)

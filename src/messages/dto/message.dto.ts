@@ -3,9 +3,15 @@ import { PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
 import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { ATTEMPT_OUTCOMES, type AttemptOutcomeName, type MessageAttemptEntity } from '../message-attempt.entity';
 
+// The type is spelled out: for `string | null`, SWC (the tests' compiler) reflects Object where tsc reflects String.
+const Uuid = () => ApiProperty({ type: String, format: 'uuid' });
+const DateTime = () => ApiProperty({ type: String, format: 'date-time' });
+const Integer = (minimum: number) => ApiProperty({ type: 'integer', minimum });
+
 /** A message as the API shows it. */
 export class MessageDto {
-  /** @example "0b5c3f7e-8d2a-4c1e-9f5a-2a1d6b7c8e90" */
+  /** A UUIDv7: its first 48 bits are the time it was created. @example "01a22161-fe80-7a31-9b8e-5d2f4c6a1e07" */
+  @Uuid()
   id: string;
 
   @ApiProperty({ enum: PROVIDER_NAMES, example: 'telegram' })
@@ -25,15 +31,19 @@ export class MessageDto {
   status: MessageStatus;
 
   /** When the caller asked for it to be sent. @example "2026-12-01T06:00:00.000Z" */
+  @DateTime()
   send_at: string;
 
   /** When the next attempt is due; null once nothing more will be attempted. @example "2026-12-01T06:00:00.000Z" */
+  @DateTime()
   next_attempt_at: string | null;
 
   /** Retries spent so far; at most MAX_RETRIES. @example 0 */
+  @Integer(0)
   retries_count: number;
 
   /** Attempts started so far. @example 0 */
+  @Integer(0)
   attempts: number;
 
   /** The error of the latest failed attempt, in the messenger's words. @example null */
@@ -49,12 +59,15 @@ export class MessageDto {
   provider_message_id: string | null;
 
   /** When the messenger accepted it. @example null */
+  @DateTime()
   sent_at: string | null;
 
   /** @example "2026-11-28T09:00:00.000Z" */
+  @DateTime()
   created_at: string;
 
   /** @example "2026-11-28T09:00:00.000Z" */
+  @DateTime()
   updated_at: string;
 }
 
@@ -68,7 +81,7 @@ export class AcceptedMessageDto extends OmitType(MessageDto, ['body'] as const) 
 }
 
 export class CreateMessagesResponseDto {
-  /** One entry per requested recipient, in request order. */
+  /** One entry per requested recipient, in request order: the message without its body (GET /messages/{id} has it). */
   messages: AcceptedMessageDto[];
 }
 
@@ -77,18 +90,22 @@ export class MessagePageDto {
   items: MessageDto[];
 
   /** Pass as `cursor` to get the next page; null on the last page. @example null */
+  @Uuid()
   next_cursor: string | null;
 }
 
 /** One attempt to deliver a message. */
 export class AttemptDto {
   /** 1 for the first. @example 1 */
+  @Integer(1)
   attempt: number;
 
   /** null for a lost attempt (its worker stopped before reporting). @example "2026-12-01T06:00:00.120Z" */
+  @DateTime()
   started_at: string | null;
 
   /** @example 84 */
+  @Integer(0)
   latency_ms: number | null;
 
   /**

@@ -1,18 +1,11 @@
-import { Controller, Get, Param, ParseEnumPipe, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiProperty,
-  ApiPropertyOptional,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Get, HttpStatus, Param, ParseEnumPipe, Query } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { ApiKeyAuth } from '../../auth/api-key-auth.decorator';
 import { Client } from '../../auth/client.decorator';
-import { ApiErrorDto } from '../../common/api-error.dto';
+import { apiErrorExample, apiExample, ApiErrorResponse, ApiExampleResponse } from '../../common/api-docs';
+import { ApiStandardResponses } from '../../common/api-standard-responses';
+import { EXAMPLE_MESSAGE_ID } from '../../messages/messages.examples';
 import { RequestValidationException } from '../../common/validation-errors';
 import { normalizeRecipient, PROVIDER_NAMES, type ProviderName } from '../messengers';
 import { EmulatorInbox } from './emulator-inbox';
@@ -41,7 +34,7 @@ export class InboxQueryDto {
 }
 
 export class InboxDeliveryDto {
-  @ApiProperty({ description: 'Our message id, as the idempotency key of the send.', example: '0b5c3f7e-8d2a-4c1e-9f5a-2a1d6b7c8e90' })
+  @ApiProperty({ description: 'Our message id, as the idempotency key of the send.', format: 'uuid', example: EXAMPLE_MESSAGE_ID })
   idempotency_key: string;
 
   @ApiProperty({ example: '123456789' })
@@ -53,7 +46,7 @@ export class InboxDeliveryDto {
   @ApiProperty({ description: 'The id the messenger gave the message.', example: '52817' })
   provider_message_id: string;
 
-  @ApiProperty({ description: 'When the messenger accepted it.', example: '2026-12-01T06:00:01.412Z' })
+  @ApiProperty({ description: 'When the messenger accepted it.', format: 'date-time', example: '2026-12-01T06:00:01.412Z' })
   accepted_at: string;
 }
 
@@ -61,6 +54,28 @@ export class InboxDto {
   @ApiProperty({ description: 'What the messenger accepted, newest first: one entry per delivery.', type: [InboxDeliveryDto] })
   items: InboxDeliveryDto[];
 }
+
+const INBOX_EXAMPLES = {
+  deliveries: apiExample('InboxDeliveries', 'One delivery', {
+    items: [
+      {
+        idempotency_key: EXAMPLE_MESSAGE_ID,
+        recipient: '123456789',
+        body: 'Your order #1042 has shipped.',
+        provider_message_id: '52817',
+        accepted_at: '2026-12-01T06:00:01.412Z',
+      },
+    ],
+  }),
+  unknownMessenger: apiErrorExample(
+    'InboxOfUnknownMessenger',
+    'An unknown messenger',
+    400,
+    'VALIDATION_FAILED',
+    `provider: must be one of: ${PROVIDER_NAMES.join(', ')}`,
+    { field: 'provider', reason: `must be one of: ${PROVIDER_NAMES.join(', ')}` },
+  ),
+};
 
 const providerPipe = new ParseEnumPipe(Object.fromEntries(PROVIDER_NAMES.map((p) => [p, p])), {
   exceptionFactory: () =>
@@ -74,7 +89,8 @@ const providerPipe = new ParseEnumPipe(Object.fromEntries(PROVIDER_NAMES.map((p)
  */
 @ApiTags('emulators')
 @Controller('emulators')
-@ApiKeyAuth()
+// A test aid, yet it shows what was delivered: behind an API key like the rest, each client its own deliveries.
+@ApiStandardResponses()
 export class EmulatorInboxController {
   constructor(private readonly inbox: EmulatorInbox) {}
 
@@ -87,29 +103,11 @@ export class EmulatorInboxController {
       'actually arrived. Other clients’ deliveries are never shown.',
   })
   @ApiParam({ name: 'provider', description: 'The emulated messenger.', enum: PROVIDER_NAMES, example: 'telegram' })
-  @ApiOkResponse({
-    type: InboxDto,
-    example: {
-      items: [
-        {
-          idempotency_key: '0b5c3f7e-8d2a-4c1e-9f5a-2a1d6b7c8e90',
-          recipient: '123456789',
-          body: 'Your order #1042 has shipped.',
-          provider_message_id: '52817',
-          accepted_at: '2026-12-01T06:00:01.412Z',
-        },
-      ],
-    },
-  })
-  @ApiBadRequestResponse({
-    type: ApiErrorDto,
+  @ApiExampleResponse({ status: HttpStatus.OK, type: InboxDto, description: 'Its deliveries.', examples: [INBOX_EXAMPLES.deliveries] })
+  @ApiErrorResponse({
+    status: 400,
     description: 'An unknown messenger, or a query parameter that breaks a rule.',
-    example: {
-      statusCode: 400,
-      code: 'VALIDATION_FAILED',
-      message: 'provider: must be one of: telegram, whatsapp, viber',
-      errors: [{ field: 'provider', reason: 'must be one of: telegram, whatsapp, viber' }],
-    },
+    examples: [INBOX_EXAMPLES.unknownMessenger],
   })
   async list(
     @Param('provider', providerPipe) provider: ProviderName,
