@@ -3,6 +3,8 @@ import { INestApplicationContext, Logger, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import type { Logger as PinoInstance } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig, InvalidConfigError, loadConfig } from './config/app-config';
@@ -10,6 +12,7 @@ import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-pos
 import { listenForProbes } from './health/probe-server';
 import { configureHttpApp, HTTP_APP_OPTIONS } from './http-app';
 import { createHttpAdapter } from './http-server';
+import { databaseEndpoint, listenerEndpoint } from './logging/endpoints';
 import { createRootLogger, nestLogger } from './logging/logging';
 
 /** What is running, for the shutdown to stop in reverse: the app first, the embedded database last. */
@@ -17,10 +20,13 @@ const running: { app?: INestApplicationContext; http?: NestFastifyApplication; p
 
 async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerService): Promise<void> {
   const log = new Logger('Bootstrap');
-  if (!config.DATABASE_URL) {
+  if (config.DATABASE_URL) {
+    log.log({ event: 'database', ...databaseEndpoint(config.DATABASE_URL) }, 'PostgreSQL from DATABASE_URL');
+  } else {
+    log.warn('DATABASE_URL is not set: starting an embedded PostgreSQL (not for production)');
     running.embedded = await startEmbeddedPostgres({ dir: '.data/postgres', database: 'dispatch' });
     config.DATABASE_URL = running.embedded.url;
-    log.warn(`DATABASE_URL is not set: using an embedded PostgreSQL with its data in ./.data/postgres (${running.embedded.url})`);
+    log.log({ event: 'database', ...databaseEndpoint(running.embedded.url), dataDir: resolve('.data/postgres') }, 'embedded PostgreSQL');
   }
 
   if (config.runsApi) {
@@ -30,8 +36,10 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
     });
     configureHttpApp(http);
     running.app = running.http = http;
-    await http.listen(config.PORT, '0.0.0.0');
-    log.log(`role ${config.APP_ROLE}: API on http://localhost:${config.PORT} (OpenAPI UI at /docs)`);
+    await http.listen(config.PORT, config.HOST);
+    const bound = http.getHttpServer().address() as AddressInfo;
+    const { url, scope } = listenerEndpoint(bound);
+    log.log({ event: 'listening', address: bound.address, port: bound.port }, `role ${config.APP_ROLE}: API on ${url} (${scope}; OpenAPI UI at /docs)`);
     const clients = config.apiKeys.map((key) => key.client);
     if (clients.length === 0) {
       log.warn('API_KEYS is not set: the API is OPEN to anyone who can reach it, and every request acts as client "default"');
@@ -44,8 +52,10 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
     if (config.HEALTH_PORT === undefined) {
       log.log('role worker: scheduler only, no HTTP (set HEALTH_PORT for /health and /metrics)');
     } else {
-      running.probes = await listenForProbes(running.app, config.HEALTH_PORT);
-      log.log(`role worker: scheduler, with /health and /metrics on http://localhost:${config.HEALTH_PORT}`);
+      running.probes = await listenForProbes(running.app, config.HEALTH_PORT, config.HOST);
+      const bound = running.probes.server.address() as AddressInfo;
+      const { url, scope } = listenerEndpoint(bound);
+      log.log({ event: 'listening', address: bound.address, port: bound.port }, `role worker: scheduler, with /health and /metrics on ${url} (${scope})`);
     }
   }
 }
@@ -76,6 +86,7 @@ async function shutdown(starting: Promise<void>, signal: string): Promise<never>
     exitCode = 1;
   }
   await running.embedded?.stop();
+  log.log({ event: 'stopped', exitCode, signal });
   // pino's asynchronous stdout buffer is flushed synchronously on exit.
   process.exit(exitCode);
 }
