@@ -4,11 +4,10 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import type { Logger as PinoInstance } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig, InvalidConfigError, loadConfig } from './config/app-config';
-import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
+import { EmbeddedDatabase, EmbeddedPostgresError, startEmbeddedPostgres } from './database/embedded-postgres';
 import { listenForProbes } from './health/probe-server';
 import { configureHttpApp, HTTP_APP_OPTIONS } from './http-app';
 import { createHttpAdapter } from './http-server';
@@ -26,7 +25,8 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
     log.warn('DATABASE_URL is not set: starting an embedded PostgreSQL (not for production)');
     running.embedded = await startEmbeddedPostgres({ dir: '.data/postgres', database: 'dispatch' });
     config.DATABASE_URL = running.embedded.url;
-    log.log({ event: 'database', ...databaseEndpoint(running.embedded.url), dataDir: resolve('.data/postgres') }, 'embedded PostgreSQL');
+    const { port, database, dataDir } = running.embedded;
+    log.log({ event: 'database', host: '127.0.0.1', port, database, dataDir }, 'embedded PostgreSQL');
   }
 
   if (config.runsApi) {
@@ -109,7 +109,9 @@ function main(): void {
   process.once('SIGTERM', (signal) => void shutdown(starting, signal));
   process.once('SIGINT', (signal) => void shutdown(starting, signal));
   starting.catch((error: unknown) => {
-    new Logger('Bootstrap').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    // A cause the user can act on is one line that says what to do; anything else keeps its stack.
+    const line = error instanceof EmbeddedPostgresError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    new Logger('Bootstrap').error(line);
     process.exit(1);
   });
 }
