@@ -93,4 +93,19 @@ describe('npm start as root in a directory only its owner may enter', () => {
     // The URL it connects with holds the password: no line shows it.
     expect([...first.lines, ...second.lines].join('\n')).not.toContain(`:${PASSWORD}@`);
   });
+
+  it('stopped while its embedded PostgreSQL starts, stops that too and exits 0', async () => {
+    const service = start(mkdtempSync(join(clone, 'cwd-')));
+    await service.waitFor('it starts an embedded PostgreSQL', () =>
+      service.entries().some((entry) => /starting an embedded PostgreSQL/.test(String(entry.msg))),
+    );
+
+    service.kill('SIGTERM');
+
+    expect(await service.exited).toBe(0);
+    expect(service.events('stopped')).toEqual([expect.objectContaining({ exitCode: 0, signal: 'SIGTERM' })]);
+    expect(service.events('listening')).toEqual([]);
+    // A running PostgreSQL keeps its pid in postmaster.pid.
+    expect(existsSync(join(databaseOf(service).dataDir, 'postmaster.pid'))).toBe(false);
+  });
 });

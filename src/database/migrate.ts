@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource, DataSourceOptions } from 'typeorm';
 
 /** Any constant works; it only has to be the same in every process of this service. */
-const MIGRATION_LOCK = 727_100_001;
+export const MIGRATION_LOCK = 727_100_001;
 
 /**
  * Opens the data source and applies pending migrations under a PostgreSQL advisory lock: an API and
