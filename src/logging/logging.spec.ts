@@ -72,7 +72,12 @@ describe('the request logging (pino-http with loggingParams)', () => {
     const middleware = pinoHttp(loggingParams(logger).pinoHttp as Options);
     const server = createServer((req, res) => middleware(req, res, () => handler(req, res))).listen(0, '127.0.0.1');
     await once(server, 'listening');
-    return { lines, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+    const close = async () => {
+      // fetch keeps its connection alive, which would hold close() (and the test worker) open for seconds.
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    };
+    return { lines, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close };
   }
 
   it('binds the request id to each line, redacts Authorization, and never logs the body', async () => {
@@ -104,7 +109,7 @@ describe('the request logging (pino-http with loggingParams)', () => {
       expect(written).not.toContain('s3cret');
       expect(written).not.toContain('a message body');
     } finally {
-      app.close();
+      await app.close();
     }
   });
 
@@ -123,7 +128,7 @@ describe('the request logging (pino-http with loggingParams)', () => {
       // Not the Error pino-http makes up for a 5xx: its stack is pino-http's own, and says nothing.
       expect(app.lines[0]).not.toHaveProperty('err');
     } finally {
-      app.close();
+      await app.close();
     }
   });
 });
