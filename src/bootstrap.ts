@@ -12,7 +12,7 @@ import { listenForProbes } from './health/probe-server';
 import { configureHttpApp, HTTP_APP_OPTIONS } from './http-app';
 import { createHttpAdapter } from './http-server';
 import { databaseEndpoint, listenerEndpoint } from './logging/endpoints';
-import { createRootLogger, nestLogger } from './logging/logging';
+import { createRootLogger, endLogs, nestLogger } from './logging/logging';
 
 /** What is running, for the shutdown to stop in reverse: the app first, the embedded database last. */
 const running: { app?: INestApplicationContext; http?: NestFastifyApplication; probes?: FastifyInstance; embedded?: EmbeddedDatabase } = {};
@@ -77,7 +77,7 @@ const HTTP_DRAIN_MS = 5_000;
  * Our own signal handling (not enableShutdownHooks), so that the embedded database stops after the app.
  * Also the way out of a failed start-up (no signal): whatever had started is stopped, and the exit code is 1.
  */
-async function shutdown(starting: Promise<void>, signal?: NodeJS.Signals): Promise<never> {
+async function shutdown(starting: Promise<void>, logs: PinoInstance, signal?: NodeJS.Signals): Promise<never> {
   const log = new Logger('Bootstrap');
   if (signal) log.log(`${signal}: finishing the batch in hand, then stopping`);
   stopping = true;
@@ -99,7 +99,7 @@ async function shutdown(starting: Promise<void>, signal?: NodeJS.Signals): Promi
   }
   await running.embedded?.stop();
   log.log({ event: 'stopped', exitCode, ...(signal && { signal }) });
-  // pino's asynchronous stdout buffer is flushed synchronously on exit.
+  await endLogs(logs);
   process.exit(exitCode);
 }
 
@@ -121,7 +121,7 @@ export function start(): (signal: NodeJS.Signals) => void {
   const starting = new Promise<void>((resolve) => setImmediate(resolve)).then(() => bootstrap(config, root, logger));
   // One stop at a time: a SIGINT after a SIGTERM changes nothing (the same signal twice ends the process: main.ts listens once).
   let stopped: Promise<never> | undefined;
-  const stop = (signal?: NodeJS.Signals) => (stopped ??= shutdown(starting, signal));
+  const stop = (signal?: NodeJS.Signals) => (stopped ??= shutdown(starting, root, signal));
   starting.catch((error: unknown) => {
     // A cause the user can act on is one line that says what to do; anything else keeps its stack.
     const line = error instanceof EmbeddedPostgresError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -1,9 +1,13 @@
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { pinoHttp, Options } from 'pino-http';
 import { loadConfig } from '../config/app-config';
-import { createRootLogger, loggingParams, prettyLine, requestIdFrom } from './logging';
+import { createRootLogger, endLogs, loggingParams, prettyLine, requestIdFrom } from './logging';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -129,6 +133,25 @@ describe('the request logging (pino-http with loggingParams)', () => {
       expect(app.lines[0]).not.toHaveProperty('err');
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('endLogs', () => {
+  it('writes out every line, in order, before it resolves: nothing is left for the exit to lose', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'end-logs-'));
+    try {
+      const file = join(dir, 'out.log');
+      // An asynchronous destination, as the service's stdout is.
+      const logger = pino({ base: null, timestamp: false }, pino.destination({ dest: file, sync: false }));
+      for (let i = 0; i < 2000; i++) logger.info({ i });
+
+      await endLogs(logger);
+
+      const written = readFileSync(file, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { i: number }).i);
+      expect(written).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
