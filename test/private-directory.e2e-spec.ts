@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PROCESS_SPEC_TIMEOUT_MS, ServiceProcess } from './support/service-process';
 
-jest.setTimeout(PROCESS_SPEC_TIMEOUT_MS);
+// Two starts, the first with an initdb: twice a process spec's time.
+jest.setTimeout(2 * PROCESS_SPEC_TIMEOUT_MS);
+/** A start here runs initdb or recovery first: on a loaded machine, well over a minute. */
+const START_TIMEOUT_MS = 150_000;
 
 const ROOT = resolve(__dirname, '..');
 /** The embedded server's superuser password (src/database/embedded-postgres.ts). */
@@ -49,6 +52,7 @@ describe('npm start as root in a directory only its owner may enter', () => {
     for (const service of processes.splice(0)) {
       service.kill('SIGTERM');
       await service.exited;
+      for (const { dataDir } of service.events('database')) dataDirs.add(dataDir as string);
     }
   });
   afterAll(() => {
@@ -63,11 +67,10 @@ describe('npm start as root in a directory only its owner may enter', () => {
   const databaseOf = (service: ServiceProcess) => {
     const [database] = service.events('database');
     expect(database).toMatchObject({ host: '127.0.0.1', port: expect.any(Number), database: 'dispatch', dataDir: expect.any(String) });
-    dataDirs.add(database.dataDir as string);
     return database as { port: number; dataDir: string };
   };
   const ready = async (service: ServiceProcess) => {
-    await service.waitFor('it listens', () => service.events('listening').length > 0);
+    await service.waitFor('it listens', () => service.events('listening').length > 0, START_TIMEOUT_MS);
     const [{ port }] = service.events('listening');
     await service.waitFor('it is ready', async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).then((res) => res.status, () => 0)) === 200);
   };
@@ -96,8 +99,10 @@ describe('npm start as root in a directory only its owner may enter', () => {
 
   it('stopped while its embedded PostgreSQL starts, stops that too and exits 0', async () => {
     const service = start(mkdtempSync(join(clone, 'cwd-')));
-    await service.waitFor('it starts an embedded PostgreSQL', () =>
-      service.entries().some((entry) => /starting an embedded PostgreSQL/.test(String(entry.msg))),
+    await service.waitFor(
+      'it starts an embedded PostgreSQL',
+      () => service.entries().some((entry) => /starting an embedded PostgreSQL/.test(String(entry.msg))),
+      START_TIMEOUT_MS,
     );
 
     service.kill('SIGTERM');

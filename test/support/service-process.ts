@@ -54,16 +54,20 @@ export class ServiceProcess {
     this.child.kill(signal);
   }
 
-  /** Waits until `check` holds; fails at once, with the log, if the process ends first. */
+  /** Waits until `check` holds; fails at once if the process ends first. Either failure shows the log. */
   async waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void> {
-    await waitFor(
-      what,
-      async () => {
-        if (this.exit) throw new Error(`the service exited (code ${this.exit.code}) before ${what}:\n${this.lines.join('\n')}`);
-        return check();
-      },
-      timeoutMs,
-    );
+    try {
+      await waitFor(
+        what,
+        async () => {
+          if (this.exit) throw new Error(`the service exited (code ${this.exit.code}) before ${what}`);
+          return check();
+        },
+        timeoutMs,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; its log:\n${this.lines.slice(-40).join('\n')}`);
+    }
   }
 
   /** The JSON log entries (pino's lines, the event's fields flat on them) with this event name. */
