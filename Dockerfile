@@ -1,7 +1,9 @@
 # One image for every role (APP_ROLE=api | worker | all). Two stages: the build has the dev dependencies
 # (Nest CLI, TypeScript, the Swagger plugin); the runtime keeps the compiled dist/ and the production
 # dependencies only, and runs as the unprivileged "node" user of the official image.
-FROM node:20-bookworm-slim AS build
+# Node 24, the active LTS line: Node 20 reached its end of life in April 2026, and some dependencies
+# (nestjs-pino, @fastify/static's content-disposition) already declare Node >= 22. CI runs the suite on both.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -9,7 +11,7 @@ COPY tsconfig.json nest-cli.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 # V8 grows the heap lazily, up to a limit sized from the machine's memory: a worker that needs ~100 MB
 # lived at ~290 MB of RSS under load. A bound makes it collect sooner instead (same throughput in the

@@ -1,106 +1,16 @@
-import 'reflect-metadata';
-import { INestApplicationContext, Logger, LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
-import type { Logger as PinoInstance } from 'pino';
-import { AppModule } from './app.module';
-import { AppConfig, InvalidConfigError, loadConfig } from './config/app-config';
-import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
-import { listenForProbes } from './health/probe-server';
-import { configureHttpApp, HTTP_APP_OPTIONS } from './http-app';
-import { createHttpAdapter } from './http-server';
-import { createRootLogger, nestLogger } from './logging/logging';
-
-/** What is running, for the shutdown to stop in reverse: the app first, the embedded database last. */
-const running: { app?: INestApplicationContext; http?: NestFastifyApplication; probes?: FastifyInstance; embedded?: EmbeddedDatabase } = {};
-
-async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerService): Promise<void> {
-  const log = new Logger('Bootstrap');
-  if (!config.DATABASE_URL) {
-    running.embedded = await startEmbeddedPostgres({ dir: '.data/postgres', database: 'dispatch' });
-    config.DATABASE_URL = running.embedded.url;
-    log.warn(`DATABASE_URL is not set: using an embedded PostgreSQL with its data in ./.data/postgres (${running.embedded.url})`);
-  }
-
-  if (config.runsApi) {
-    const http = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, root), createHttpAdapter(config), {
-      ...HTTP_APP_OPTIONS,
-      logger,
-    });
-    configureHttpApp(http);
-    running.app = running.http = http;
-    await http.listen(config.PORT, '0.0.0.0');
-    log.log(`role ${config.APP_ROLE}: API on http://localhost:${config.PORT} (OpenAPI UI at /docs)`);
-    const clients = config.apiKeys.map((key) => key.client);
-    if (clients.length === 0) {
-      log.warn('API_KEYS is not set: the API is OPEN to anyone who can reach it, and every request acts as client "default"');
-    } else {
-      log.log(`API keys for ${clients.length} client(s): ${clients.join(', ')}`);
-    }
-    if (config.HEALTH_PORT !== undefined) log.warn(`HEALTH_PORT is ignored: role ${config.APP_ROLE} serves /health and /metrics on PORT`);
-  } else {
-    running.app = await NestFactory.createApplicationContext(AppModule.forRoot(config, root), { logger });
-    if (config.HEALTH_PORT === undefined) {
-      log.log('role worker: scheduler only, no HTTP (set HEALTH_PORT for /health and /metrics)');
-    } else {
-      running.probes = await listenForProbes(running.app, config.HEALTH_PORT);
-      log.log(`role worker: scheduler, with /health and /metrics on http://localhost:${config.HEALTH_PORT}`);
-    }
-  }
-}
-
 /**
- * Requests in flight when a stop begins get this long to finish. Then their connections are cut: a client
- * that opened a request and went quiet would otherwise hold the stop for Node's 60-second headers
- * timeout (the benchmark's load generator did, on every run), past most orchestrators' grace period.
+ * The entry point (`node dist/main.js`). Loading Nest and the service takes seconds, and a SIGTERM or SIGINT
+ * in that time would end the process by the signal, exit code none. So the handlers come first, before
+ * anything heavy is required; a signal caught while loading is handled once the loading is done (a
+ * synchronous require holds it back), by the stop that start() hands over.
  */
-const HTTP_DRAIN_MS = 5_000;
+export {};
 
-/** Our own signal handling (not enableShutdownHooks), so that the embedded database stops after the app. */
-async function shutdown(starting: Promise<void>, signal: string): Promise<never> {
-  const log = new Logger('Bootstrap');
-  log.log(`${signal}: finishing the batch in hand, then stopping`);
-  let exitCode = 0;
-  try {
-    // A signal during start-up waits for it, so that nothing is left half-open.
-    await starting.catch(() => undefined);
-    const http = running.http?.getHttpServer();
-    const cut = http && setTimeout(() => http.closeAllConnections(), HTTP_DRAIN_MS).unref();
-    await running.app?.close();
-    clearTimeout(cut);
-    // After the app: while it finishes its batch, /health/ready answers 503 (shutting down) rather than nothing.
-    await running.probes?.close();
-  } catch (error) {
-    log.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
-    exitCode = 1;
-  }
-  await running.embedded?.stop();
-  // pino's asynchronous stdout buffer is flushed synchronously on exit.
-  process.exit(exitCode);
-}
+let stop: (signal: NodeJS.Signals) => void = () => process.exit(0);
+process.once('SIGTERM', (signal) => stop(signal));
+process.once('SIGINT', (signal) => stop(signal));
 
-function main(): void {
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    console.error(error instanceof InvalidConfigError ? error.message : error);
-    process.exit(1);
-  }
-  // One pino logger for the whole process, made before anything logs: start-up lines are JSON too.
-  const root = createRootLogger(config);
-  const logger = nestLogger(root);
-  Logger.overrideLogger(logger);
-
-  const starting = bootstrap(config, root, logger);
-  // Installed before start-up finishes: a SIGTERM then still means "stop cleanly", not "die".
-  process.once('SIGTERM', (signal) => void shutdown(starting, signal));
-  process.once('SIGINT', (signal) => void shutdown(starting, signal));
-  starting.catch((error: unknown) => {
-    new Logger('Bootstrap').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  });
-}
-
-main();
+// Required here, not imported: imports would be hoisted above the handlers.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { start } = require('./bootstrap') as typeof import('./bootstrap');
+stop = start();

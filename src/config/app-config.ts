@@ -9,6 +9,7 @@ import { MESSENGER_RULES, type ProviderName } from '../providers/messengers';
 import {
   IsIn,
   IsInt,
+  IsIP,
   IsNumber,
   IsOptional,
   IsString,
@@ -159,6 +160,13 @@ export class AppConfig {
 
   @NumberSetting({ min: 0, max: 65535 })
   PORT = 3000;
+
+  /**
+   * The address PORT and HEALTH_PORT listen on. Every interface by default: in a container that is what
+   * makes the port reachable through its published mapping. 127.0.0.1: this machine only.
+   */
+  @IsIP(undefined, { message: 'must be an IP address to listen on, e.g. 0.0.0.0 (every interface) or 127.0.0.1 (this machine only)' })
+  HOST = '0.0.0.0';
 
   /** all: API and scheduler in one process; api / worker: one of them, so workers scale apart. */
   @IsIn(APP_ROLES)

@@ -3,7 +3,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { withoutQueryTimeout } from './data-source-options';
 
 /** Any constant works; it only has to be the same in every process of this service. */
-const MIGRATION_LOCK = 727_100_001;
+export const MIGRATION_LOCK = 727_100_001;
 
 /**
  * Applies pending migrations under a PostgreSQL advisory lock (an API and its workers often start

@@ -7,7 +7,7 @@ import { HealthAnswer, HealthService } from './health.service';
  * A worker has no API, yet an orchestrator must probe it and Prometheus scrape it: this listener serves
  * /health/live, /health/ready and /metrics, and nothing else, on HEALTH_PORT.
  */
-export async function listenForProbes(app: INestApplicationContext, port: number): Promise<FastifyInstance> {
+export async function listenForProbes(app: INestApplicationContext, port: number, host: string): Promise<FastifyInstance> {
   const health = app.get(HealthService);
   const metrics = app.get(MetricsService);
   const answer = (reply: FastifyReply, { statusCode, body }: HealthAnswer) => reply.status(statusCode).header('cache-control', 'no-store').send(body);
@@ -19,6 +19,6 @@ export async function listenForProbes(app: INestApplicationContext, port: number
     const { contentType, body } = await metrics.scrape();
     return reply.type(contentType).send(body);
   });
-  await server.listen({ port, host: '0.0.0.0' });
+  await server.listen({ port, host });
   return server;
 }

@@ -1,9 +1,13 @@
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { pinoHttp, Options } from 'pino-http';
 import { loadConfig } from '../config/app-config';
-import { createRootLogger, isCredentialName, loggingParams, prettyLine, redactUrl, requestIdFrom } from './logging';
+import { createRootLogger, endLogs, isCredentialName, loggingParams, prettyLine, redactUrl, requestIdFrom } from './logging';
 import { REDACTED, SecretScrubber } from './secret-scrubber';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -122,7 +126,12 @@ describe('the request logging (pino-http with loggingParams)', () => {
     const middleware = pinoHttp(loggingParams(logger).pinoHttp as Options);
     const server = createServer((req, res) => middleware(req, res, () => handler(req, res))).listen(0, '127.0.0.1');
     await once(server, 'listening');
-    return { lines, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+    const close = async () => {
+      // fetch keeps its connection alive, which would hold close() (and the test worker) open for seconds.
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    };
+    return { lines, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close };
   }
 
   it('binds the request id to each line, redacts Authorization, and never logs the body', async () => {
@@ -154,7 +163,7 @@ describe('the request logging (pino-http with loggingParams)', () => {
       expect(written).not.toContain('s3cret');
       expect(written).not.toContain('a message body');
     } finally {
-      app.close();
+      await app.close();
     }
   });
 
@@ -199,7 +208,26 @@ describe('the request logging (pino-http with loggingParams)', () => {
       // Not the Error pino-http makes up for a 5xx: its stack is pino-http's own, and says nothing.
       expect(app.lines[0]).not.toHaveProperty('err');
     } finally {
-      app.close();
+      await app.close();
+    }
+  });
+});
+
+describe('endLogs', () => {
+  it('writes out every line, in order, before it resolves: nothing is left for the exit to lose', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'end-logs-'));
+    try {
+      const file = join(dir, 'out.log');
+      // An asynchronous destination, as the service's stdout is.
+      const logger = pino({ base: null, timestamp: false }, pino.destination({ dest: file, sync: false }));
+      for (let i = 0; i < 2000; i++) logger.info({ i });
+
+      await endLogs(logger);
+
+      const written = readFileSync(file, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { i: number }).i);
+      expect(written).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

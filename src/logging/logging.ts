@@ -86,7 +86,26 @@ export function createRootLogger(
 export function logDestination(format: LogFormat): pino.DestinationStream {
   const stdout = pino.destination({ dest: 1, sync: false });
   if (format === 'json') return stdout;
-  return { write: (line: string) => void stdout.write(prettyLine(JSON.parse(line) as Record<string, unknown>)) };
+  return {
+    write: (line: string) => void stdout.write(prettyLine(JSON.parse(line) as Record<string, unknown>)),
+    end: () => stdout.end(),
+    once: (event: string, listener: () => void) => void stdout.once(event, listener),
+  } as pino.DestinationStream;
+}
+
+/**
+ * Writes out, in order, what the logger's stdout still holds, then resolves: for the last lines before
+ * process.exit. pino's own flush on exit writes its buffer synchronously past a write still in flight,
+ * which then lands after it (a stop's last line came out before the one logged just ahead of it), or
+ * not at all.
+ */
+export function endLogs(logger: pino.Logger): Promise<void> {
+  const stream = (logger as unknown as Record<symbol, Partial<Pick<NodeJS.WritableStream, 'end' | 'once'>>>)[pino.symbols.streamSym];
+  if (!stream?.end || !stream.once) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once!('close', () => resolve());
+    stream.end!();
+  });
 }
 
 /**

@@ -3,26 +3,72 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
+const ROOT = resolve(__dirname, '../..');
+
+/**
+ * A spec that starts service processes takes seconds per start on an idle machine, and several times as
+ * long beside a CPU-heavy job: its tests get this long, and its waits (waitFor) stay well inside it.
+ */
+export const PROCESS_SPEC_TIMEOUT_MS = 180_000;
+
+export interface ServiceProcessOptions {
+  /** The project the service runs from (its src/main.ts); this repository by default. */
+  readonly project?: string;
+  /** The working directory (where ./.data is); the project by default. */
+  readonly cwd?: string;
+  /** Modules loaded before the service (node -r), e.g. pause-at-require.js. */
+  readonly preload?: string[];
+}
+
 /** The real service, started as its own process from the TypeScript sources (ts-node with swc: ~2 s). */
 export class ServiceProcess {
   readonly lines: string[] = [];
   readonly exited: Promise<number | null>;
   private readonly child: ChildProcess;
+  private exit?: { code: number | null };
 
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ['-r', 'ts-node/register', resolve(__dirname, '../../src/main.ts')], {
-      cwd: resolve(__dirname, '../..'),
+  constructor(env: Record<string, string>, { project = ROOT, cwd = project, preload = [] }: ServiceProcessOptions = {}) {
+    const main = resolve(project, 'src/main.ts');
+    this.child = spawn(process.execPath, ['-r', 'ts-node/register', ...preload.flatMap((module) => ['-r', module]), main], {
+      cwd,
       env: { PATH: process.env.PATH, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_SWC: 'true', LOG_FORMAT: 'json', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const collect = (chunk: Buffer) => this.lines.push(...chunk.toString().split('\n').filter(Boolean));
-    this.child.stdout!.on('data', collect);
-    this.child.stderr!.on('data', collect);
-    this.exited = once(this.child, 'exit').then(([code]) => code as number | null);
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      // A chunk may end inside a line: its start waits for the rest.
+      let partial = '';
+      stream.on('data', (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop()!;
+        this.lines.push(...lines.filter(Boolean));
+      });
+      stream.on('end', () => partial && this.lines.push(partial));
+    }
+    this.exited = once(this.child, 'exit').then(([code]) => (this.exit = { code: code as number | null }).code);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
   }
 
   kill(signal: NodeJS.Signals): void {
     this.child.kill(signal);
+  }
+
+  /** Waits until `check` holds; fails at once if the process ends first. Either failure shows the log. */
+  async waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs?: number): Promise<void> {
+    try {
+      await waitFor(
+        what,
+        async () => {
+          if (this.exit) throw new Error(`the service exited (code ${this.exit.code}) before ${what}`);
+          return check();
+        },
+        timeoutMs,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; its log:\n${this.lines.slice(-40).join('\n')}`);
+    }
   }
 
   /** The JSON log entries (pino's lines, the event's fields flat on them) with this event name. */
@@ -37,7 +83,7 @@ export class ServiceProcess {
 }
 
 /** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);

@@ -8,8 +8,10 @@ import { DispatchRepository } from '../../src/dispatch/dispatch.repository';
 import { DispatchService } from '../../src/dispatch/dispatch.service';
 import { configureHttpApp, HTTP_APP_OPTIONS } from '../../src/http-app';
 import { createHttpAdapter } from '../../src/http-server';
+import { createRootLogger, nestLogger } from '../../src/logging/logging';
 import { MESSENGER_PROVIDERS } from '../../src/providers/messenger-provider';
 import { scriptedMessengers, ScriptedMessenger, succeed } from './scripted-messenger';
+import { testLogSink } from './test-logs';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 export interface TestApp {
@@ -58,12 +60,16 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...options.env,
   });
   const messengers = scriptedMessengers();
-  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+  // Nest's lines too go through pino to testLogSink, which a spec may capture (see captureLogs).
+  const logger = createRootLogger(config, testLogSink);
+  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config, logger)] });
   if (!options.realEmulators) {
     builder = builder.overrideProvider(MESSENGER_PROVIDERS).useValue(Object.values(messengers));
   }
   const moduleRef = await builder.compile();
-  const app = configureHttpApp(moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), HTTP_APP_OPTIONS));
+  const app = configureHttpApp(
+    moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { ...HTTP_APP_OPTIONS, logger: nestLogger(logger) }),
+  );
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);
