@@ -3,6 +3,7 @@ import { ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { API_KEY_SCHEME } from './auth/api-key-auth.decorator';
+import { admissionControl } from './common/admission';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { AppConfig } from './config/app-config';
 import { rejectDeeplyNestedJson } from './common/json-depth';
@@ -10,6 +11,7 @@ import { securityHeaders } from './common/security-headers';
 import { RequestValidationException, toFieldErrors } from './common/validation-errors';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_REPLAY_HEADER } from './idempotency/idempotency-key.decorator';
 import { REQUEST_ID_HEADER, requestIdFrom } from './logging/logging';
+import { MAX_RECIPIENTS } from './messages/dto/create-message.dto';
 import { HttpMetrics } from './metrics/http.metrics';
 import { testRecipientsMarkdown } from './providers/test-recipients';
 
@@ -47,6 +49,11 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   // main.ts and in every test. Added first, so that it sees every route, /docs included.
   fastify.addHook('onRoute', (route) => {
     route.bodyLimit ??= config.API_BODY_LIMIT_BYTES;
+  });
+  admissionControl(fastify, {
+    bytesInFlight: config.API_MAX_BYTES_IN_FLIGHT,
+    workInFlight: config.API_MAX_RECIPIENTS_IN_FLIGHT,
+    workPerTurn: MAX_RECIPIENTS,
   });
   fastify.addHook(
     'onRequest',

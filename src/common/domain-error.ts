@@ -8,6 +8,7 @@ export enum DomainErrorCode {
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   Unauthenticated = 'UNAUTHENTICATED',
   RateLimited = 'RATE_LIMITED',
+  Overloaded = 'OVERLOADED',
 }
 
 export interface DomainErrorDetails {

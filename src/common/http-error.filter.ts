@@ -14,6 +14,7 @@ const DOMAIN_STATUS: Record<DomainErrorCode, HttpStatus> = {
   [DomainErrorCode.IdempotencyKeyReused]: HttpStatus.UNPROCESSABLE_ENTITY,
   [DomainErrorCode.Unauthenticated]: HttpStatus.UNAUTHORIZED,
   [DomainErrorCode.RateLimited]: HttpStatus.TOO_MANY_REQUESTS,
+  [DomainErrorCode.Overloaded]: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
 /** A 401 says which scheme would do (RFC 9110 requires the header on a 401). */
@@ -46,7 +47,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (body.code === DATABASE_UNAVAILABLE) {
       // Expected while PostgreSQL restarts or fails over: one line per request, no stack.
       this.logger.warn(`database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
-    } else if (body.statusCode >= 500) {
+    } else if (body.statusCode >= 500 && body.code !== DomainErrorCode.Overloaded) {
+      // Not OVERLOADED: load shedding is expected, and a line each would cost the most when there is least to spare.
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     const reply = host.switchToHttp().getResponse<FastifyReply>();

@@ -253,6 +253,9 @@ describe('the rate limit, the body limit and CORS', () => {
     [{ API_RATE_LIMIT_PER_SECOND: '100', API_RATE_LIMIT_BURST: '99' }, 'API_RATE_LIMIT_BURST'],
     [{ API_BODY_LIMIT_BYTES: '1023' }, 'API_BODY_LIMIT_BYTES'],
     [{ API_BODY_LIMIT_BYTES: '1MB' }, 'API_BODY_LIMIT_BYTES'],
+    [{ API_MAX_BYTES_IN_FLIGHT: '1000' }, 'API_MAX_BYTES_IN_FLIGHT'],
+    [{ API_MAX_RECIPIENTS_IN_FLIGHT: '0' }, 'API_MAX_RECIPIENTS_IN_FLIGHT'],
+    [{ API_MAX_RECIPIENTS_IN_FLIGHT: 'many' }, 'API_MAX_RECIPIENTS_IN_FLIGHT'],
     [{ CORS_ORIGINS: 'example.com' }, 'CORS_ORIGINS'],
     [{ CORS_ORIGINS: 'https://app.example.com/' }, 'CORS_ORIGINS'],
     [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS'],
@@ -265,6 +268,10 @@ describe('the rate limit, the body limit and CORS', () => {
 
   it('accepts a body limit of 1 MiB by default', () => {
     expect(loadConfig({}).API_BODY_LIMIT_BYTES).toBe(1_048_576);
+  });
+
+  it('admits 4 MiB of request bodies and 4000 recipients in flight by default: sized for the image heap of 192 MB', () => {
+    expect(loadConfig({})).toMatchObject({ API_MAX_BYTES_IN_FLIGHT: 4 * 1024 * 1024, API_MAX_RECIPIENTS_IN_FLIGHT: 4000 });
   });
 
   it('has no CORS origins unless configured, and reads a list of them', () => {

@@ -178,6 +178,20 @@ export class AppConfig {
   @NumberSetting({ min: 1024, max: 100 * 1024 * 1024 })
   API_BODY_LIMIT_BYTES = 1024 * 1024;
 
+  /**
+   * Bytes of request bodies being read or handled at once; past it a request with a body is answered 503
+   * OVERLOADED before its body is read. The default holds 30 of the largest valid requests (~130 KB).
+   */
+  @NumberSetting({ min: 1024, max: 1024 * 1024 * 1024 })
+  API_MAX_BYTES_IN_FLIGHT = 4 * 1024 * 1024;
+
+  /**
+   * Recipients of POST /messages requests being handled at once; past it a request is answered 503
+   * OVERLOADED before it is validated. Sized for the image's 192 MB heap (see README, Overload).
+   */
+  @NumberSetting({ min: 1, max: 10_000_000 })
+  API_MAX_RECIPIENTS_IN_FLIGHT = 4000;
+
   /** Origins a browser may call the API from, comma-separated. Unset: no CORS headers at all. */
   @IsOptional() @IsOriginList()
   CORS_ORIGINS?: string = undefined;

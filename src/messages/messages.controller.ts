@@ -12,9 +12,11 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import { ApiKeyAuth } from '../auth/api-key-auth.decorator';
 import { Client } from '../auth/client.decorator';
+import { admitByWork, OVERLOADED_RETRY_AFTER_SECONDS } from '../common/admission';
 import { ApiErrorDto } from '../common/api-error.dto';
 import { DATABASE_RETRY_AFTER_SECONDS } from '../common/database-unavailable';
 import { RequestValidationException } from '../common/validation-errors';
@@ -31,7 +33,7 @@ import {
   IN_FLIGHT_RETRY_AFTER_SECONDS,
 } from '../idempotency/idempotency.service';
 import { DispatchMetrics } from '../metrics/dispatch.metrics';
-import { CreateMessageDto } from './dto/create-message.dto';
+import { CreateMessageDto, MAX_RECIPIENTS } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
 import {
   AttemptListDto,
@@ -55,6 +57,21 @@ const ApiMessageId = () =>
     description: 'The id of the message, as POST /messages answered it.',
     schema: { type: 'string', format: 'uuid', example: API_EXAMPLES.sent.id },
   });
+
+/** The fewest bytes a recipient takes in a request: {"provider":"viber","recipient":"x"} and a comma. */
+const MIN_RECIPIENT_BYTES = 37;
+
+/**
+ * A request's work is its recipients: at most one per MIN_RECIPIENT_BYTES of body and MAX_RECIPIENTS, and
+ * then as many as it lists (anything but a list of them is one unit, refused by validation).
+ */
+const recipientsWork = {
+  atMost: (bytes: number) => Math.max(1, Math.min(MAX_RECIPIENTS, Math.ceil(bytes / MIN_RECIPIENT_BYTES))),
+  of: (body: unknown) => {
+    const recipients = (body as { recipients?: unknown } | null)?.recipients;
+    return Array.isArray(recipients) ? Math.max(1, recipients.length) : 1;
+  },
+};
 
 const retryAfter = (seconds: number) => ({
   'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', example: seconds } },
@@ -87,6 +104,7 @@ export class MessagesController {
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
+  @RouteConfig(admitByWork(recipientsWork))
   @ApiOperation({
     summary: 'Queue a text for one or more recipients',
     description:
@@ -136,6 +154,19 @@ export class MessagesController {
     type: ApiErrorDto,
     description: `This ${IDEMPOTENCY_KEY_HEADER} was used with a different request; nothing was stored.`,
     example: API_EXAMPLES.idempotencyKeyReused,
+  })
+  @ApiServiceUnavailableResponse({
+    type: ApiErrorDto,
+    description:
+      'OVERLOADED: the service has as much work in flight as it takes (API_MAX_RECIPIENTS_IN_FLIGHT, ' +
+      'API_MAX_BYTES_IN_FLIGHT), and refused this request before doing any of it. DATABASE_UNAVAILABLE: PostgreSQL ' +
+      'is unreachable or restarting. Either way, send the request again after Retry-After: identical messages are ' +
+      'deduplicated.',
+    headers: retryAfter(OVERLOADED_RETRY_AFTER_SECONDS),
+    examples: {
+      overloaded: { summary: 'Too much work in flight', value: API_EXAMPLES.overloaded },
+      databaseUnavailable: { summary: 'PostgreSQL is away', value: API_EXAMPLES.databaseUnavailable },
+    },
   })
   async create(
     @Client() client: string,

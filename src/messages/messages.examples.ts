@@ -119,6 +119,11 @@ export const API_EXAMPLES = {
     code: 'DATABASE_UNAVAILABLE',
     message: 'The database is unavailable; try again in 5 seconds',
   },
+  overloaded: {
+    statusCode: 503,
+    code: 'OVERLOADED',
+    message: 'The service is at capacity; try again in 1 s',
+  },
   createErrors: {
     blankBody: example('Blank body', validation('body', 'must not be blank')),
     bodyTooLong: example(
