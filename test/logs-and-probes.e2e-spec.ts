@@ -1,17 +1,8 @@
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { aMessageRequest, aRecipient } from './support/factories';
-import { ServiceProcess, waitFor } from './support/service-process';
+import { freePort, ServiceProcess, waitFor } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 const answers = (url: string, status = 200) => async () => fetch(url).then((res) => res.status === status, () => false);
 
