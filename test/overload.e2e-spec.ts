@@ -157,6 +157,14 @@ const OVERLOADED = {
   message: 'The service is at capacity; try again in 1 s',
 };
 
+/** A valid request is answered 503 OVERLOADED with Retry-After; probes and /metrics are answered 200. */
+async function expectRefusedWhileProbesAreServed(t: TestApp): Promise<void> {
+  const refused = await t.http.post('/messages').send(aMessageRequest()).expect(503);
+  expect(refused.body).toEqual(OVERLOADED);
+  expect(refused.headers['retry-after']).toBe('1');
+  for (const path of ['/health/live', '/health/ready', '/metrics']) await t.http.get(path).expect(200);
+}
+
 /** The cheapest request that is refused when the budgets are spent: one unit of work, a tiny body, a 400 if admitted. */
 const refusedWhenFull = (t: TestApp) => t.http.post('/messages').send({ body: '', recipients: [] });
 
@@ -227,10 +235,7 @@ describe('Admission control', () => {
     it('answers 503 OVERLOADED with Retry-After while a full budget is in flight, serves probes and /metrics meanwhile, and admits again once it is answered', async () => {
       const { held, release } = await holdAFullRequest();
 
-      const refused = await t.http.post('/messages').send(aMessageRequest()).expect(503);
-      expect(refused.body).toEqual(OVERLOADED);
-      expect(refused.headers['retry-after']).toBe('1');
-      for (const path of ['/health/live', '/health/ready', '/metrics']) await t.http.get(path).expect(200);
+      await expectRefusedWhileProbesAreServed(t);
 
       await release();
       expect(await held.answer).toBe(202);
@@ -274,10 +279,7 @@ describe('Admission control', () => {
       const upload = startPost(port, request.slice(0, 500), Buffer.byteLength(request));
       try {
         await waitFor('the upload holds the byte budget', async () => (await refusedWhenFull(t)).status === 503, 10_000);
-        const refused = await t.http.post('/messages').send(aMessageRequest()).expect(503);
-        expect(refused.body).toEqual(OVERLOADED);
-        expect(refused.headers['retry-after']).toBe('1');
-        for (const path of ['/health/live', '/health/ready', '/metrics']) await t.http.get(path).expect(200);
+        await expectRefusedWhileProbesAreServed(t);
 
         upload.req.end(request.slice(500));
         expect(await upload.answer).toBe(202);
