@@ -33,51 +33,17 @@ describe('WorkBudget', () => {
 });
 
 describe('WorkHold', () => {
-  it('holds its reservation from the start, and is brought to the work the body asks for when it starts', () => {
+  it('holds its work from the start', () => {
     const budget = new WorkBudget(4000);
-    const hold = new WorkHold(budget, 1000);
+    new WorkHold(budget, 1000);
+
     expect(budget.inFlight).toBe(1000);
-
-    expect(hold.start(3)).toBe(true);
-    expect(budget.inFlight).toBe(3);
   });
 
-  it('grows when the body asks for more than reserved and that fits; otherwise it refuses, still holding its reservation', () => {
-    const budget = new WorkBudget(1000);
-    new WorkHold(budget, 500);
-    const fits = new WorkHold(budget, 100);
-    const refused = new WorkHold(budget, 100);
-
-    expect(fits.start(300)).toBe(true);
-    expect(budget.inFlight).toBe(900);
-    expect(refused.start(250)).toBe(false);
-    expect(refused.held).toBe(100);
-  });
-
-  it('grows past capacity when it is the only work in flight: an idle server refuses nothing', () => {
-    const budget = new WorkBudget(1000);
-    const hold = new WorkHold(budget, 1000);
-
-    expect(hold.start(349_000)).toBe(true);
-    expect(budget.inFlight).toBe(349_000);
-  });
-
-  it('before it starts, is given back when the response is done (refused, answered 4xx, or the client left)', () => {
-    const budget = new WorkBudget(4000);
-    const hold = new WorkHold(budget, 1000);
-
-    hold.close();
-    expect(budget.inFlight).toBe(0);
-    expect(hold.start(1000)).toBe(false);
-    expect(budget.inFlight).toBe(0);
-  });
-
-  it('once started, is given back only when both the response is done and the handler has answered, in either order, once', () => {
+  it('is given back only when both the response is done and the handler has answered, in either order, once', () => {
     const budget = new WorkBudget(4000);
     const clientLeft = new WorkHold(budget, 1000);
     const answeredFirst = new WorkHold(budget, 1000);
-    clientLeft.start(1000);
-    answeredFirst.start(1000);
 
     clientLeft.close();
     expect(budget.inFlight).toBe(2000);

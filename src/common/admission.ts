@@ -34,37 +34,20 @@ export class WorkBudget {
 }
 
 /**
- * The work one request holds. It is taken before the body is read, as the most that body can ask for,
- * and brought to what the parsed body does ask for when its handling starts. It is given back when the
- * response is done (sent, or its connection closed) and, once handling has started, the handler has
- * answered too: a client that hangs up does not end the work it started.
+ * The work one request holds, from the moment its handling starts. It is given back once the response is
+ * done (sent, or its connection closed) and the handler has answered: a client that hangs up does not end
+ * the work it started.
  */
 export class WorkHold {
-  private state: 'reserved' | 'started' | 'given back' = 'reserved';
   private closed = false;
   private answered = false;
+  private givenBack = false;
 
   constructor(
     private readonly budget: WorkBudget,
-    private units: number,
+    readonly units: number,
   ) {
     budget.take(units);
-  }
-
-  get held(): number {
-    return this.state === 'given back' ? 0 : this.units;
-  }
-
-  /** Holds `units` from now on, and starts; false when more does not fit (or the client is gone): refuse it. */
-  start(units: number): boolean {
-    if (this.state !== 'reserved') return false;
-    const extra = units - this.units;
-    const alone = this.budget.inFlight === this.units;
-    if (extra > 0 && !alone && !this.budget.hasRoomFor(extra)) return false;
-    this.budget.take(extra);
-    this.units = units;
-    this.state = 'started';
-    return true;
   }
 
   /** The response is done: sent, or its connection closed. */
@@ -73,15 +56,15 @@ export class WorkHold {
     this.settle();
   }
 
-  /** The handler has answered (or the request was answered before its handler ran). */
+  /** The handler has answered. */
   answer(): void {
     this.answered = true;
     this.settle();
   }
 
   private settle(): void {
-    if (this.state === 'given back' || !this.closed || (this.state === 'started' && !this.answered)) return;
-    this.state = 'given back';
+    if (this.givenBack || !this.closed || !this.answered) return;
+    this.givenBack = true;
     this.budget.give(this.units);
   }
 }
@@ -139,21 +122,14 @@ export function bodyBytes(method: string, headers: IncomingHttpHeaders, bodyLimi
   return Number.isFinite(length) && length > 0 ? Math.min(length, bodyLimit) : 0;
 }
 
-/** What a route's requests cost, in units of work (see admitByWork). */
-export interface WorkCost {
-  /** The most work a body of this many bytes can ask for: taken before the body is read. */
-  readonly atMost: (bytes: number) => number;
-  /** The work a parsed body asks for. Runs before validation, on every request: cheap, and takes any JSON. */
-  readonly of: (body: unknown) => number;
-}
-
 const WORK_COST = 'admissionWorkCost';
 
 /**
- * A route config (`@RouteConfig(admitByWork(cost))`): the route's requests are admitted by their work,
- * counted against API_MAX_RECIPIENTS_IN_FLIGHT (see admissionControl).
+ * A route config (`@RouteConfig(admitByWork(cost))`): the route's requests are admitted by the work their
+ * parsed body asks for, counted against API_MAX_RECIPIENTS_IN_FLIGHT (see admissionControl). `cost` runs
+ * on every request before validation: it must be cheap and take any JSON.
  */
-export const admitByWork = (cost: WorkCost) => ({ [WORK_COST]: cost });
+export const admitByWork = (cost: (body: unknown) => number) => ({ [WORK_COST]: cost });
 
 export interface AdmissionLimits {
   /** Bytes of request bodies being read or handled at once (API_MAX_BYTES_IN_FLIGHT). */
@@ -182,42 +158,40 @@ const overloaded = () =>
  * with Retry-After before its work starts, so that memory stays bounded whatever clients send, and the
  * event loop, free of a backlog, keeps answering probes. Each check is a few comparisons:
  * - before the body is read (preParsing): its bytes, what receiving and parsing bodies holds
- *   (API_MAX_BYTES_IN_FLIGHT), and for routes with a work cost the most work such a body can ask for, so
- *   that in a burst the requests that cannot be taken are refused without reading them;
- * - once it is parsed (preValidation, before Nest's pipes copy and validate it): the work it does ask for,
- *   what handling it holds: DTOs, statement parameters, rows, the answer (API_MAX_RECIPIENTS_IN_FLIGHT).
- * Bytes are given back when the response is done; work as WorkHold says. Probes and /metrics are GETs
- * without a cost: never refused.
+ *   (API_MAX_BYTES_IN_FLIGHT), given back when the response is done. This also bounds how many bodies
+ *   a burst makes the server parse at once. A request that the work budget could not take even at its
+ *   cheapest is refused here too, unread;
+ * - once it is parsed (preValidation, before Nest's pipes copy and validate it): the work it asks for,
+ *   what handling it holds: DTOs, statement parameters, rows, the answer (API_MAX_RECIPIENTS_IN_FLIGHT),
+ *   given back as WorkHold says. Admitted work then starts as TurnPacer allows.
+ * Probes and /metrics are GETs without a cost: never refused.
  */
 export function admissionControl(fastify: FastifyInstance, limits: AdmissionLimits): void {
   const bytes = new WorkBudget(limits.bytesInFlight);
   const work = new WorkBudget(limits.workInFlight);
   const pacer = new TurnPacer(limits.workPerTurn);
   const holds = new WeakMap<FastifyRequest, WorkHold>();
-  const costOf = (request: FastifyRequest) => (request.routeOptions.config as { [WORK_COST]?: WorkCost })[WORK_COST];
+  const costOf = (request: FastifyRequest) =>
+    (request.routeOptions.config as { [WORK_COST]?: (body: unknown) => number })[WORK_COST];
 
   fastify.addHook('preParsing', (request, reply, payload, done) => {
     const size = bodyBytes(request.method, request.headers, request.routeOptions.bodyLimit ?? fastify.initialConfig.bodyLimit ?? 0);
-    const cost = costOf(request);
-    const units = cost ? cost.atMost(size) : 0;
-    if (!bytes.hasRoomFor(size) || (cost && !work.hasRoomFor(units))) return done(overloaded(), payload);
+    if (!bytes.hasRoomFor(size) || (costOf(request) && !work.hasRoomFor(1))) return done(overloaded(), payload);
     if (size > 0) {
       bytes.take(size);
       whenClosed(reply.raw, () => bytes.give(size));
     }
-    if (cost) {
-      const hold = new WorkHold(work, units);
-      holds.set(request, hold);
-      whenClosed(reply.raw, () => hold.close());
-    }
     done(null, payload);
   });
 
-  fastify.addHook('preValidation', (request, _reply, done) => {
-    const hold = holds.get(request);
-    if (hold === undefined) return done();
-    const units = costOf(request)!.of(request.body);
-    if (!hold.start(units)) return done(overloaded());
+  fastify.addHook('preValidation', (request, reply, done) => {
+    const cost = costOf(request);
+    if (cost === undefined) return done();
+    const units = cost(request.body);
+    if (!work.hasRoomFor(units)) return done(overloaded());
+    const hold = new WorkHold(work, units);
+    holds.set(request, hold);
+    whenClosed(reply.raw, () => hold.close());
     pacer.start(units, done);
   });
 

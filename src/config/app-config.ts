@@ -180,10 +180,10 @@ export class AppConfig {
 
   /**
    * Bytes of request bodies being read or handled at once; past it a request with a body is answered 503
-   * OVERLOADED before its body is read. The default holds 30 of the largest valid requests (~130 KB).
+   * OVERLOADED before its body is read. The default holds 8 of the largest valid requests (~130 KB).
    */
   @NumberSetting({ min: 1024, max: 1024 * 1024 * 1024 })
-  API_MAX_BYTES_IN_FLIGHT = 4 * 1024 * 1024;
+  API_MAX_BYTES_IN_FLIGHT = 1024 * 1024;
 
   /**
    * Recipients of POST /messages requests being handled at once; past it a request is answered 503

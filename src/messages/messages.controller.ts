@@ -33,7 +33,7 @@ import {
   IN_FLIGHT_RETRY_AFTER_SECONDS,
 } from '../idempotency/idempotency.service';
 import { DispatchMetrics } from '../metrics/dispatch.metrics';
-import { CreateMessageDto, MAX_RECIPIENTS } from './dto/create-message.dto';
+import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
 import {
   AttemptListDto,
@@ -58,19 +58,10 @@ const ApiMessageId = () =>
     schema: { type: 'string', format: 'uuid', example: API_EXAMPLES.sent.id },
   });
 
-/** The fewest bytes a recipient takes in a request: {"provider":"viber","recipient":"x"} and a comma. */
-const MIN_RECIPIENT_BYTES = 37;
-
-/**
- * A request's work is its recipients: at most one per MIN_RECIPIENT_BYTES of body and MAX_RECIPIENTS, and
- * then as many as it lists (anything but a list of them is one unit, refused by validation).
- */
-const recipientsWork = {
-  atMost: (bytes: number) => Math.max(1, Math.min(MAX_RECIPIENTS, Math.ceil(bytes / MIN_RECIPIENT_BYTES))),
-  of: (body: unknown) => {
-    const recipients = (body as { recipients?: unknown } | null)?.recipients;
-    return Array.isArray(recipients) ? Math.max(1, recipients.length) : 1;
-  },
+/** A request's work is its recipients; anything that is not a list of them is one unit, refused by validation. */
+const recipientCount = (body: unknown): number => {
+  const recipients = (body as { recipients?: unknown } | null)?.recipients;
+  return Array.isArray(recipients) ? Math.max(1, recipients.length) : 1;
 };
 
 const retryAfter = (seconds: number) => ({
@@ -104,7 +95,7 @@ export class MessagesController {
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
-  @RouteConfig(admitByWork(recipientsWork))
+  @RouteConfig(admitByWork(recipientCount))
   @ApiOperation({
     summary: 'Queue a text for one or more recipients',
     description:
