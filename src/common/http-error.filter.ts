@@ -48,7 +48,7 @@ export class HttpErrorFilter implements ExceptionFilter {
       // Expected while PostgreSQL restarts or fails over: one line per request, no stack.
       this.logger.warn(`database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
     } else if (body.statusCode >= 500 && body.code !== DomainErrorCode.Overloaded) {
-      // Not OVERLOADED: load shedding is expected, and a line each would cost the most when there is least to spare.
+      // Not OVERLOADED: shedding load is expected, and a stack each would cost most when there is least to spare.
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     const reply = host.switchToHttp().getResponse<FastifyReply>();
