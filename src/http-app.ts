@@ -5,6 +5,7 @@ import { API_KEY_SCHEME, documentAccess } from './auth/api-key-auth.decorator';
 import { addExampleComponents } from './common/api-docs';
 import { ApiValidationPipe } from './common/api-validation.pipe';
 import { decodeContentEncoding } from './common/content-encoding';
+import { admissionControl } from './common/admission';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { rejectIllFormedText, useUtf8JsonParser } from './common/json-body';
 import { AppConfig } from './config/app-config';
@@ -14,6 +15,7 @@ import { RequestValidationException, toFieldErrors } from './common/validation-e
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_REPLAY_HEADER } from './idempotency/idempotency-key.decorator';
 import { REQUEST_ID_HEADER, requestIdFrom } from './logging/logging';
 import { secrets } from './logging/secret-scrubber';
+import { MAX_RECIPIENTS } from './messages/dto/create-message.dto';
 import { HttpMetrics } from './metrics/http.metrics';
 import { testRecipientsMarkdown } from './providers/test-recipients';
 
@@ -62,6 +64,11 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   // main.ts and in every test. Added first, so that it sees every route, /docs included.
   fastify.addHook('onRoute', (route) => {
     route.bodyLimit ??= config.API_BODY_LIMIT_BYTES;
+  });
+  admissionControl(fastify, {
+    bytesInFlight: config.API_MAX_BYTES_IN_FLIGHT,
+    workInFlight: config.API_MAX_RECIPIENTS_IN_FLIGHT,
+    workPerTurn: MAX_RECIPIENTS,
   });
   fastify.addHook(
     'onRequest',

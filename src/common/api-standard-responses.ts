@@ -78,7 +78,7 @@ const DATABASE_UNAVAILABLE = apiErrorExample(
   'DATABASE_UNAVAILABLE',
   `The database is unavailable; try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds`,
 );
-const OVERLOADED = apiErrorExample('Overloaded', 'Shedding load', 503, 'OVERLOADED', 'The service is overloaded; try again in 1 second');
+const OVERLOADED = apiErrorExample('Overloaded', 'Shedding load', 503, 'OVERLOADED', 'The service is at capacity; try again in 1 s');
 const SHUTTING_DOWN = apiErrorExample(
   'ShuttingDown',
   'Shutting down',

@@ -10,6 +10,7 @@ export const DomainErrorCode = {
   IdempotencyKeyReused: 'IDEMPOTENCY_KEY_REUSED',
   Unauthenticated: 'UNAUTHENTICATED',
   RateLimited: 'RATE_LIMITED',
+  Overloaded: 'OVERLOADED',
 } as const satisfies Record<string, ErrorCode>;
 
 export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];

@@ -97,7 +97,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (body.code === DATABASE_UNAVAILABLE) {
       // Expected while PostgreSQL restarts or fails over: one line per request, no stack.
       this.logger.warn(`database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
-    } else if (body.statusCode >= 500) {
+    } else if (body.statusCode >= 500 && body.code !== DomainErrorCode.Overloaded) {
+      // Not OVERLOADED: shedding load is expected, and a stack each would cost most when there is least to spare.
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     const reply = host.switchToHttp().getResponse<FastifyReply>();

@@ -271,6 +271,9 @@ describe('the rate limit, the body limit and CORS', () => {
     [{ API_BODY_LIMIT_BYTES: '1MB' }, 'API_BODY_LIMIT_BYTES'],
     [{ HTTP_REQUEST_TIMEOUT_MS: '30001' }, 'HTTP_REQUEST_TIMEOUT_MS'],
     [{ HTTP_REQUEST_TIMEOUT_MS: '0' }, 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ API_MAX_BYTES_IN_FLIGHT: '1000' }, 'API_MAX_BYTES_IN_FLIGHT'],
+    [{ API_MAX_RECIPIENTS_IN_FLIGHT: '0' }, 'API_MAX_RECIPIENTS_IN_FLIGHT'],
+    [{ API_MAX_RECIPIENTS_IN_FLIGHT: 'many' }, 'API_MAX_RECIPIENTS_IN_FLIGHT'],
     [{ CORS_ORIGINS: 'example.com' }, 'CORS_ORIGINS'],
     [{ CORS_ORIGINS: 'https://app.example.com/' }, 'CORS_ORIGINS'],
     [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS'],
@@ -288,6 +291,10 @@ describe('the rate limit, the body limit and CORS', () => {
   it('gives a request 30 s to arrive in full by default, and never more', () => {
     expect(loadConfig({}).HTTP_REQUEST_TIMEOUT_MS).toBe(30_000);
     expect(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '1000' }).HTTP_REQUEST_TIMEOUT_MS).toBe(1_000);
+  });
+
+  it('admits 1 MiB of request bodies and 4000 recipients in flight by default: sized for the image heap of 192 MB', () => {
+    expect(loadConfig({})).toMatchObject({ API_MAX_BYTES_IN_FLIGHT: 1024 * 1024, API_MAX_RECIPIENTS_IN_FLIGHT: 4000 });
   });
 
   it('has no CORS origins unless configured, and reads a list of them', () => {

@@ -206,6 +206,21 @@ export class AppConfig {
   @NumberSetting({ min: 500, max: 30_000 })
   HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
+  /**
+   * Bytes of request bodies being read or handled at once; past it a request with a body is answered 503
+   * OVERLOADED before its body is read. The default holds 8 of the largest valid requests (~130 KB).
+   */
+  @NumberSetting({ min: 1024, max: 1024 * 1024 * 1024 })
+  API_MAX_BYTES_IN_FLIGHT = 1024 * 1024;
+
+  /**
+   * Recipients of POST /messages requests being handled at once; past it a request is answered 503
+   * OVERLOADED before it is validated. Each 1000 hold ~2.5 MB of heap; the default (four of the largest
+   * requests) keeps the event loop free enough to answer probes within a second (see README, Overload).
+   */
+  @NumberSetting({ min: 1, max: 10_000_000 })
+  API_MAX_RECIPIENTS_IN_FLIGHT = 4000;
+
   /** Origins a browser may call the API from, comma-separated. Unset: no CORS headers at all. */
   @IsOptional() @IsOriginList()
   CORS_ORIGINS?: string = undefined;

@@ -1,7 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import { Client } from '../auth/client.decorator';
+import { admitByWork } from '../common/admission';
 import { ApiErrorResponse, ApiExampleResponse, retryAfterHeader } from '../common/api-docs';
 import { ApiStandardResponses } from '../common/api-standard-responses';
 import { RequestValidationException } from '../common/validation-errors';
@@ -51,6 +53,12 @@ const notFound = () =>
   });
 const badId = () => ApiErrorResponse({ status: 400, description: 'The id is not a UUID.', examples: [MESSAGE_EXAMPLES.badId] });
 
+/** A request's work is its recipients; anything that is not a list of them is one unit, refused by validation. */
+const recipientCount = (body: unknown): number => {
+  const recipients = (body as { recipients?: unknown } | null)?.recipients;
+  return Array.isArray(recipients) ? Math.max(1, recipients.length) : 1;
+};
+
 const replayHeader = {
   [IDEMPOTENCY_REPLAY_HEADER]: {
     description: `"true" when this is the stored answer to an earlier request with the same ${IDEMPOTENCY_KEY_HEADER}.`,
@@ -70,6 +78,7 @@ export class MessagesController {
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)
+  @RouteConfig(admitByWork(recipientCount))
   @ApiOperation({
     summary: 'Queue a text for one or more recipients',
     description:

@@ -129,6 +129,12 @@ interface Rows {
 
 const noRows = (): Rows => ({ providers: [], recipients: [], requests: [], positions: [] });
 
+/**
+ * Rows one STORE_NEW statement takes at most (two of the largest requests): its parameters, result rows and
+ * entities are held at once, so the bound keeps that to a few MB however many requests arrive together.
+ */
+const MAX_ROWS_PER_STATEMENT = 2000;
+
 @Injectable()
 export class MessagesRepository {
   private readonly toEntity: (row: Record<string, unknown>) => MessageEntity;
@@ -140,7 +146,10 @@ export class MessagesRepository {
     @InjectRepository(MessageAttemptEntity) private readonly attempts: Repository<MessageAttemptEntity>,
   ) {
     this.toEntity = rowMapper(dataSource, MessageEntity);
-    this.batcher = new MicroBatcher((requests) => this.insertBatch(requests), 200);
+    this.batcher = new MicroBatcher((requests) => this.insertBatch(requests), 200, {
+      of: (request) => request.recipients.length,
+      max: MAX_ROWS_PER_STATEMENT,
+    });
   }
 
   /**
