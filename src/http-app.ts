@@ -9,7 +9,7 @@ import { admissionControl } from './common/admission';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { rejectIllFormedText, useUtf8JsonParser } from './common/json-body';
 import { AppConfig } from './config/app-config';
-import { rejectDeeplyNestedJson } from './common/json-depth';
+import { rejectOversizedJson } from './common/json-depth';
 import { securityHeaders } from './common/security-headers';
 import { RequestValidationException, toFieldErrors } from './common/validation-errors';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_REPLAY_HEADER } from './idempotency/idempotency-key.decorator';
@@ -107,8 +107,9 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   fastify.removeContentTypeParser('text/plain');
   useUtf8JsonParser(fastify);
   fastify.addHook('preParsing', decodeContentEncoding());
-  // Before Nest's pipes copy the body recursively: a 5,000-level document would overflow their stack.
-  fastify.addHook('preValidation', rejectDeeplyNestedJson());
+  // Before Nest's pipes copy the body recursively: a 5,000-level document would overflow their stack, and a
+  // list of 349,000 items would hold the event loop for seconds.
+  fastify.addHook('preValidation', rejectOversizedJson());
   fastify.addHook('preValidation', rejectIllFormedText());
   // The caller's X-Request-Id when it is a sane one, else a UUID: on every log line of the request, and on
   // every answer, errors and 404s included.

@@ -94,6 +94,7 @@ describe('request validation', () => {
       ['empty', ''],
       ['spaces only', '   '],
       ['whitespace only', ' \n\t\r '],
+      ['zero-width spaces, a word joiner and a byte-order mark only', '\u200b\u2060\ufeff\u200b'],
     ])('must not be blank (%s)', async (_, body) => {
       await expectRejected(aMessageRequest({ body }), 'body', /must not be blank/);
     });
@@ -169,6 +170,11 @@ describe('request validation', () => {
 
     it('may not be more than 1000', async () => {
       await expectRejected(aMessageRequest({ recipients: distinctRecipients(1001) }), 'recipients', /at most 1000/);
+    });
+
+    it('are refused before they are converted when the list is absurdly long (300,000 empty objects)', async () => {
+      // Converted item by item first, this list held the event loop for seconds (class-transformer runs before ArrayMaxSize).
+      await expectRejected(aMessageRequest({ recipients: Array.from({ length: 300_000 }, () => ({})) }), 'recipients', /more than 10000/);
     });
 
     it('may be exactly 1000, and each becomes a stored message', async () => {

@@ -46,7 +46,7 @@ export function useUtf8JsonParser(fastify: FastifyInstance): void {
 }
 
 /**
- * A fastify preValidation hook, after rejectDeeplyNestedJson: a query parameter or a JSON field (name or
+ * A fastify preValidation hook, after rejectOversizedJson: a query parameter or a JSON field (name or
  * value) that is not valid Unicode is a 400 naming it.
  */
 export function rejectIllFormedText() {

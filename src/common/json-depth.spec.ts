@@ -1,4 +1,4 @@
-import { tooDeepAt } from './json-depth';
+import { jsonShapeProblem, tooDeepAt } from './json-depth';
 
 const nested = (depth: number, inner: unknown = 1, asArray = false): unknown => {
   let value = inner;
@@ -31,5 +31,22 @@ describe('tooDeepAt', () => {
   it('handles a document far deeper than the stack could recurse', () => {
     const deep = JSON.parse(`${'['.repeat(200_000)}${']'.repeat(200_000)}`);
     expect(tooDeepAt({ recipients: deep }, 32)).toBe('recipients');
+  });
+});
+
+describe('jsonShapeProblem', () => {
+  const limits = { maxDepth: 32, maxItems: 3 };
+
+  it('lets a list of exactly maxItems through, and names the field of a longer one, at any depth', () => {
+    expect(jsonShapeProblem({ recipients: [{}, {}, {}] }, limits)).toBeNull();
+    expect(jsonShapeProblem({ recipients: [{}, {}, {}, {}] }, limits)).toEqual({
+      field: 'recipients',
+      reason: 'holds a list of 4 items, more than 3',
+    });
+    expect(jsonShapeProblem({ recipients: [{ tags: [1, 2, 3, 4] }] }, limits)?.field).toBe('recipients');
+  });
+
+  it('reports depth as before', () => {
+    expect(jsonShapeProblem(nested(40), limits)).toEqual({ field: 'a', reason: 'nests deeper than 32 levels' });
   });
 });

@@ -15,6 +15,7 @@ import {
   FitsEveryMessenger,
   HasDistinctRecipients,
   HasOnlyObjects,
+  HasVisibleText,
   IsRecipientOfProvider,
   IsWithinAYear,
   IsZonedDateTime,
@@ -73,7 +74,7 @@ export class CreateMessageDto {
   @FitsEveryMessenger('recipients')
   // PostgreSQL text cannot hold U+0000.
   @Matches(/^[^\u0000]*$/, { message: 'must not contain the NUL character (\\u0000)' })
-  @Matches(/\S/, { message: 'must not be blank' })
+  @HasVisibleText()
   @IsString()
   body: string;
 

@@ -1,5 +1,6 @@
 import { isISO8601, registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { characterCount, isProviderName, MESSENGER_RULES, ProviderName } from '../../providers/messengers';
+import { canonicalBody } from '../canonical-body';
 
 /** The rules that depend on the messenger: they read a sibling property, which class-validator's built-ins can't. */
 
@@ -113,5 +114,18 @@ export function IsWithinAYear(): PropertyDecorator {
       return !(Date.parse(value) > limit.getTime());
     },
     () => 'must not be more than a year ahead',
+  );
+}
+
+/**
+ * Something a reader would see: not empty once the body is in its canonical form (canonical-body.ts), so that
+ * zero-width spaces, a byte-order mark and whitespace alone are blank too, and every accepted body has a
+ * non-empty dedup form.
+ */
+export function HasVisibleText(): PropertyDecorator {
+  return constraint(
+    'hasVisibleText',
+    (value) => typeof value === 'string' && canonicalBody(value) !== '',
+    () => 'must not be blank',
   );
 }
