@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MessageStatus } from '../src/messages/message.entity';
-import { failTransiently, succeed } from './support/scripted-messenger';
+import { failTransiently, Script, succeed } from './support/scripted-messenger';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -241,6 +241,19 @@ describe('Dispatch', () => {
       const recipients = Array.from({ length: 300 }, () => aRecipient.whatsapp());
       const ids = await post({ recipients });
       const other = await createTestApp({ database: t.database });
+      // Each worker's sends wait until the other has claimed some too, so that both take part however fast
+      // the machine lets one of them drain (a batch is 100 rows, so the second always finds some left).
+      let bothSending!: () => void;
+      const barrier = new Promise<void>((resolve) => (bothSending = resolve));
+      const sending = new Set<string>();
+      const meetThenSucceed = (worker: string): Script => async (message, call) => {
+        sending.add(worker);
+        if (sending.size === 2) bothSending();
+        await barrier;
+        return succeed(message, call);
+      };
+      t.messengers.whatsapp.script = meetThenSucceed('t');
+      other.messengers.whatsapp.script = meetThenSucceed('other');
       try {
         await Promise.all([t.dispatch.dispatchDue(), other.dispatch.dispatchDue(), t.dispatch.dispatchDue()]);
 

@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { migrations } from '../../src/database/migrations';
+import { maximalRequest, percentile, probeEvery, sendAtOnce } from '../support/burst-traffic';
 
 const ROOT = resolve(__dirname, '../..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -25,7 +26,7 @@ const FINISHED_ROWS = Number(process.env.BENCH_FINISHED_ROWS ?? 1_000_000);
 /** BENCH_ONLY=dispatch,ingestion… runs a part (for profiling); the table then has only its rows. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const wanted = (part: string) => !ONLY || ONLY.includes(part);
-// Parts: ceilings, dispatch, scale, ingestion, bulk, latency.
+// Parts: ceilings, dispatch, scale, ingestion, bulk, latency, overload.
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** The service with everything but itself taken out: instant, always-accepting, unlimited messengers. */
@@ -367,6 +368,34 @@ async function latencyRun(serverUrl: string): Promise<{ p50: number; p99: number
   }
 }
 
+/**
+ * 50 of the largest valid requests at once (~128 KB each) at an API under the image's heap cap, with
+ * /health/live probed every 50 ms throughout: how fast probes are answered while the API sheds load.
+ */
+async function overloadRun(serverUrl: string): Promise<{ probeP50: number; probeP99: number; accepted: number; refused: number; rssMb: number }> {
+  const { url, db } = await freshDatabase(serverUrl, 'bench_overload');
+  const port = await freePort();
+  const api = startService({ DATABASE_URL: url, APP_ROLE: 'api', PORT: String(port) });
+  try {
+    await until('the API listens', async () => fetch(`http://127.0.0.1:${port}/health/live`).then((r) => r.ok, () => false));
+    const bodies = Array.from({ length: 50 }, (_, n) => maximalRequest(n));
+    const probes = probeEvery(`http://127.0.0.1:${port}/health/live`, 50, 2000);
+    const answers = await sendAtOnce(port, bodies, bodies.map((_, n) => `bench-overload-${Date.now()}-${n}`), { authorization: `Bearer ${BENCH_KEY}` });
+    const latencies = await probes.stop();
+    const rssMb = await stop(api);
+    return {
+      probeP50: percentile(latencies, 50),
+      probeP99: percentile(latencies, 99),
+      accepted: answers.filter((a) => a.status === 202 || a.status === 200).length,
+      refused: answers.filter((a) => a.status === 503).length,
+      rssMb,
+    };
+  } finally {
+    if (api.child.exitCode === null && api.child.signalCode === null) await stop(api);
+    await db.end();
+  }
+}
+
 function summarize(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1] };
@@ -406,6 +435,7 @@ async function main() {
   const single = await part('ingestion', 'ingestion, 1 recipient per request, 50 connections', () => ingestionRun(serverUrl, 1));
   const bulk = await part('bulk', 'ingestion, 1000 recipients per request', () => ingestionRun(serverUrl, 1000));
   const latency = await part('latency', 'latency at 500 messages/s', () => latencyRun(serverUrl));
+  const overload = await part('overload', '50 of the largest requests at once', () => overloadRun(serverUrl));
 
   const m = (xs: number[]) => summarize(xs);
   const claimCeiling = m(bareClaim).median;
@@ -429,16 +459,19 @@ async function main() {
     { what: 'accepted → first attempt, p99', unit: 'ms', ...m(latency.map((r) => r.p99)), ratio: '' },
     { what: 'scheduled: late past send_at, p50', unit: 'ms', ...m(latency.map((r) => r.lateP50)), ratio: '' },
     { what: 'scheduled: late past send_at, p99', unit: 'ms', ...m(latency.map((r) => r.lateP99)), ratio: '' },
+    { what: '50 largest requests at once: accepted / refused 503', unit: 'requests', ...m(overload.map((r) => r.accepted)), ratio: `refused: ${m(overload.map((r) => r.refused)).median}` },
+    { what: '50 largest requests at once: /health/live p50', unit: 'ms', ...m(overload.map((r) => r.probeP50)), ratio: '' },
+    { what: '50 largest requests at once: /health/live p99', unit: 'ms', ...m(overload.map((r) => r.probeP99)), ratio: 'target < 1000' },
     {
       what: 'peak RSS of one service process',
       unit: 'MB',
-      ...m([...one, ...two, ...scaled, ...single, ...bulk, ...latency].map((r) => r.rssMb)),
+      ...m([...one, ...two, ...scaled, ...single, ...bulk, ...latency, ...overload].map((r) => r.rssMb)),
       ratio: '(max is the figure)',
     },
   ];
   console.table(table);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench-results/bench.json'), JSON.stringify({ at: new Date().toISOString(), machine, runs: RUNS, table, raw: { bareClaim, bareInsert, one, two, scaled, single, bulk, latency } }, null, 2));
+  writeFileSync(join(ROOT, 'bench-results/bench.json'), JSON.stringify({ at: new Date().toISOString(), machine, runs: RUNS, table, raw: { bareClaim, bareInsert, one, two, scaled, single, bulk, latency, overload } }, null, 2));
   log(`written to bench-results/bench.json in ${Math.round((Date.now() - started) / 1000)} s`);
   await embedded?.stop();
 }
