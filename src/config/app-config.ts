@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import { CronTime } from 'cron';
 import { ApiKey, parseApiKeys } from '../auth/api-keys';
+import { parseOrigins } from '../common/cors-origins';
 import type { ConnectionBounds } from '../database/bounded-pg-client';
 import type { PacingRule } from '../dispatch/pacer';
 import { EmulatorProfile, emulatorProfile, parseEmulatorOverrides } from '../providers/emulators/emulator-profile';
@@ -94,28 +95,6 @@ function IsApiKeys(): PropertyDecorator {
       options: { message: (args: ValidationArguments) => problems(args.value).join('; ') },
       validator: { validate: (value: unknown) => problems(value).length === 0 },
     });
-}
-
-/** The origins in a comma-separated list, e.g. "https://app.example.com, http://localhost:5173". */
-export function parseOrigins(value: string): { origins: string[]; problems: string[] } {
-  const origins: string[] = [];
-  const problems: string[] = [];
-  value.split(',').forEach((raw, i) => {
-    const entry = raw.trim();
-    let url: URL | undefined;
-    try {
-      url = new URL(entry);
-    } catch {
-      url = undefined;
-    }
-    // An Origin header is exactly scheme://host[:port]: a path or a trailing slash would never match one.
-    if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== entry) {
-      problems.push(`entry ${i + 1} (${JSON.stringify(entry)}) is not an origin: http(s)://host[:port], without a path`);
-    } else {
-      origins.push(entry);
-    }
-  });
-  return { origins, problems };
 }
 
 function IsOriginList(): PropertyDecorator {
