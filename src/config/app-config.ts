@@ -1,25 +1,14 @@
-import { applyDecorators } from '@nestjs/common';
-import { plainToInstance, Transform } from 'class-transformer';
-import { CronTime } from 'cron';
+import { plainToInstance } from 'class-transformer';
 import { ApiKey, parseApiKeys } from '../auth/api-keys';
+import { parseOrigins } from '../common/cors-origins';
 import type { ConnectionBounds } from '../database/bounded-pg-client';
 import type { PacingRule } from '../dispatch/pacer';
 import { EmulatorProfile, emulatorProfile, parseEmulatorOverrides } from '../providers/emulators/emulator-profile';
 import { MESSENGER_RULES, type ProviderName } from '../providers/messengers';
-import {
-  IsIn,
-  IsInt,
-  IsIP,
-  IsNumber,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  Min,
-  registerDecorator,
-  ValidationArguments,
-  validateSync,
-} from 'class-validator';
+import { IsIn, IsIP, IsOptional, IsString, Matches, validateSync } from 'class-validator';
+import { IsCronExpression } from './validators/cron-expression';
+import { NumberSetting } from './validators/number-setting';
+import { ParsesWith } from './validators/parses-with';
 
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
@@ -30,104 +19,9 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Plain decimal numbers only: Number() would also take ' ' (as 0), '0x1' and '1e3'. */
-const toNumber = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value === undefined ? undefined : NaN;
-
-/**
- * A numeric setting. The checks run in the order listed and stop at the first failure (see loadConfig),
- * so "abc" is reported as not a number rather than as out of range.
- */
-function NumberSetting({ min, max, integer = true }: { min: number; max?: number; integer?: boolean }): PropertyDecorator {
-  return applyDecorators(
-    Transform(toNumber),
-    integer ? IsInt({ message: 'must be a whole number' }) : IsNumber({ allowNaN: false }, { message: 'must be a number' }),
-    Min(min),
-    ...(max === undefined ? [] : [Max(max)]),
-  );
-}
-
-/** Six fields (seconds first), each valid: what the cron library behind @nestjs/schedule accepts. */
-function IsCronExpression(): PropertyDecorator {
-  const problem = (value: unknown): string | null => {
-    if (typeof value !== 'string' || !/^(\S+\s+){5}\S+$/.test(value.trim())) {
-      return 'must be a six-field cron expression (seconds first), e.g. "*/10 * * * * *"';
-    }
-    try {
-      new CronTime(value);
-      return null;
-    } catch (error) {
-      return `is not a valid cron expression: ${(error as Error).message}`;
-    }
-  };
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isCronExpression',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: (args: ValidationArguments) => problem(args.value) ?? '' },
-      validator: { validate: (value: unknown) => problem(value) === null },
-    });
-}
-
 /** A per-messenger emulator override that parses (see parseEmulatorOverrides). */
 function IsEmulatorOverrides(): PropertyDecorator {
-  const problems = (value: unknown) => (typeof value === 'string' ? parseEmulatorOverrides(value).problems : ['must be a string']);
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isEmulatorOverrides',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: (args: ValidationArguments) => problems(args.value).join('; ') },
-      validator: { validate: (value: unknown) => problems(value).length === 0 },
-    });
-}
-
-/** API_KEYS that parse (see parseApiKeys). */
-function IsApiKeys(): PropertyDecorator {
-  const problems = (value: unknown) => (typeof value === 'string' ? parseApiKeys(value).problems : ['must be a string']);
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isApiKeys',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: (args: ValidationArguments) => problems(args.value).join('; ') },
-      validator: { validate: (value: unknown) => problems(value).length === 0 },
-    });
-}
-
-/** The origins in a comma-separated list, e.g. "https://app.example.com, http://localhost:5173". */
-export function parseOrigins(value: string): { origins: string[]; problems: string[] } {
-  const origins: string[] = [];
-  const problems: string[] = [];
-  value.split(',').forEach((raw, i) => {
-    const entry = raw.trim();
-    let url: URL | undefined;
-    try {
-      url = new URL(entry);
-    } catch {
-      url = undefined;
-    }
-    // An Origin header is exactly scheme://host[:port]: a path or a trailing slash would never match one.
-    if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== entry) {
-      problems.push(`entry ${i + 1} (${JSON.stringify(entry)}) is not an origin: http(s)://host[:port], without a path`);
-    } else {
-      origins.push(entry);
-    }
-  });
-  return { origins, problems };
-}
-
-function IsOriginList(): PropertyDecorator {
-  const problems = (value: unknown) => (typeof value === 'string' ? parseOrigins(value).problems : ['must be a string']);
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isOriginList',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      options: { message: (args: ValidationArguments) => problems(args.value).join('; ') },
-      validator: { validate: (value: unknown) => problems(value).length === 0 },
-    });
+  return ParsesWith(parseEmulatorOverrides);
 }
 
 /** Never quoted in an error message: it holds secrets. */
@@ -184,7 +78,7 @@ export class AppConfig {
    * that client: it sees only that client's messages. Unset: open mode, where every request is client
    * "default"; refused when NODE_ENV=production and the process serves the API.
    */
-  @IsOptional() @IsApiKeys()
+  @IsOptional() @ParsesWith(parseApiKeys)
   API_KEYS?: string = undefined;
 
   /** Requests a second that one client may make, in this process (0: no limit). */
@@ -222,7 +116,7 @@ export class AppConfig {
   API_MAX_RECIPIENTS_IN_FLIGHT = 4000;
 
   /** Origins a browser may call the API from, comma-separated. Unset: no CORS headers at all. */
-  @IsOptional() @IsOriginList()
+  @IsOptional() @ParsesWith(parseOrigins)
   CORS_ORIGINS?: string = undefined;
 
   /** json: one object a line (production); pretty: one readable line each, for a terminal. */
