@@ -139,20 +139,19 @@ export function callbackUrlProblem(value: string, { allowPrivate }: { allowPriva
   return reason && `must not point to ${REASON_TEXT[reason]} (set CALLBACK_ALLOW_PRIVATE_NETWORKS=true to allow it)`;
 }
 
-/** Every address a host name resolves to; rejects when it does not resolve. */
-export type ResolveAll = (hostname: string) => Promise<LookupAddress[]>;
+type LookupAllCallback = (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void;
 
-export const resolveAll: ResolveAll = (hostname) =>
-  new Promise((resolve, reject) =>
-    dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
-  );
+/** dns.lookup with all: true (every address of a name), or a stand-in for it (tests). */
+export type LookupAll = (hostname: string, options: LookupOptions & { all: true }, callback: LookupAllCallback) => void;
+
+const systemLookup = dnsLookup as LookupAll;
 
 /** At POST, a host that has not resolved by then counts as unresolved: the guard at delivery still applies. */
 export const DEFAULT_RESOLVE_TIMEOUT_MS = 2_000;
 
 export interface CallbackUrlCheckOptions {
   readonly allowPrivate: boolean;
-  readonly resolve?: ResolveAll;
+  readonly lookup?: LookupAll;
   readonly resolveTimeoutMs?: number;
 }
 
@@ -166,11 +165,9 @@ export async function checkCallbackUrl(value: string, options: CallbackUrlCheckO
   if (problem !== null || options.allowPrivate) return problem;
   const host = hostOf(new URL(value));
   if (isIP(host)) return null;
-  const addresses = await withTimeout(
-    (options.resolve ?? resolveAll)(host).catch(() => []),
-    options.resolveTimeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS,
-    [],
-  );
+  const lookup = options.lookup ?? systemLookup;
+  const resolved = new Promise<LookupAddress[]>((resolve) => lookup(host, { all: true }, (error, addresses) => resolve(error ? [] : addresses)));
+  const addresses = await withTimeout(resolved, options.resolveTimeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS, []);
   for (const { address } of addresses) {
     const reason = forbiddenAddressReason(address);
     if (reason) return `must not point to ${REASON_TEXT[reason]}: its host resolves to one (set CALLBACK_ALLOW_PRIVATE_NETWORKS=true to allow it)`;
@@ -194,22 +191,19 @@ export class ForbiddenAddressError extends Error {
   }
 }
 
-type LookupAllCallback = (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void;
-
-/** dns.lookup with all: true, or a stand-in (tests). */
-export type LookupAll = (hostname: string, options: LookupOptions & { all: true }, callback: LookupAllCallback) => void;
-
 /**
  * A `lookup` for net.connect / tls.connect (and so undici's connect options) that resolves every address
  * and refuses the connection if any is forbidden. The socket connects only to what its lookup returns, so
  * the check is on the address actually used: a name that resolved to a public address at POST and to a
  * private one now (DNS rebinding) is refused now. Literal IP hosts skip lookups: check them before connecting.
+ * With allowPrivate it only resolves (through `lookupAll`, which tests replace).
  */
-export function guardedLookup(lookupAll: LookupAll = dnsLookup as LookupAll): LookupFunction {
+export function guardedLookup(lookupAll: LookupAll = systemLookup, { allowPrivate = false } = {}): LookupFunction {
   return (hostname, options, callback) => {
     lookupAll(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
-      const forbidden = addresses.map(({ address }) => forbiddenAddressReason(address)).find((reason) => reason !== null);
+      const reasons = allowPrivate ? [] : addresses.map(({ address }) => forbiddenAddressReason(address));
+      const forbidden = reasons.find((reason) => reason !== null);
       if (forbidden) return callback(new ForbiddenAddressError(forbidden), '', 0);
       if (options.all) return callback(null, addresses);
       callback(null, addresses[0].address, addresses[0].family);

@@ -219,7 +219,7 @@ describe('WebhookClient without private networks', () => {
 
   it('checks the address the connection uses, not the one seen at POST (DNS rebinding)', async () => {
     const url = receiver.url('/ok', 'rebind.example.com');
-    await expect(checkCallbackUrl(url, { allowPrivate: false, resolve: async () => [{ address: '93.184.216.34', family: 4 }] })).resolves.toBeNull();
+    await expect(checkCallbackUrl(url, { allowPrivate: false, lookup: resolvingTo('93.184.216.34') })).resolves.toBeNull();
     const result = await deliverWith(url, resolvingTo('127.0.0.1'));
     expect(result.error).toBe('refused to connect to a loopback address');
     expect(receiver.connections).toBe(0);

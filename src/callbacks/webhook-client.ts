@@ -1,5 +1,4 @@
-import { lookup as dnsLookup } from 'node:dns';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { forbiddenAddressReason, ForbiddenAddressError, guardedLookup, type LookupAll } from './callback-address';
@@ -61,7 +60,7 @@ export class WebhookClient {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
     this.userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
-    const lookup = options.allowPrivate ? ((options.lookup ?? dnsLookup) as LookupFunction) : guardedLookup(options.lookup);
+    const lookup = guardedLookup(options.lookup, { allowPrivate: options.allowPrivate });
     const connect = buildConnector({ timeout: this.timeoutMs, lookup });
     this.agent = new Agent({
       connections: options.connectionsPerOrigin ?? 4,
