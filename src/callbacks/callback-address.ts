@@ -136,7 +136,7 @@ export function callbackUrlProblem(value: string, { allowPrivate }: { allowPriva
   if (allowPrivate) return null;
   const host = hostOf(url);
   const reason = isIP(host) ? forbiddenAddressReason(host) : forbiddenHostnameReason(host);
-  return reason && `must not point to ${REASON_TEXT[reason]} (set CALLBACK_ALLOW_PRIVATE_NETWORKS=true to allow it)`;
+  return reason && `must not point to ${REASON_TEXT[reason]}`;
 }
 
 type LookupAllCallback = (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void;
@@ -170,7 +170,7 @@ export async function checkCallbackUrl(value: string, options: CallbackUrlCheckO
   const addresses = await withTimeout(resolved, options.resolveTimeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS, []);
   for (const { address } of addresses) {
     const reason = forbiddenAddressReason(address);
-    if (reason) return `must not point to ${REASON_TEXT[reason]}: its host resolves to one (set CALLBACK_ALLOW_PRIVATE_NETWORKS=true to allow it)`;
+    if (reason) return `must not point to ${REASON_TEXT[reason]}: its host resolves to one`;
   }
   return null;
 }

@@ -69,7 +69,7 @@ describe('parseCallbackUrls', () => {
     { value: 'crm:ftp://example.com/', problem: 'entry 1 (crm): the URL must be an http or https URL' },
     { value: 'crm:hooks.example.com', problem: 'entry 1 (crm): the URL is not a valid absolute URL' },
     { value: `crm:https://example.com/${'a'.repeat(2_100)}`, problem: 'entry 1 (crm): the URL must be at most 2048 characters' },
-    { value: 'crm:http://10.0.0.7/hook', problem: 'entry 1 (crm): the URL must not point to a private-network address' },
+    { value: 'crm:http://10.0.0.7/hook', problem: 'entry 1 (crm): the URL must not point to a private-network address (CALLBACK_ALLOW_PRIVATE_NETWORKS=true allows it)' },
     { value: 'crm:http://localhost:8080/', problem: 'entry 1 (crm): the URL must not point to a loopback address' },
     { value: 'crm:https://a.example.com/,crm:https://b.example.com/', problem: 'entry 2 (crm): "crm" already has a URL' },
     { value: 'crm:https://example.com/?list=1,2', problem: 'entry 2 has no ":" between the client name and the URL' },

@@ -69,7 +69,10 @@ export function parseCallbackUrls(value: string, options: { allowPrivate: boolea
   const urls = new Map<string, string>();
   for (const { where, client, value: url } of entries) {
     const problem = callbackUrlProblem(url, options);
-    if (problem !== null) problems.push(`${where}: the URL ${problem}`);
+    // The operator can lift the address check, and only that one: say so here, where they can act on it.
+    const liftable = problem !== null && callbackUrlProblem(url, { allowPrivate: true }) === null;
+    const hint = liftable ? ' (CALLBACK_ALLOW_PRIVATE_NETWORKS=true allows it)' : '';
+    if (problem !== null) problems.push(`${where}: the URL ${problem}${hint}`);
     else if (urls.has(client)) problems.push(`${where}: "${client}" already has a URL; a client has one default URL`);
     else urls.set(client, url);
   }
