@@ -167,6 +167,11 @@ describe('WebhookClient against a real receiver', () => {
     }
   });
 
+  it('throws, rather than fail an attempt, when the event cannot be signed: retrying would not help', async () => {
+    await expect(client.deliver({ ...attempt(receiver.url('/ok')), secrets: [] })).rejects.toThrow(/at least one secret/);
+    expect(receiver.received).toEqual([]);
+  });
+
   describe('with a short timeout', () => {
     const timeoutMs = 500;
     let impatient: WebhookClient;

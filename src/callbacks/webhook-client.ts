@@ -71,7 +71,13 @@ export class WebhookClient {
     });
   }
 
+  /** Resolves with the attempt's result; throws only for an event id or secrets that cannot be signed with. */
   async deliver(request: WebhookRequest, now: Date = new Date()): Promise<WebhookAttemptResult> {
+    const headers = {
+      ...signWebhook(request.eventId, request.body, request.secrets, now),
+      'content-type': 'application/json',
+      'user-agent': this.userAgent,
+    };
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const deadline = new AbortController();
@@ -82,11 +88,7 @@ export class WebhookClient {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: 'POST',
-        headers: {
-          ...signWebhook(request.eventId, request.body, request.secrets, now),
-          'content-type': 'application/json',
-          'user-agent': this.userAgent,
-        },
+        headers,
         body: request.body,
         signal: deadline.signal,
       });
