@@ -1,5 +1,5 @@
 import { createHash, randomInt } from 'node:crypto';
-import { MessagesRepository } from '../src/messages/messages.repository';
+import { MessageIngest } from '../src/messages/message-ingest';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -125,7 +125,7 @@ describe('Messages API', () => {
         const apps = [t, ...others];
 
         const results = await Promise.allSettled(
-          orders.map((recipients, i) => apps[i].app.get(MessagesRepository).insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients })),
+          orders.map((recipients, i) => apps[i].app.get(MessageIngest).insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients })),
         );
 
         expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
@@ -136,7 +136,7 @@ describe('Messages API', () => {
     });
 
     it('answers each of several requests batched into one statement as if it had come alone', async () => {
-      const repository = t.app.get(MessagesRepository);
+      const ingest = t.app.get(MessageIngest);
       const shared = aRecipient.telegram();
       const body = `${aMessageRequest().body}`;
       const bodyHash = createHash('sha256').update(body).digest();
@@ -144,9 +144,9 @@ describe('Messages API', () => {
 
       // Called in one turn of the event loop: one batch, one INSERT.
       const [first, second, third] = await Promise.all([
-        repository.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared] as never }),
-        repository.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared, other] as never }),
-        repository.insertMany({ client: 'default', body: `${body}!`, bodyHash: createHash('sha256').update(`${body}!`).digest(), sendAt: null, recipients: [shared] as never }),
+        ingest.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared] as never }),
+        ingest.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared, other] as never }),
+        ingest.insertMany({ client: 'default', body: `${body}!`, bodyHash: createHash('sha256').update(`${body}!`).digest(), sendAt: null, recipients: [shared] as never }),
       ]);
 
       expect(first.map((m) => m.duplicate)).toEqual([false]);
