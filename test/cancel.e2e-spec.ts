@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import request from 'supertest';
-import type { MessageStatus } from '../src/messages/message.entity';
+import type { MessageStatus } from '../src/messages/message-status';
 import { PROVIDER_NAMES } from '../src/providers/messengers';
 import { aMessageRequest, aRecipient, RecipientInput } from './support/factories';
 import { OpenApiDocument } from './support/openapi-document';

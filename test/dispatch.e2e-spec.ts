@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MessageStatus } from '../src/messages/message.entity';
+import type { MessageStatus } from '../src/messages/message-status';
 import { failTransiently, Script, succeed } from './support/scripted-messenger';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { createTestApp, TestApp } from './support/test-app';

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/raw-sql';
 import type { AttemptOutcomeName } from '../messages/message-attempt.entity';
+import { QUEUED_STATUSES, statusIn, targetOf, TRANSITIONS, type OutcomeStatus } from '../messages/message-status';
 import { MessageEntity } from '../messages/message.entity';
 import type { ProviderName } from '../providers/messengers';
 
@@ -20,7 +21,7 @@ export interface RecordedOutcome {
   readonly id: string;
   /** The claim this outcome belongs to (messages.attempts at claim time): the fencing token. */
   readonly attempt: number;
-  readonly status: 'sent' | 'pending' | 'failed';
+  readonly status: OutcomeStatus;
   readonly retriesCount: number;
   /** pending: when it is due again. */
   readonly retryInMs?: number;
@@ -44,6 +45,9 @@ export interface AttemptRecord {
   readonly providerMessageId?: string;
 }
 
+/** In the claim: the row was claimed before, and its lease ran out. */
+const LEASE_EXPIRED = statusIn(TRANSITIONS.claim.to, 'due.status');
+
 /**
  * Claims one messenger's due rows in one statement. SKIP LOCKED lets any number of workers share the
  * table without waiting on each other or taking the same row; the lease (locked_until, mirrored in
@@ -59,21 +63,21 @@ export interface AttemptRecord {
 const claimDue = (inOrder: boolean) => `
   WITH due AS MATERIALIZED (
     SELECT ctid AS row_id, status FROM messages d
-    WHERE provider = $1 AND status IN ('pending', 'sending') AND next_attempt_at <= now()
+    WHERE provider = $1 AND ${statusIn(TRANSITIONS.claim.from)} AND next_attempt_at <= now()
     ${inOrder ? AND_FIRST_IN_LINE : ''}
     ORDER BY next_attempt_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED)
   UPDATE messages m
-  SET status = 'sending',
+  SET status = ${targetOf(TRANSITIONS.claim)},
       attempts = m.attempts + 1,
-      retries_count = m.retries_count + (due.status = 'sending')::int,
+      retries_count = m.retries_count + (${LEASE_EXPIRED})::int,
       locked_until = now() + make_interval(secs => $3),
       next_attempt_at = now() + make_interval(secs => $3),
       updated_at = now()
   FROM due
   WHERE m.ctid = due.row_id AND m.ctid = ANY (ARRAY(SELECT row_id FROM due))
-  RETURNING m.id, m.provider, m.recipient, m.body, m.attempts, m.retries_count, due.status = 'sending' AS lease_expired`;
+  RETURNING m.id, m.provider, m.recipient, m.body, m.attempts, m.retries_count, ${LEASE_EXPIRED} AS lease_expired`;
 
 /**
  * DISPATCH_ORDERING=per_recipient: a message is claimable only while no earlier one (by send_at, then
@@ -84,7 +88,7 @@ const claimDue = (inOrder: boolean) => `
 const AND_FIRST_IN_LINE = `
     AND NOT EXISTS (SELECT 1 FROM messages e
                     WHERE e.provider = d.provider AND e.recipient = d.recipient
-                      AND e.status IN ('pending', 'sending')
+                      AND ${statusIn(QUEUED_STATUSES, 'e.status')}
                       AND (e.send_at, e.created_at, e.id) < (d.send_at, d.created_at, d.id))`;
 
 const CLAIM_DUE = claimDue(false);
@@ -99,7 +103,7 @@ const CLAIM_DUE_IN_ORDER = claimDue(true);
  * Each row is found by its primary key alone (the LATERAL with OFFSET 0 keeps the planner from merging
  * the lookup into the join) and updated by ctid, pinned to a TID scan as in the claim. The claim check
  * stays outside the lookup on purpose: 'sending' rows are rare in the table's statistics, and given
- * `status = 'sending'` to plan with, the planner scanned the whole table (or the due index) once per
+ * that check to plan with, the planner scanned the whole table (or the due index) once per
  * outcome instead: 450 ms per 1000 outcomes. test/dispatch-plans.e2e-spec.ts holds these plans in place.
  */
 const RECORD_OUTCOMES = `
@@ -115,13 +119,13 @@ const RECORD_OUTCOMES = `
   ), held AS (
     SELECT o.*, cur.row_id FROM o
     CROSS JOIN LATERAL (SELECT x.ctid AS row_id, x.status, x.attempts FROM messages x WHERE x.id = o.id OFFSET 0) cur
-    WHERE cur.status = 'sending' AND cur.attempts = o.attempt
+    WHERE ${statusIn(TRANSITIONS.outcome.from, 'cur.status')} AND cur.attempts = o.attempt
   )
   UPDATE messages m
   SET status = o.status,
       attempts = m.attempts - o.unclaimed::int,
       retries_count = o.retries_count,
-      next_attempt_at = CASE WHEN o.status = 'pending' THEN now() + o.retry_in_ms * interval '1 millisecond' END,
+      next_attempt_at = CASE WHEN ${statusIn(QUEUED_STATUSES, 'o.status')} THEN now() + o.retry_in_ms * interval '1 millisecond' END,
       last_error = CASE WHEN o.unclaimed THEN m.last_error ELSE COALESCE(o.description, m.last_error) END,
       last_error_code = CASE WHEN o.unclaimed THEN m.last_error_code ELSE COALESCE(o.code, m.last_error_code) END,
       provider_message_id = o.provider_message_id,
@@ -134,7 +138,7 @@ const RECORD_OUTCOMES = `
 
 /** When this messenger's next message is due: the first entry of the partial index, whatever the table's size. */
 const NEXT_DUE = `
-  SELECT min(next_attempt_at) AS due FROM messages WHERE provider = $1 AND status IN ('pending', 'sending')`;
+  SELECT min(next_attempt_at) AS due FROM messages WHERE provider = $1 AND ${statusIn(QUEUED_STATUSES)}`;
 
 /** The hot statements, for the spec that checks their plans stay index-only whatever the statistics say. */
 export const DISPATCH_SQL = { claimDue: CLAIM_DUE, claimDueInOrder: CLAIM_DUE_IN_ORDER, recordOutcomes: RECORD_OUTCOMES, nextDue: NEXT_DUE } as const;

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { MicroBatcher } from '../common/micro-batcher';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import type { ProviderName } from '../providers/messengers';
+import { statusNotIn, UNDEDUPLICATED_STATUSES } from './message-status';
 import { MessageEntity } from './message.entity';
 
 export interface NewMessages {
@@ -67,7 +68,7 @@ const STORE_NEW = `
            COALESCE(($5::timestamptz[])[request], now()), GREATEST(COALESCE(($5::timestamptz[])[request], now()), now())
     FROM input
     ORDER BY client, provider, recipient, body_hash
-    ON CONFLICT (client, provider, recipient, body_hash) WHERE status <> 'cancelled' DO NOTHING
+    ON CONFLICT (client, provider, recipient, body_hash) WHERE ${statusNotIn(UNDEDUPLICATED_STATUSES)} DO NOTHING
     RETURNING ${ANSWERED_COLUMNS}, body_hash
   ), notified AS (
     SELECT pg_notify('messages_due', string_agg(provider || ':' || due, ','))
@@ -81,7 +82,7 @@ const STORE_NEW = `
   SELECT i.ord, true, ${columnsOf('m')}, NULL
   FROM input i
   JOIN messages m ON m.client = i.client AND m.provider = i.provider AND m.recipient = i.recipient AND m.body_hash = i.body_hash
-  WHERE m.status <> 'cancelled'
+  WHERE ${statusNotIn(UNDEDUPLICATED_STATUSES, 'm.status')}
     AND NOT EXISTS (SELECT 1 FROM inserted x
                     WHERE x.client = i.client AND x.provider = i.provider AND x.recipient = i.recipient AND x.body_hash = i.body_hash)`;
 
@@ -102,6 +103,9 @@ const noRows = (): Rows => ({ providers: [], recipients: [], requests: [], posit
  * entities are held at once, so the bound keeps that to a few MB however many requests arrive together.
  */
 const MAX_ROWS_PER_STATEMENT = 2000;
+
+/** The statement, for the spec that checks the statuses it writes (test/message-status.e2e-spec.ts). */
+export const INGEST_SQL = { storeNew: STORE_NEW } as const;
 
 /** Stores the new messages of POST /messages, many requests to a statement. */
 @Injectable()

@@ -4,7 +4,8 @@ import { Brackets, DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import { PROVIDER_NAMES, recipientSpellings, type ProviderName } from '../providers/messengers';
 import { MessageAttemptEntity } from './message-attempt.entity';
-import { MessageEntity, MessageStatus } from './message.entity';
+import { statusIn, targetOf, TRANSITIONS, type MessageStatus } from './message-status';
+import { MessageEntity } from './message.entity';
 
 export interface MessageFilter {
   readonly status?: MessageStatus;
@@ -20,8 +21,8 @@ export interface MessageFilter {
 const RETRY_FAILED = `
   WITH requeued AS (
     UPDATE messages
-    SET status = 'pending', next_attempt_at = now(), retries_count = 0, locked_until = NULL, updated_at = now()
-    WHERE id = $1 AND client = $2 AND status = 'failed'
+    SET status = ${targetOf(TRANSITIONS.retry)}, next_attempt_at = now(), retries_count = 0, locked_until = NULL, updated_at = now()
+    WHERE id = $1 AND client = $2 AND ${statusIn(TRANSITIONS.retry.from)}
     RETURNING *)
   SELECT requeued.*, pg_notify('messages_due', requeued.provider || ':0') FROM requeued`;
 
@@ -33,9 +34,12 @@ const RETRY_FAILED = `
  */
 const CANCEL_PENDING = `
   UPDATE messages
-  SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-  WHERE id = $1 AND client = $2 AND status = 'pending'
+  SET status = ${targetOf(TRANSITIONS.cancel)}, next_attempt_at = NULL, updated_at = now()
+  WHERE id = $1 AND client = $2 AND ${statusIn(TRANSITIONS.cancel.from)}
   RETURNING *`;
+
+/** The statements that change one message's status, for the spec that runs them from every status. */
+export const MESSAGES_SQL = { retryFailed: RETRY_FAILED, cancelPending: CANCEL_PENDING } as const;
 
 /** The API's reads, and its changes to one message at a time; new messages go in through MessageIngest. */
 @Injectable()

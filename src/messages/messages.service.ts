@@ -5,6 +5,7 @@ import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
 import { MessageAttemptEntity } from './message-attempt.entity';
 import { MessageIngest, StoredMessage } from './message-ingest';
+import { startsFrom, TRANSITIONS } from './message-status';
 import { MessageEntity } from './message.entity';
 import { MessagesRepository } from './messages.repository';
 
@@ -74,7 +75,7 @@ export class MessagesService {
       const cancelled = await this.messages.cancelPending(client, id);
       if (cancelled) return cancelled;
       const { status } = await this.getById(client, id);
-      if (status !== 'pending' || round === 3) {
+      if (!startsFrom(TRANSITIONS.cancel, status) || round === 3) {
         throw new DomainError(
           DomainErrorCode.MessageNotCancellable,
           `Only a pending message can be cancelled; this one is ${status}`,
