@@ -95,6 +95,49 @@ const CLAIM_DUE = claimDue(false);
 const CLAIM_DUE_IN_ORDER = claimDue(true);
 
 /**
+ * A column of a batch that travels as one array parameter per column and is read back as rows by unnest():
+ * its name, its SQL type, and how to read it from a record (undefined is NULL).
+ */
+interface BatchColumn<T> {
+  readonly name: string;
+  readonly type: string;
+  readonly of: (item: T) => unknown;
+}
+
+/** The outcomes' columns, as RECORD_OUTCOMES reads them (`o`). */
+const OUTCOME_COLUMNS: readonly BatchColumn<RecordedOutcome>[] = [
+  { name: 'id', type: 'uuid', of: (o) => o.id },
+  { name: 'attempt', type: 'int', of: (o) => o.attempt },
+  { name: 'status', type: 'varchar', of: (o) => o.status },
+  { name: 'retries_count', type: 'int', of: (o) => o.retriesCount },
+  { name: 'retry_in_ms', type: 'int', of: (o) => (o.retryInMs === undefined ? undefined : Math.ceil(o.retryInMs)) },
+  { name: 'code', type: 'varchar', of: (o) => o.code },
+  { name: 'description', type: 'text', of: (o) => o.description },
+  { name: 'provider_message_id', type: 'varchar', of: (o) => o.providerMessageId },
+  { name: 'sent_at', type: 'timestamptz', of: (o) => o.sentAt },
+  { name: 'unclaimed', type: 'bool', of: (o) => o.unclaimed ?? false },
+];
+
+/** message_attempts' columns, as RECORD_OUTCOMES inserts them. */
+const ATTEMPT_COLUMNS: readonly BatchColumn<AttemptRecord>[] = [
+  { name: 'message_id', type: 'uuid', of: (a) => a.messageId },
+  { name: 'attempt', type: 'int', of: (a) => a.attempt },
+  { name: 'outcome', type: 'varchar', of: (a) => a.outcome },
+  { name: 'started_at', type: 'timestamptz', of: (a) => a.startedAt },
+  { name: 'latency_ms', type: 'int', of: (a) => (a.latencyMs === undefined ? undefined : Math.round(a.latencyMs)) },
+  { name: 'code', type: 'varchar', of: (a) => a.code },
+  { name: 'description', type: 'text', of: (a) => a.description },
+  { name: 'provider_message_id', type: 'varchar', of: (a) => a.providerMessageId },
+];
+
+const namesOf = <T>(columns: readonly BatchColumn<T>[]) => columns.map((column) => column.name).join(', ');
+/** `unnest($first::type[], …)`: one array parameter per column, numbered from `first`. */
+const unnestOf = <T>(columns: readonly BatchColumn<T>[], first: number) =>
+  `unnest(${columns.map((column, i) => `$${first + i}::${column.type}[]`).join(', ')})`;
+const arraysOf = <T>(columns: readonly BatchColumn<T>[], items: readonly T[]) =>
+  columns.map((column) => items.map((item) => column.of(item) ?? null));
+
+/**
  * Writes a whole batch in one statement: each message's new state and the attempts it took.
  * A state is written only while the row is still held by the same claim: if our lease ran out and
  * another worker claimed the row, its attempt owns the row now. The attempts are history and are
@@ -108,13 +151,11 @@ const CLAIM_DUE_IN_ORDER = claimDue(true);
  */
 const RECORD_OUTCOMES = `
   WITH o AS (
-    SELECT * FROM unnest($1::uuid[], $2::int[], $3::varchar[], $4::int[], $5::int[], $6::varchar[], $7::text[],
-                         $8::varchar[], $9::timestamptz[], $10::bool[])
-      AS o(id, attempt, status, retries_count, retry_in_ms, code, description, provider_message_id, sent_at, unclaimed)
+    SELECT * FROM ${unnestOf(OUTCOME_COLUMNS, 1)}
+      AS o(${namesOf(OUTCOME_COLUMNS)})
   ), history AS (
-    INSERT INTO message_attempts (message_id, attempt, outcome, started_at, latency_ms, code, description, provider_message_id)
-    SELECT * FROM unnest($11::uuid[], $12::int[], $13::varchar[], $14::timestamptz[], $15::int[], $16::varchar[],
-                         $17::text[], $18::varchar[])
+    INSERT INTO message_attempts (${namesOf(ATTEMPT_COLUMNS)})
+    SELECT * FROM ${unnestOf(ATTEMPT_COLUMNS, OUTCOME_COLUMNS.length + 1)}
     ON CONFLICT DO NOTHING
   ), held AS (
     SELECT o.*, cur.row_id FROM o
@@ -181,25 +222,5 @@ export class DispatchRepository {
 
 /** RECORD_OUTCOMES's parameters: one array per column, the outcomes' then the attempts'. */
 export function recordOutcomesParams(outcomes: readonly RecordedOutcome[], attempts: readonly AttemptRecord[]): unknown[] {
-  const of = <T, R>(items: readonly T[], pick: (item: T) => R | undefined) => items.map((item) => pick(item) ?? null);
-  return [
-    of(outcomes, (o) => o.id),
-    of(outcomes, (o) => o.attempt),
-    of(outcomes, (o) => o.status),
-    of(outcomes, (o) => o.retriesCount),
-    of(outcomes, (o) => (o.retryInMs === undefined ? undefined : Math.ceil(o.retryInMs))),
-    of(outcomes, (o) => o.code),
-    of(outcomes, (o) => o.description),
-    of(outcomes, (o) => o.providerMessageId),
-    of(outcomes, (o) => o.sentAt),
-    of(outcomes, (o) => o.unclaimed ?? false),
-    of(attempts, (a) => a.messageId),
-    of(attempts, (a) => a.attempt),
-    of(attempts, (a) => a.outcome),
-    of(attempts, (a) => a.startedAt),
-    of(attempts, (a) => (a.latencyMs === undefined ? undefined : Math.round(a.latencyMs))),
-    of(attempts, (a) => a.code),
-    of(attempts, (a) => a.description),
-    of(attempts, (a) => a.providerMessageId),
-  ];
+  return [...arraysOf(OUTCOME_COLUMNS, outcomes), ...arraysOf(ATTEMPT_COLUMNS, attempts)];
 }
