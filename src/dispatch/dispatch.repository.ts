@@ -56,9 +56,8 @@ const LEASE_EXPIRED = statusIn(TRANSITIONS.claim.to, 'due.status');
  * `attempts` is bumped as a fencing token.
  *
  * The rows are updated by the ctid the locking scan returned (we hold their locks, so it cannot move),
- * and `ctid = ANY (…)` pins the plan to a TID scan of just those rows. Joined by id, the planner hashed
- * the batch against a sequential scan of the whole table (15 ms per claim at 100,000 rows, ten times that
- * with a million finished ones); joined by ctid alone it still did on tables of up to ~100,000 rows.
+ * and `ctid = ANY (…)` pins the plan to a TID scan of just those rows: joined otherwise, the planner may
+ * scan the whole table (docs/performance.md#the-claim-and-the-outcome-write-pin-their-plans).
  */
 const claimDue = (inOrder: boolean) => `
   WITH due AS MATERIALIZED (
@@ -145,9 +144,9 @@ const arraysOf = <T>(columns: readonly BatchColumn<T>[], items: readonly T[]) =>
  *
  * Each row is found by its primary key alone (the LATERAL with OFFSET 0 keeps the planner from merging
  * the lookup into the join) and updated by ctid, pinned to a TID scan as in the claim. The claim check
- * stays outside the lookup on purpose: 'sending' rows are rare in the table's statistics, and given
- * that check to plan with, the planner scanned the whole table (or the due index) once per
- * outcome instead: 450 ms per 1000 outcomes. test/dispatch-plans.e2e-spec.ts holds these plans in place.
+ * stays outside the lookup on purpose: given it to plan with, the planner may scan the whole table
+ * (docs/performance.md#the-claim-and-the-outcome-write-pin-their-plans). test/dispatch-plans.e2e-spec.ts
+ * holds these plans in place.
  */
 const RECORD_OUTCOMES = `
   WITH o AS (
