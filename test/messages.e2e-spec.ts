@@ -1,6 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { MessageIngest } from '../src/messages/message-ingest';
 import { aMessageRequest, aRecipient } from './support/factories';
+import { postMessageIds } from './support/messages';
 import { createTestApp, TestApp } from './support/test-app';
 
 describe('Messages API', () => {
@@ -276,11 +277,9 @@ describe('Messages API', () => {
       let telegram: string;
       let viberAsGiven: string;
       beforeAll(async () => {
-        const post = async (provider: string, recipient: string) =>
-          (await t.http.post('/messages').send(aMessageRequest({ recipients: [{ provider, recipient }] })).expect(202)).body.messages[0].id;
-        telegram = await post('telegram', name);
-        viberAsGiven = await post('viber', name);
-        await post('viber', name.toLowerCase());
+        [telegram] = await postMessageIds(t, { recipients: [{ provider: 'telegram', recipient: name }] });
+        [viberAsGiven] = await postMessageIds(t, { recipients: [{ provider: 'viber', recipient: name }] });
+        await postMessageIds(t, { recipients: [{ provider: 'viber', recipient: name.toLowerCase() }] });
       });
       const listed = async (query: Record<string, string>) =>
         (await t.http.get('/messages').query(query).expect(200)).body.items.map((m: { id: string }) => m.id);
