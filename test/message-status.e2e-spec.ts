@@ -1,4 +1,3 @@
-import { Client } from 'pg';
 import { DISPATCH_SQL, recordOutcomesParams, type RecordedOutcome } from '../src/dispatch/dispatch.repository';
 import { INGEST_SQL } from '../src/messages/message-ingest';
 import {
@@ -11,7 +10,7 @@ import {
 } from '../src/messages/message-status';
 import { MESSAGES_SQL } from '../src/messages/messages.repository';
 import { METRICS_SQL } from '../src/metrics/metrics.repository';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { ownDatabaseConnection } from './support/test-database';
 
 type Move = `${MessageStatus} → ${MessageStatus}`;
 interface Message {
@@ -32,18 +31,7 @@ const LEASE_SECONDS = 60;
  * move the machine lists and no statement makes is a lie there) and no others.
  */
 describe('The message state machine, as the SQL makes it', () => {
-  let database: TestDatabase;
-  let db: Client;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    db = new Client({ connectionString: database.url });
-    await db.connect();
-  });
-  afterAll(async () => {
-    await db.end();
-    await database.drop();
-  });
+  const db = ownDatabaseConnection();
 
   const messages = async (): Promise<Message[]> =>
     (await db.query<Message>('SELECT id, status, xmin::text AS version, recipient, body, body_hash FROM messages')).rows;
