@@ -69,7 +69,7 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
 /**
  * Requests in flight when a stop begins get this long to finish. Then their connections are cut: a client
  * that opened a request and went quiet would otherwise hold the stop for Node's 60-second headers
- * timeout (the benchmark's load generator did, on every run), past most orchestrators' grace period.
+ * timeout, past most orchestrators' grace period (docs/performance.md#a-stop-cuts-idle-connections-after-5-s).
  */
 const HTTP_DRAIN_MS = 5_000;
 

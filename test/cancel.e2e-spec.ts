@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import request from 'supertest';
-import type { MessageStatus } from '../src/messages/message.entity';
+import type { MessageStatus } from '../src/messages/message-status';
 import { PROVIDER_NAMES } from '../src/providers/messengers';
 import { aMessageRequest, aRecipient, RecipientInput } from './support/factories';
+import { messageRow, postMessages } from './support/messages';
 import { OpenApiDocument } from './support/openapi-document';
 import { failTransiently, Script, succeed } from './support/scripted-messenger';
 import { createTestApp, TestApp } from './support/test-app';
@@ -19,10 +20,6 @@ describe('DELETE /messages/:id', () => {
   afterAll(() => t.close());
   beforeEach(() => t.reset());
 
-  const post = async (overrides: Record<string, unknown> = {}): Promise<Record<string, unknown>[]> =>
-    (await t.http.post('/messages').send(aMessageRequest(overrides)).expect(202)).body.messages;
-  const statusOf = async (id: string): Promise<MessageStatus> =>
-    (await t.sql<{ status: MessageStatus }>('SELECT status FROM messages WHERE id = $1', [id]))[0].status;
   const allCalls = (app: TestApp) => Object.values(app.messengers).flatMap((m) => m.calls.map((call) => call.id));
 
   describe('answers', () => {
@@ -40,9 +37,9 @@ describe('DELETE /messages/:id', () => {
 
     it('cancels a message that waits for a retry, and it is not tried again', async () => {
       t.messengers.telegram.script = failTransiently;
-      const [created] = await post();
+      const [created] = await postMessages(t);
       await t.dispatch.dispatchDue();
-      expect(await statusOf(created.id as string)).toBe('pending');
+      expect((await messageRow(t, created.id)).status).toBe('pending');
 
       await t.http.delete(`/messages/${created.id}`).expect(200);
       t.messengers.telegram.script = succeed;
@@ -50,7 +47,7 @@ describe('DELETE /messages/:id', () => {
       await t.dispatch.dispatchDue();
 
       expect(t.messengers.telegram.callsFor(created.id as string)).toHaveLength(1);
-      expect(await statusOf(created.id as string)).toBe('cancelled');
+      expect((await messageRow(t, created.id)).status).toBe('cancelled');
     });
 
     it.each<[string, (id: string) => Promise<unknown>, MessageStatus]>([
@@ -66,15 +63,15 @@ describe('DELETE /messages/:id', () => {
       ],
       ['already cancelled', (id) => t.http.delete(`/messages/${id}`).expect(200), 'cancelled'],
     ])('refuses a message %s: 409 MESSAGE_NOT_CANCELLABLE naming its status, and leaves it as it is', async (_, arrange, status) => {
-      const [created] = await post();
+      const [created] = await postMessages(t);
       await arrange(created.id as string);
-      expect(await statusOf(created.id as string)).toBe(status);
+      expect((await messageRow(t, created.id)).status).toBe(status);
 
       const res = await t.http.delete(`/messages/${created.id}`).expect(409);
 
       const message = `Only a pending message can be cancelled; this one is ${status}`;
       expect(res.body).toEqual({ statusCode: 409, code: 'MESSAGE_NOT_CANCELLABLE', message, errors: [{ field: 'id', reason: message }] });
-      expect(await statusOf(created.id as string)).toBe(status);
+      expect((await messageRow(t, created.id)).status).toBe(status);
     });
 
     it('answers 404 MESSAGE_NOT_FOUND for an unknown id', async () => {
@@ -107,7 +104,7 @@ describe('DELETE /messages/:id', () => {
   describe('delivery', () => {
     it('never delivers a cancelled message; the others of its request go out', async () => {
       const recipients = [aRecipient.telegram(), aRecipient.whatsapp(), aRecipient.viber()];
-      const [keep, cancel, alsoCancel] = await post({ recipients });
+      const [keep, cancel, alsoCancel] = await postMessages(t, { recipients });
       await t.http.delete(`/messages/${cancel.id}`).expect(200);
       await t.http.delete(`/messages/${alsoCancel.id}`).expect(200);
 
@@ -115,9 +112,8 @@ describe('DELETE /messages/:id', () => {
 
       expect(summary).toMatchObject({ claimed: 1, sent: 1 });
       expect(allCalls(t)).toEqual([keep.id]);
-      expect(await statusOf(cancel.id as string)).toBe('cancelled');
-      const [row] = await t.sql<{ attempts: number }>('SELECT attempts FROM messages WHERE id = $1', [alsoCancel.id]);
-      expect(row.attempts).toBe(0);
+      expect((await messageRow(t, cancel.id)).status).toBe('cancelled');
+      expect((await messageRow(t, alsoCancel.id)).attempts).toBe(0);
     });
 
     it('lets the same body be queued to the same recipient again once cancelled', async () => {
@@ -170,7 +166,7 @@ describe('DELETE /messages/:id', () => {
         for (const app of [t, other]) for (const messenger of Object.values(app.messengers)) messenger.calls.length = 0;
         const makers = [aRecipient.telegram, aRecipient.whatsapp, aRecipient.viber];
         const recipients: RecipientInput[] = Array.from({ length: MESSAGES }, (_, i) => makers[i % 3]());
-        const ids: string[] = (await post({ recipients })).map((m) => m.id as string);
+        const ids: string[] = (await postMessages(t, { recipients })).map((m) => m.id);
 
         let cancelsDone = false;
         const cancels = Promise.all(ids.map((id) => server.delete(`/messages/${id}`).agent(agent))).finally(() => (cancelsDone = true));

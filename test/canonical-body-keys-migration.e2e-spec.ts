@@ -8,7 +8,7 @@ import { CANONICAL_BODY_KEYS_SQL as SQL, CanonicalBodyKeys1795890000000 } from '
 import { bodyDedupKey } from '../src/messages/canonical-body';
 import { planOf, readsOfMessages } from './support/query-plans';
 import { createTestApp } from './support/test-app';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { createTestDatabase, ownDatabaseConnection, TestDatabase } from './support/test-database';
 
 const rawKey = (body: string) => createHash('sha256').update(body, 'utf8').digest();
 const hex = (key: Buffer) => key.toString('hex');
@@ -205,12 +205,8 @@ describe('Migration CanonicalBodyKeys', () => {
  */
 describe('Migration CanonicalBodyKeys’s plans, on an analysed table mostly of one client', () => {
   const ROWS = 30_000;
-  let database: TestDatabase;
-  let db: Client;
+  const db = ownDatabaseConnection();
   beforeAll(async () => {
-    database = await createTestDatabase();
-    db = new Client({ connectionString: database.url });
-    await db.connect();
     await db.query(
       `INSERT INTO messages (client, provider, recipient, body, body_hash, status, send_at, created_at)
        SELECT CASE WHEN i % 100 = 0 THEN 'billing' ELSE 'default' END, 'viber', 'r' || i, 'plan ' || i || E'\n',
@@ -219,10 +215,6 @@ describe('Migration CanonicalBodyKeys’s plans, on an analysed table mostly of 
       [ROWS],
     );
     await db.query('ANALYZE messages');
-  });
-  afterAll(async () => {
-    await db.end();
-    await database.drop();
   });
 
   const readsOf = async (sql: string, params: unknown[]) => readsOfMessages(await planOf(db, sql, params));

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import type { Response } from 'supertest';
 import { expectDatabaseUnavailable } from './support/database-unavailable';
 import { aMessageRequest } from './support/factories';
+import { postMessageIds } from './support/messages';
 import { waitFor } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
 import { TEST_ENV, withAdminClient } from './support/test-database';
@@ -20,7 +21,7 @@ describe('PostgreSQL unavailable', () => {
   let messageId: string;
   beforeAll(async () => {
     t = await createTestApp();
-    messageId = (await t.http.post('/messages').send(aMessageRequest()).expect(202)).body.messages[0].id;
+    [messageId] = await postMessageIds(t);
   });
   afterAll(async () => {
     await allowConnections(true);

@@ -1,5 +1,6 @@
 import type { OutgoingMessage, SendResult } from '../src/providers/messenger-provider';
 import { aMessageRequest, aRecipient } from './support/factories';
+import { postMessageIds } from './support/messages';
 import { failTransiently, succeed } from './support/scripted-messenger';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -20,8 +21,7 @@ describe('Delivery guarantees', () => {
 
     it('is retried under the same idempotency key, and the messenger delivers nothing new', async () => {
       const recipients = [aRecipient.telegram(), aRecipient.whatsapp(), aRecipient.viber()];
-      const res = await t.http.post('/messages').send(aMessageRequest({ recipients })).expect(202);
-      const ids: string[] = res.body.messages.map((m: { id: string }) => m.id);
+      const ids = await postMessageIds(t, { recipients });
 
       await t.dispatch.dispatchDue();
       const afterTimeout = await t.sql<{ status: string; last_error_code: string }>('SELECT status, last_error_code FROM messages WHERE id = ANY($1)', [ids]);
@@ -108,8 +108,7 @@ describe('Delivery guarantees', () => {
     const queue = async (recipient: { provider: string; recipient: string }, count: number, sendAt?: string) => {
       const ids: string[] = [];
       for (let i = 0; i < count; i++) {
-        const res = await t.http.post('/messages').send(aMessageRequest({ recipients: [recipient], ...(sendAt && { send_at: sendAt }) })).expect(202);
-        ids.push(res.body.messages[0].id);
+        ids.push(...(await postMessageIds(t, { recipients: [recipient], ...(sendAt && { send_at: sendAt }) })));
       }
       return ids;
     };

@@ -1,7 +1,6 @@
-import { Client } from 'pg';
 import { AttemptRecord, DISPATCH_SQL, RecordedOutcome, recordOutcomesParams } from '../src/dispatch/dispatch.repository';
 import { planOf as planFor, readsOfMessages } from './support/query-plans';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import { ownDatabaseConnection } from './support/test-database';
 
 /**
  * The dispatcher's statements run for every message, so their plans must not depend on how big the
@@ -13,18 +12,7 @@ describe('The dispatcher’s plans', () => {
   const FINISHED = 30_000;
   const DUE = 3_000;
   const BATCH = 1_000;
-  let database: TestDatabase;
-  let db: Client;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    db = new Client({ connectionString: database.url });
-    await db.connect();
-  });
-  afterAll(async () => {
-    await db.end();
-    await database.drop();
-  });
+  const db = ownDatabaseConnection();
 
   const fill = async (status: 'sent' | 'pending', count: number, offset: number) =>
     db.query(

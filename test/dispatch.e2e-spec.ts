@@ -1,22 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MessageStatus } from '../src/messages/message.entity';
 import { failTransiently, Script, succeed } from './support/scripted-messenger';
-import { aMessageRequest, aRecipient } from './support/factories';
+import { aRecipient } from './support/factories';
+import { messageRow, MessageRow, postMessageIds } from './support/messages';
 import { createTestApp, TestApp } from './support/test-app';
-
-interface Row {
-  id: string;
-  status: MessageStatus;
-  retries_count: number;
-  attempts: number;
-  last_error: string | null;
-  last_error_code: string | null;
-  provider_message_id: string | null;
-  send_at: Date;
-  sent_at: Date | null;
-  next_attempt_at: Date | null;
-  locked_until: Date | null;
-}
 
 const MAX_RETRIES = 3;
 // Retries wait minutes, as in production; tests make time pass by moving next_attempt_at.
@@ -28,18 +14,13 @@ describe('Dispatch', () => {
   afterAll(() => t.close());
   beforeEach(() => t.reset());
 
-  const post = async (overrides: Record<string, unknown> = {}): Promise<string[]> => {
-    const res = await t.http.post('/messages').send(aMessageRequest(overrides)).expect(202);
-    return res.body.messages.map((m: { id: string }) => m.id);
-  };
-  const row = async (id: string): Promise<Row> => (await t.sql<Row>('SELECT * FROM messages WHERE id = $1', [id]))[0];
   /** Skips the backoff of a message waiting for a retry. */
   const makeDueNow = (id: string) => t.sql(`UPDATE messages SET next_attempt_at = now() WHERE id = $1 AND status = 'pending'`, [id]);
   /** Dispatches, the way ticks would, until the message is sent or failed; bounded. */
-  const dispatchUntilSettled = async (id: string, maxTicks = 20): Promise<Row> => {
+  const dispatchUntilSettled = async (id: string, maxTicks = 20): Promise<MessageRow> => {
     for (let tick = 0; tick < maxTicks; tick++) {
       await t.dispatch.dispatchDue();
-      const current = await row(id);
+      const current = await messageRow(t, id);
       if (current.status !== 'pending' && current.status !== 'sending') return current;
       await makeDueNow(id);
     }
@@ -48,13 +29,13 @@ describe('Dispatch', () => {
 
   it('sends a message to three recipients on three messengers in one pass', async () => {
     const recipients = [aRecipient.telegram(), aRecipient.whatsapp(), aRecipient.viber()];
-    const ids = await post({ body: 'Hello from the dispatcher', recipients });
+    const ids = await postMessageIds(t, { body: 'Hello from the dispatcher', recipients });
 
     const summary = await t.dispatch.dispatchDue();
 
     expect(summary).toMatchObject({ claimed: 3, sent: 3, retried: 0, failed: 0 });
     for (const [i, id] of ids.entries()) {
-      const sent = await row(id);
+      const sent = await messageRow(t, id);
       expect(sent).toMatchObject({ status: 'sent', attempts: 1, retries_count: 0, next_attempt_at: null, locked_until: null });
       expect(sent.provider_message_id).toBe(`sent-${id}`);
       expect(sent.sent_at).toBeInstanceOf(Date);
@@ -64,14 +45,14 @@ describe('Dispatch', () => {
   });
 
   it('leaves nothing to do once the queue is drained', async () => {
-    await post();
+    await postMessageIds(t);
     await t.dispatch.dispatchDue();
     expect(await t.dispatch.dispatchDue()).toMatchObject({ claimed: 0 });
   });
 
   it('drains more than one batch in one pass', async () => {
     const recipients = Array.from({ length: 250 }, () => aRecipient.telegram());
-    await post({ recipients });
+    await postMessageIds(t, { recipients });
 
     const summary = await t.dispatch.dispatchDue(); // DISPATCH_BATCH_SIZE is 100
 
@@ -81,7 +62,7 @@ describe('Dispatch', () => {
   describe('send_at', () => {
     it('does not attempt a message before its send_at, and sends it once due', async () => {
       const sendAt = new Date(Date.now() + 60 * 60_000).toISOString();
-      const [id] = await post({ send_at: sendAt });
+      const [id] = await postMessageIds(t, { send_at: sendAt });
 
       expect(await t.dispatch.dispatchDue()).toMatchObject({ claimed: 0 });
       expect(t.messengers.telegram.calls).toHaveLength(0);
@@ -89,16 +70,16 @@ describe('Dispatch', () => {
       // An hour passes.
       await t.sql(`UPDATE messages SET send_at = send_at - interval '1 hour', next_attempt_at = next_attempt_at - interval '1 hour'`);
       await t.dispatch.dispatchDue();
-      expect((await row(id)).status).toBe('sent');
+      expect((await messageRow(t, id)).status).toBe('sent');
     });
 
     it('sends a message scheduled a moment ahead no earlier than send_at, by the real clock', async () => {
-      const [id] = await post({ send_at: new Date(Date.now() + 1500).toISOString() });
+      const [id] = await postMessageIds(t, { send_at: new Date(Date.now() + 1500).toISOString() });
 
-      let sent = await row(id);
+      let sent = await messageRow(t, id);
       for (let tick = 0; tick < 400 && sent.status === 'pending'; tick++) {
         await t.dispatch.dispatchDue();
-        sent = await row(id);
+        sent = await messageRow(t, id);
         await sleep(10); // the condition is the clock itself: poll it, bounded
       }
 
@@ -108,16 +89,16 @@ describe('Dispatch', () => {
     });
 
     it('sends a message whose send_at is in the past at once', async () => {
-      const [id] = await post({ send_at: '2020-01-01T00:00:00Z' });
+      const [id] = await postMessageIds(t, { send_at: '2020-01-01T00:00:00Z' });
       await t.dispatch.dispatchDue();
-      expect((await row(id)).status).toBe('sent');
+      expect((await messageRow(t, id)).status).toBe('sent');
     });
   });
 
   describe('retries', () => {
     it('tries a message that always fails 1 + MAX_RETRIES times, then fails it with retries_count = MAX_RETRIES', async () => {
       t.messengers.telegram.script = failTransiently;
-      const [id] = await post();
+      const [id] = await postMessageIds(t);
 
       const failed = await dispatchUntilSettled(id);
 
@@ -128,7 +109,7 @@ describe('Dispatch', () => {
 
     it('sends a message that fails twice on the third attempt, with retries_count 2 and the last error kept', async () => {
       t.messengers.telegram.script = (_m, call) => (call <= 2 ? { outcome: 'retry', code: '502', description: `outage ${call}` } : { outcome: 'sent', providerMessageId: 'third' });
-      const [id] = await post();
+      const [id] = await postMessageIds(t);
 
       const sent = await dispatchUntilSettled(id);
 
@@ -137,11 +118,11 @@ describe('Dispatch', () => {
 
     it('fails a message at once on a permanent error, spending no retry', async () => {
       t.messengers.telegram.script = () => ({ outcome: 'failed', code: '400', description: 'Bad Request: chat not found' });
-      const [id] = await post();
+      const [id] = await postMessageIds(t);
 
       await t.dispatch.dispatchDue();
 
-      expect(await row(id)).toMatchObject({ status: 'failed', retries_count: 0, attempts: 1, last_error: 'Bad Request: chat not found', last_error_code: '400' });
+      expect(await messageRow(t, id)).toMatchObject({ status: 'failed', retries_count: 0, attempts: 1, last_error: 'Bad Request: chat not found', last_error_code: '400' });
     });
 
     it('counts a messenger that throws or hangs as a transient failure', async () => {
@@ -151,12 +132,12 @@ describe('Dispatch', () => {
         hanging.messengers.viber.script = () => {
           throw new Error('socket hang up');
         };
-        const [slow, broken] = await post({ recipients: [aRecipient.telegram(), aRecipient.viber()] });
+        const [slow, broken] = await postMessageIds(t, { recipients: [aRecipient.telegram(), aRecipient.viber()] });
 
         await hanging.dispatch.dispatchDue();
 
-        expect(await row(slow)).toMatchObject({ status: 'pending', retries_count: 1, last_error: 'no answer within 50 ms', last_error_code: 'timeout' });
-        expect(await row(broken)).toMatchObject({ status: 'pending', retries_count: 1, last_error: 'socket hang up', last_error_code: 'exception' });
+        expect(await messageRow(t, slow)).toMatchObject({ status: 'pending', retries_count: 1, last_error: 'no answer within 50 ms', last_error_code: 'timeout' });
+        expect(await messageRow(t, broken)).toMatchObject({ status: 'pending', retries_count: 1, last_error: 'socket hang up', last_error_code: 'exception' });
       } finally {
         await hanging.close();
       }
@@ -164,7 +145,7 @@ describe('Dispatch', () => {
 
     it('backs off exponentially: the first retry waits between half and all of RETRY_BASE_DELAY_MS', async () => {
       t.messengers.telegram.script = failTransiently;
-      const [id] = await post();
+      const [id] = await postMessageIds(t);
 
       await t.dispatch.dispatchDue();
       const [{ wait_ms }] = await t.sql<{ wait_ms: string }>(
@@ -181,7 +162,7 @@ describe('Dispatch', () => {
 
     it('doubles the wait with each retry', async () => {
       t.messengers.telegram.script = failTransiently;
-      const [id] = await post();
+      const [id] = await postMessageIds(t);
       const waits: number[] = [];
       for (let retry = 1; retry <= MAX_RETRIES; retry++) {
         await t.dispatch.dispatchDue();
@@ -205,18 +186,18 @@ describe('Dispatch', () => {
         if (message.recipient === doomed.recipient) throw new Error('boom');
         return succeed(message, 0);
       };
-      const ids = await post({ recipients: [doomed, aRecipient.telegram(), aRecipient.telegram(), aRecipient.whatsapp()] });
+      const ids = await postMessageIds(t, { recipients: [doomed, aRecipient.telegram(), aRecipient.telegram(), aRecipient.whatsapp()] });
 
       await t.dispatch.dispatchDue();
 
-      const statuses = await Promise.all(ids.map(async (id) => (await row(id)).status));
+      const statuses = await Promise.all(ids.map(async (id) => (await messageRow(t, id)).status));
       expect(statuses).toEqual(['pending', 'sent', 'sent', 'sent']);
     });
   });
 
   describe('claims and leases', () => {
     it('gives concurrent claimers disjoint rows that together cover the queue', async () => {
-      await post({ recipients: Array.from({ length: 1000 }, () => aRecipient.viber()) });
+      await postMessageIds(t, { recipients: Array.from({ length: 1000 }, () => aRecipient.viber()) });
       const other = await createTestApp({ database: t.database });
       try {
         const claimers = [t, other, t, other].map(async (app) => {
@@ -239,7 +220,7 @@ describe('Dispatch', () => {
 
     it('has two workers draining one queue send every message exactly once', async () => {
       const recipients = Array.from({ length: 300 }, () => aRecipient.whatsapp());
-      const ids = await post({ recipients });
+      const ids = await postMessageIds(t, { recipients });
       const other = await createTestApp({ database: t.database });
       // Each worker's sends wait until the other has claimed some too, so that both take part however fast
       // the machine lets one of them drain (a batch is 100 rows, so the second always finds some left).
@@ -267,7 +248,7 @@ describe('Dispatch', () => {
     });
 
     it('leaves a row claimed by a live worker alone until its lease expires, then claims it again', async () => {
-      const [id] = await post();
+      const [id] = await postMessageIds(t);
       // A worker claims the row and dies without recording an outcome.
       const [claimed] = await t.dispatchRepository.claimDue('telegram', 10, 60);
       expect(claimed.message.id).toBe(id);
@@ -278,12 +259,12 @@ describe('Dispatch', () => {
       await t.dispatch.dispatchDue();
 
       // The lost attempt counts as a retry.
-      expect(await row(id)).toMatchObject({ status: 'sent', attempts: 2, retries_count: 1, locked_until: null });
+      expect(await messageRow(t, id)).toMatchObject({ status: 'sent', attempts: 2, retries_count: 1, locked_until: null });
       expect(t.messengers.telegram.callsFor(id)).toHaveLength(1);
     });
 
     it('fails a message whose leases keep expiring once its retries are spent, without another attempt', async () => {
-      const [id] = await post();
+      const [id] = await postMessageIds(t);
       await t.sql(
         `UPDATE messages SET status = 'sending', attempts = $2, retries_count = $3, locked_until = now() - interval '1 second',
                 next_attempt_at = now() - interval '1 second' WHERE id = $1`,
@@ -292,14 +273,14 @@ describe('Dispatch', () => {
 
       await t.dispatch.dispatchDue();
 
-      const failed = await row(id);
+      const failed = await messageRow(t, id);
       expect(failed).toMatchObject({ status: 'failed', retries_count: MAX_RETRIES });
       expect(failed.last_error).toMatch(/lease expired/);
       expect(t.messengers.telegram.calls).toHaveLength(0);
     });
 
     it('drops the outcome of a worker whose lease expired and whose row was claimed again', async () => {
-      const [id] = await post();
+      const [id] = await postMessageIds(t);
       const [stale] = await t.dispatchRepository.claimDue('telegram', 10, 60);
       await t.sql(`UPDATE messages SET locked_until = now() - interval '1 second', next_attempt_at = now() - interval '1 second'`);
       const [fresh] = await t.dispatchRepository.claimDue('telegram', 10, 60);
@@ -311,7 +292,7 @@ describe('Dispatch', () => {
       );
 
       expect(written).toBe(0);
-      expect(await row(id)).toMatchObject({ status: 'sending', attempts: 2, last_error: null });
+      expect(await messageRow(t, id)).toMatchObject({ status: 'sending', attempts: 2, last_error: null });
     });
   });
 });

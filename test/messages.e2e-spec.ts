@@ -1,6 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
-import { MessagesRepository } from '../src/messages/messages.repository';
+import { MessageIngest } from '../src/messages/message-ingest';
 import { aMessageRequest, aRecipient } from './support/factories';
+import { postMessageIds } from './support/messages';
 import { createTestApp, TestApp } from './support/test-app';
 
 describe('Messages API', () => {
@@ -125,7 +126,7 @@ describe('Messages API', () => {
         const apps = [t, ...others];
 
         const results = await Promise.allSettled(
-          orders.map((recipients, i) => apps[i].app.get(MessagesRepository).insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients })),
+          orders.map((recipients, i) => apps[i].app.get(MessageIngest).insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients })),
         );
 
         expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
@@ -136,7 +137,7 @@ describe('Messages API', () => {
     });
 
     it('answers each of several requests batched into one statement as if it had come alone', async () => {
-      const repository = t.app.get(MessagesRepository);
+      const ingest = t.app.get(MessageIngest);
       const shared = aRecipient.telegram();
       const body = `${aMessageRequest().body}`;
       const bodyHash = createHash('sha256').update(body).digest();
@@ -144,9 +145,9 @@ describe('Messages API', () => {
 
       // Called in one turn of the event loop: one batch, one INSERT.
       const [first, second, third] = await Promise.all([
-        repository.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared] as never }),
-        repository.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared, other] as never }),
-        repository.insertMany({ client: 'default', body: `${body}!`, bodyHash: createHash('sha256').update(`${body}!`).digest(), sendAt: null, recipients: [shared] as never }),
+        ingest.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared] as never }),
+        ingest.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared, other] as never }),
+        ingest.insertMany({ client: 'default', body: `${body}!`, bodyHash: createHash('sha256').update(`${body}!`).digest(), sendAt: null, recipients: [shared] as never }),
       ]);
 
       expect(first.map((m) => m.duplicate)).toEqual([false]);
@@ -276,11 +277,9 @@ describe('Messages API', () => {
       let telegram: string;
       let viberAsGiven: string;
       beforeAll(async () => {
-        const post = async (provider: string, recipient: string) =>
-          (await t.http.post('/messages').send(aMessageRequest({ recipients: [{ provider, recipient }] })).expect(202)).body.messages[0].id;
-        telegram = await post('telegram', name);
-        viberAsGiven = await post('viber', name);
-        await post('viber', name.toLowerCase());
+        [telegram] = await postMessageIds(t, { recipients: [{ provider: 'telegram', recipient: name }] });
+        [viberAsGiven] = await postMessageIds(t, { recipients: [{ provider: 'viber', recipient: name }] });
+        await postMessageIds(t, { recipients: [{ provider: 'viber', recipient: name.toLowerCase() }] });
       });
       const listed = async (query: Record<string, string>) =>
         (await t.http.get('/messages').query(query).expect(200)).body.items.map((m: { id: string }) => m.id);

@@ -3,9 +3,9 @@ import helmet, { type HelmetOptions } from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
- * helmet's headers for `options`, worked out once. They are the same on every answer (no CSP nonces, no
- * directive computed per request), and @fastify/helmet rebuilt helmet's middleware on every request to set
- * them: about 4% of the API's CPU.
+ * helmet's headers for `options`, worked out once: they are the same on every answer (no CSP nonces, no
+ * directive computed per request), and rebuilding them per request was costly
+ * (docs/performance.md#helmets-headers-are-worked-out-once).
  */
 export function helmetHeaders(options: HelmetOptions): ReadonlyArray<readonly [string, string]> {
   const headers: [string, string][] = [];

@@ -6,7 +6,7 @@ import { isProviderName, PROVIDER_NAMES, ProviderName } from '../providers/messe
 import { DispatchRepository } from './dispatch.repository';
 import { DispatchService } from './dispatch.service';
 
-/** The channel MessagesRepository notifies on commit; the payload is `provider:dueAtMs[,…]`. */
+/** The channel MessageIngest notifies on commit; the payload is `provider:dueAtMs[,…]`. */
 export const MESSAGES_DUE_CHANNEL = 'messages_due';
 
 /** After a drain that found nothing to claim, the least wait before looking again. */

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/raw-sql';
 import type { AttemptOutcomeName } from '../messages/message-attempt.entity';
+import { QUEUED_STATUSES, statusIn, targetOf, TRANSITIONS, type OutcomeStatus } from '../messages/message-status';
 import { MessageEntity } from '../messages/message.entity';
 import type { ProviderName } from '../providers/messengers';
 
@@ -20,7 +21,7 @@ export interface RecordedOutcome {
   readonly id: string;
   /** The claim this outcome belongs to (messages.attempts at claim time): the fencing token. */
   readonly attempt: number;
-  readonly status: 'sent' | 'pending' | 'failed';
+  readonly status: OutcomeStatus;
   readonly retriesCount: number;
   /** pending: when it is due again. */
   readonly retryInMs?: number;
@@ -44,6 +45,9 @@ export interface AttemptRecord {
   readonly providerMessageId?: string;
 }
 
+/** In the claim: the row was claimed before, and its lease ran out. */
+const LEASE_EXPIRED = statusIn(TRANSITIONS.claim.to, 'due.status');
+
 /**
  * Claims one messenger's due rows in one statement. SKIP LOCKED lets any number of workers share the
  * table without waiting on each other or taking the same row; the lease (locked_until, mirrored in
@@ -52,28 +56,27 @@ export interface AttemptRecord {
  * `attempts` is bumped as a fencing token.
  *
  * The rows are updated by the ctid the locking scan returned (we hold their locks, so it cannot move),
- * and `ctid = ANY (…)` pins the plan to a TID scan of just those rows. Joined by id, the planner hashed
- * the batch against a sequential scan of the whole table (15 ms per claim at 100,000 rows, ten times that
- * with a million finished ones); joined by ctid alone it still did on tables of up to ~100,000 rows.
+ * and `ctid = ANY (…)` pins the plan to a TID scan of just those rows: joined otherwise, the planner may
+ * scan the whole table (docs/performance.md#the-claim-and-the-outcome-write-pin-their-plans).
  */
 const claimDue = (inOrder: boolean) => `
   WITH due AS MATERIALIZED (
     SELECT ctid AS row_id, status FROM messages d
-    WHERE provider = $1 AND status IN ('pending', 'sending') AND next_attempt_at <= now()
+    WHERE provider = $1 AND ${statusIn(TRANSITIONS.claim.from)} AND next_attempt_at <= now()
     ${inOrder ? AND_FIRST_IN_LINE : ''}
     ORDER BY next_attempt_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED)
   UPDATE messages m
-  SET status = 'sending',
+  SET status = ${targetOf(TRANSITIONS.claim)},
       attempts = m.attempts + 1,
-      retries_count = m.retries_count + (due.status = 'sending')::int,
+      retries_count = m.retries_count + (${LEASE_EXPIRED})::int,
       locked_until = now() + make_interval(secs => $3),
       next_attempt_at = now() + make_interval(secs => $3),
       updated_at = now()
   FROM due
   WHERE m.ctid = due.row_id AND m.ctid = ANY (ARRAY(SELECT row_id FROM due))
-  RETURNING m.id, m.provider, m.recipient, m.body, m.attempts, m.retries_count, due.status = 'sending' AS lease_expired`;
+  RETURNING m.id, m.provider, m.recipient, m.body, m.attempts, m.retries_count, ${LEASE_EXPIRED} AS lease_expired`;
 
 /**
  * DISPATCH_ORDERING=per_recipient: a message is claimable only while no earlier one (by send_at, then
@@ -84,11 +87,54 @@ const claimDue = (inOrder: boolean) => `
 const AND_FIRST_IN_LINE = `
     AND NOT EXISTS (SELECT 1 FROM messages e
                     WHERE e.provider = d.provider AND e.recipient = d.recipient
-                      AND e.status IN ('pending', 'sending')
+                      AND ${statusIn(QUEUED_STATUSES, 'e.status')}
                       AND (e.send_at, e.created_at, e.id) < (d.send_at, d.created_at, d.id))`;
 
 const CLAIM_DUE = claimDue(false);
 const CLAIM_DUE_IN_ORDER = claimDue(true);
+
+/**
+ * A column of a batch that travels as one array parameter per column and is read back as rows by unnest():
+ * its name, its SQL type, and how to read it from a record (undefined is NULL).
+ */
+interface BatchColumn<T> {
+  readonly name: string;
+  readonly type: string;
+  readonly of: (item: T) => unknown;
+}
+
+/** The outcomes' columns, as RECORD_OUTCOMES reads them (`o`). */
+const OUTCOME_COLUMNS: readonly BatchColumn<RecordedOutcome>[] = [
+  { name: 'id', type: 'uuid', of: (o) => o.id },
+  { name: 'attempt', type: 'int', of: (o) => o.attempt },
+  { name: 'status', type: 'varchar', of: (o) => o.status },
+  { name: 'retries_count', type: 'int', of: (o) => o.retriesCount },
+  { name: 'retry_in_ms', type: 'int', of: (o) => (o.retryInMs === undefined ? undefined : Math.ceil(o.retryInMs)) },
+  { name: 'code', type: 'varchar', of: (o) => o.code },
+  { name: 'description', type: 'text', of: (o) => o.description },
+  { name: 'provider_message_id', type: 'varchar', of: (o) => o.providerMessageId },
+  { name: 'sent_at', type: 'timestamptz', of: (o) => o.sentAt },
+  { name: 'unclaimed', type: 'bool', of: (o) => o.unclaimed ?? false },
+];
+
+/** message_attempts' columns, as RECORD_OUTCOMES inserts them. */
+const ATTEMPT_COLUMNS: readonly BatchColumn<AttemptRecord>[] = [
+  { name: 'message_id', type: 'uuid', of: (a) => a.messageId },
+  { name: 'attempt', type: 'int', of: (a) => a.attempt },
+  { name: 'outcome', type: 'varchar', of: (a) => a.outcome },
+  { name: 'started_at', type: 'timestamptz', of: (a) => a.startedAt },
+  { name: 'latency_ms', type: 'int', of: (a) => (a.latencyMs === undefined ? undefined : Math.round(a.latencyMs)) },
+  { name: 'code', type: 'varchar', of: (a) => a.code },
+  { name: 'description', type: 'text', of: (a) => a.description },
+  { name: 'provider_message_id', type: 'varchar', of: (a) => a.providerMessageId },
+];
+
+const namesOf = <T>(columns: readonly BatchColumn<T>[]) => columns.map((column) => column.name).join(', ');
+/** `unnest($first::type[], …)`: one array parameter per column, numbered from `first`. */
+const unnestOf = <T>(columns: readonly BatchColumn<T>[], first: number) =>
+  `unnest(${columns.map((column, i) => `$${first + i}::${column.type}[]`).join(', ')})`;
+const arraysOf = <T>(columns: readonly BatchColumn<T>[], items: readonly T[]) =>
+  columns.map((column) => items.map((item) => column.of(item) ?? null));
 
 /**
  * Writes a whole batch in one statement: each message's new state and the attempts it took.
@@ -98,30 +144,28 @@ const CLAIM_DUE_IN_ORDER = claimDue(true);
  *
  * Each row is found by its primary key alone (the LATERAL with OFFSET 0 keeps the planner from merging
  * the lookup into the join) and updated by ctid, pinned to a TID scan as in the claim. The claim check
- * stays outside the lookup on purpose: 'sending' rows are rare in the table's statistics, and given
- * `status = 'sending'` to plan with, the planner scanned the whole table (or the due index) once per
- * outcome instead: 450 ms per 1000 outcomes. test/dispatch-plans.e2e-spec.ts holds these plans in place.
+ * stays outside the lookup on purpose: given it to plan with, the planner may scan the whole table
+ * (docs/performance.md#the-claim-and-the-outcome-write-pin-their-plans). test/dispatch-plans.e2e-spec.ts
+ * holds these plans in place.
  */
 const RECORD_OUTCOMES = `
   WITH o AS (
-    SELECT * FROM unnest($1::uuid[], $2::int[], $3::varchar[], $4::int[], $5::int[], $6::varchar[], $7::text[],
-                         $8::varchar[], $9::timestamptz[], $10::bool[])
-      AS o(id, attempt, status, retries_count, retry_in_ms, code, description, provider_message_id, sent_at, unclaimed)
+    SELECT * FROM ${unnestOf(OUTCOME_COLUMNS, 1)}
+      AS o(${namesOf(OUTCOME_COLUMNS)})
   ), history AS (
-    INSERT INTO message_attempts (message_id, attempt, outcome, started_at, latency_ms, code, description, provider_message_id)
-    SELECT * FROM unnest($11::uuid[], $12::int[], $13::varchar[], $14::timestamptz[], $15::int[], $16::varchar[],
-                         $17::text[], $18::varchar[])
+    INSERT INTO message_attempts (${namesOf(ATTEMPT_COLUMNS)})
+    SELECT * FROM ${unnestOf(ATTEMPT_COLUMNS, OUTCOME_COLUMNS.length + 1)}
     ON CONFLICT DO NOTHING
   ), held AS (
     SELECT o.*, cur.row_id FROM o
     CROSS JOIN LATERAL (SELECT x.ctid AS row_id, x.status, x.attempts FROM messages x WHERE x.id = o.id OFFSET 0) cur
-    WHERE cur.status = 'sending' AND cur.attempts = o.attempt
+    WHERE ${statusIn(TRANSITIONS.outcome.from, 'cur.status')} AND cur.attempts = o.attempt
   )
   UPDATE messages m
   SET status = o.status,
       attempts = m.attempts - o.unclaimed::int,
       retries_count = o.retries_count,
-      next_attempt_at = CASE WHEN o.status = 'pending' THEN now() + o.retry_in_ms * interval '1 millisecond' END,
+      next_attempt_at = CASE WHEN ${statusIn(QUEUED_STATUSES, 'o.status')} THEN now() + o.retry_in_ms * interval '1 millisecond' END,
       last_error = CASE WHEN o.unclaimed THEN m.last_error ELSE COALESCE(o.description, m.last_error) END,
       last_error_code = CASE WHEN o.unclaimed THEN m.last_error_code ELSE COALESCE(o.code, m.last_error_code) END,
       provider_message_id = o.provider_message_id,
@@ -134,7 +178,7 @@ const RECORD_OUTCOMES = `
 
 /** When this messenger's next message is due: the first entry of the partial index, whatever the table's size. */
 const NEXT_DUE = `
-  SELECT min(next_attempt_at) AS due FROM messages WHERE provider = $1 AND status IN ('pending', 'sending')`;
+  SELECT min(next_attempt_at) AS due FROM messages WHERE provider = $1 AND ${statusIn(QUEUED_STATUSES)}`;
 
 /** The hot statements, for the spec that checks their plans stay index-only whatever the statistics say. */
 export const DISPATCH_SQL = { claimDue: CLAIM_DUE, claimDueInOrder: CLAIM_DUE_IN_ORDER, recordOutcomes: RECORD_OUTCOMES, nextDue: NEXT_DUE } as const;
@@ -177,25 +221,5 @@ export class DispatchRepository {
 
 /** RECORD_OUTCOMES's parameters: one array per column, the outcomes' then the attempts'. */
 export function recordOutcomesParams(outcomes: readonly RecordedOutcome[], attempts: readonly AttemptRecord[]): unknown[] {
-  const of = <T, R>(items: readonly T[], pick: (item: T) => R | undefined) => items.map((item) => pick(item) ?? null);
-  return [
-    of(outcomes, (o) => o.id),
-    of(outcomes, (o) => o.attempt),
-    of(outcomes, (o) => o.status),
-    of(outcomes, (o) => o.retriesCount),
-    of(outcomes, (o) => (o.retryInMs === undefined ? undefined : Math.ceil(o.retryInMs))),
-    of(outcomes, (o) => o.code),
-    of(outcomes, (o) => o.description),
-    of(outcomes, (o) => o.providerMessageId),
-    of(outcomes, (o) => o.sentAt),
-    of(outcomes, (o) => o.unclaimed ?? false),
-    of(attempts, (a) => a.messageId),
-    of(attempts, (a) => a.attempt),
-    of(attempts, (a) => a.outcome),
-    of(attempts, (a) => a.startedAt),
-    of(attempts, (a) => (a.latencyMs === undefined ? undefined : Math.round(a.latencyMs))),
-    of(attempts, (a) => a.code),
-    of(attempts, (a) => a.description),
-    of(attempts, (a) => a.providerMessageId),
-  ];
+  return [...arraysOf(OUTCOME_COLUMNS, outcomes), ...arraysOf(ATTEMPT_COLUMNS, attempts)];
 }

@@ -81,7 +81,10 @@ export class DispatchService {
     private readonly messengers: MessengerRegistry,
     private readonly config: AppConfig,
     private readonly metrics: DispatchMetrics,
-    /** The attempt lines go straight to pino: one per message, so Nest's Logger layer in between was measurable. */
+    /**
+     * The attempt lines, one per message, go straight to pino
+     * (docs/performance.md#the-attempt-lines-go-straight-to-pino).
+     */
     @InjectPinoLogger(DispatchService.name) private readonly attemptLog: PinoLogger,
   ) {
     this.policy = {
@@ -266,8 +269,8 @@ function historyOutcome(outcome: AttemptOutcome): AttemptOutcomeName {
   return outcome.status;
 }
 
-// The records below are built whole, one shape each, rather than spread together from parts: they are
-// made for every message, and spreading objects of varying shape was the dispatcher's costliest line.
+// The records below are built whole, one shape each, rather than spread together from parts: they are made
+// for every message (docs/performance.md#the-dispatcher-builds-its-records-whole).
 
 /** What a claim leaves the message as, after this outcome. */
 function recordedOutcome(message: ClaimedFields, outcome: AttemptOutcome): RecordedOutcome {

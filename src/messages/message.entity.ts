@@ -1,30 +1,36 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { DEFAULT_CLIENT } from '../auth/api-keys';
 import type { ProviderName } from '../providers/messengers';
-
-export const MESSAGE_STATUSES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+import {
+  MESSAGE_STATUSES,
+  NEW_STATUS,
+  QUEUED_STATUSES,
+  statusIn,
+  statusNotIn,
+  UNDEDUPLICATED_STATUSES,
+  type MessageStatus,
+} from './message-status';
 
 /**
  * One body to one recipient on one messenger: the unit that is queued, claimed, retried and delivered.
  * A request to many recipients becomes many rows.
  */
 @Entity('messages')
-@Check('messages_status_check', `status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')`)
+@Check('messages_status_check', statusIn(MESSAGE_STATUSES))
 @Check('messages_provider_check', `provider IN ('telegram', 'whatsapp', 'viber')`)
 // Deduplication lives in PostgreSQL, so concurrent identical requests cannot both insert. It is per client:
 // a duplicate answer hands back the existing message, which must never be another client's.
 // Cancelled messages step aside: the same text may be queued again after a cancel.
 @Index('messages_dedup_key', ['client', 'provider', 'recipient', 'bodyHash'], {
   unique: true,
-  where: `status <> 'cancelled'`,
+  where: statusNotIn(UNDEDUPLICATED_STATUSES),
 })
 // Serves the claim, one messenger at a time: only rows that may still need work are indexed, so millions of
 // finished rows cost nothing.
-@Index('messages_due_idx', ['provider', 'nextAttemptAt'], { where: `status IN ('pending', 'sending')` })
+@Index('messages_due_idx', ['provider', 'nextAttemptAt'], { where: statusIn(QUEUED_STATUSES) })
 // Serves per-recipient ordering (DISPATCH_ORDERING=per_recipient): "is an earlier one still queued?".
 @Index('messages_recipient_queue_idx', ['provider', 'recipient', 'sendAt', 'createdAt'], {
-  where: `status IN ('pending', 'sending')`,
+  where: statusIn(QUEUED_STATUSES),
 })
 // Serves the newest-first listing of one client and its keyset cursor.
 @Index('messages_created_idx', ['client', 'createdAt', 'id'])
@@ -53,7 +59,7 @@ export class MessageEntity {
   @Column({ name: 'body_hash', type: 'bytea', select: false })
   bodyHash: Buffer;
 
-  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  @Column({ type: 'varchar', length: 16, default: NEW_STATUS })
   status: MessageStatus;
 
   /** When the caller wants it sent. */

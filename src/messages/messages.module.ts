@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { MessageAttemptEntity } from './message-attempt.entity';
+import { MessageIngest } from './message-ingest';
 import { MessageEntity } from './message.entity';
 import { MessagesController } from './messages.controller';
 import { MessagesRepository } from './messages.repository';
@@ -10,6 +11,6 @@ import { MessagesService } from './messages.service';
 @Module({
   imports: [TypeOrmModule.forFeature([MessageEntity, MessageAttemptEntity]), IdempotencyModule],
   controllers: [MessagesController],
-  providers: [MessagesService, MessagesRepository],
+  providers: [MessagesService, MessagesRepository, MessageIngest],
 })
 export class MessagesModule {}

@@ -4,8 +4,10 @@ import { bodyDedupKey } from './canonical-body';
 import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
 import { MessageAttemptEntity } from './message-attempt.entity';
+import { MessageIngest, StoredMessage } from './message-ingest';
+import { startsFrom, TRANSITIONS } from './message-status';
 import { MessageEntity } from './message.entity';
-import { MessagesRepository, StoredMessage } from './messages.repository';
+import { MessagesRepository } from './messages.repository';
 
 export interface MessagePage {
   readonly items: MessageEntity[];
@@ -18,14 +20,17 @@ export interface MessagePage {
  */
 @Injectable()
 export class MessagesService {
-  constructor(private readonly messages: MessagesRepository) {}
+  constructor(
+    private readonly messages: MessagesRepository,
+    private readonly ingest: MessageIngest,
+  ) {}
 
   /**
    * Queues the body for every recipient; recipients that already have it (the same text to a reader: see
    * canonicalBody) get their existing message back. The body is stored and delivered as sent.
    */
   create(client: string, request: CreateMessageDto): Promise<StoredMessage[]> {
-    return this.messages.insertMany({
+    return this.ingest.insertMany({
       client,
       body: request.body,
       bodyHash: bodyDedupKey(request.body),
@@ -70,7 +75,7 @@ export class MessagesService {
       const cancelled = await this.messages.cancelPending(client, id);
       if (cancelled) return cancelled;
       const { status } = await this.getById(client, id);
-      if (status !== 'pending' || round === 3) {
+      if (!startsFrom(TRANSITIONS.cancel, status) || round === 3) {
         throw new DomainError(
           DomainErrorCode.MessageNotCancellable,
           `Only a pending message can be cancelled; this one is ${status}`,

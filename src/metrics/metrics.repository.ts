@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { QUEUED_STATUSES, statusIn } from '../messages/message-status';
 import { PROVIDER_NAMES } from '../providers/messengers';
 
 /** A scrape that finds the database slow answers without the queue's gauges rather than hanging. */
@@ -16,7 +17,7 @@ const SCRAPE_STATEMENT_TIMEOUT_MS = 2_000;
 const QUEUE_DEPTH = `
   SELECT provider, status, count(*)::int AS messages, count(*) FILTER (WHERE next_attempt_at <= now())::int AS due
   FROM messages
-  WHERE status IN ('pending', 'sending')
+  WHERE ${statusIn(QUEUED_STATUSES)}
   GROUP BY provider, status`;
 
 /**
@@ -27,9 +28,12 @@ const OLDEST_DUE = `
   SELECT p.provider, extract(epoch FROM now() - oldest.next_attempt_at)::float8 AS lag_seconds
   FROM unnest($1::varchar[]) AS p(provider)
   CROSS JOIN LATERAL (SELECT m.next_attempt_at FROM messages m
-                      WHERE m.provider = p.provider AND m.status IN ('pending', 'sending') AND m.next_attempt_at <= now()
+                      WHERE m.provider = p.provider AND ${statusIn(QUEUED_STATUSES, 'm.status')} AND m.next_attempt_at <= now()
                       ORDER BY m.next_attempt_at
                       LIMIT 1) oldest`;
+
+/** The gauges' statements, for the spec that checks the statuses they read. */
+export const METRICS_SQL = { queueDepth: QUEUE_DEPTH, oldestDue: OLDEST_DUE } as const;
 
 export interface QueueState {
   readonly depth: { provider: string; status: string; messages: number; due: number }[];

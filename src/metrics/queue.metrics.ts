@@ -1,9 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
+import { QUEUED_STATUSES } from '../messages/message-status';
 import { PROVIDER_NAMES } from '../providers/messengers';
 import { MetricsRepository } from './metrics.repository';
-
-const QUEUED_STATUSES = ['pending', 'sending'] as const;
 
 /**
  * The queue as PostgreSQL sees it, read on each scrape (see MetricsRepository for why that is cheap). Every

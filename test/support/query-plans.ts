@@ -1,4 +1,4 @@
-import type { Client } from 'pg';
+import type { SqlClient } from './test-database';
 
 export interface PlanNode {
   'Node Type': string;
@@ -8,7 +8,7 @@ export interface PlanNode {
 }
 
 /** Every node of the statement's plan, flattened. */
-export async function planOf(db: Client, sql: string, params: unknown[]): Promise<PlanNode[]> {
+export async function planOf(db: SqlClient, sql: string, params: unknown[]): Promise<PlanNode[]> {
   const { rows } = await db.query(`EXPLAIN (FORMAT JSON) ${sql}`, params);
   const nodesOf = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodesOf)];
   return nodesOf(rows[0]['QUERY PLAN'][0].Plan);

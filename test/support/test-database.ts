@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, type QueryResult, type QueryResultRow } from 'pg';
 
 /**
  * Each test file gets its own database, copied from a template that global-setup migrated once, so files
@@ -45,6 +45,30 @@ export async function createTestDatabase({ empty = false } = {}): Promise<TestDa
     url: databaseUrl(serverUrl, name),
     drop: () => withAdminClient(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/** What a spec that talks SQL only needs of its connection. */
+export interface SqlClient {
+  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+}
+
+/**
+ * For specs that talk SQL only (no app): a connection to a migrated database of their own, made before the
+ * enclosing describe block's tests and dropped after them.
+ */
+export function ownDatabaseConnection(): SqlClient {
+  let database: TestDatabase | undefined;
+  let client: Client | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    client = new Client({ connectionString: database.url });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await client?.end();
+    await database?.drop();
+  });
+  return { query: (text, values) => client!.query(text, values) };
 }
 
 function required(variable: string): string {

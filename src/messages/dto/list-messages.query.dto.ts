@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
-import { MESSAGE_STATUSES, type MessageStatus } from '../message.entity';
+import { MESSAGE_STATUSES, type MessageStatus } from '../message-status';
 import { PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
 
 export class ListMessagesQueryDto {

@@ -1,4 +1,5 @@
-import { MESSAGE_STATUSES, type MessageEntity, type MessageStatus } from '../message.entity';
+import type { MessageEntity } from '../message.entity';
+import { MESSAGE_STATUSES, type MessageStatus } from '../message-status';
 import { PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
 import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { ATTEMPT_OUTCOMES, type AttemptOutcomeName, type MessageAttemptEntity } from '../message-attempt.entity';

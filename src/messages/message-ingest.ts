@@ -1,0 +1,196 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { MicroBatcher } from '../common/micro-batcher';
+import { queryRows, rowMapper } from '../database/raw-sql';
+import type { ProviderName } from '../providers/messengers';
+import { statusNotIn, UNDEDUPLICATED_STATUSES } from './message-status';
+import { MessageEntity } from './message.entity';
+
+export interface NewMessages {
+  /** The API client the messages belong to; duplicates are found among its own messages only. */
+  readonly client: string;
+  readonly body: string;
+  /** The dedup key: bodyDedupKey(body). */
+  readonly bodyHash: Buffer;
+  /** null: now. */
+  readonly sendAt: Date | null;
+  readonly recipients: ReadonlyArray<{ readonly provider: ProviderName; readonly recipient: string }>;
+}
+
+export interface StoredMessage {
+  readonly message: MessageEntity;
+  /** The client had already queued this body for this provider + recipient: `message` is that one. */
+  readonly duplicate: boolean;
+}
+
+/** What an answer needs of a message: not the body (the request has it) nor its hash, the lease or the client. */
+const ANSWERED = [
+  'id', 'provider', 'recipient', 'status', 'send_at', 'next_attempt_at', 'retries_count', 'attempts',
+  'last_error', 'last_error_code', 'provider_message_id', 'sent_at', 'created_at', 'updated_at',
+] as const;
+const ANSWERED_COLUMNS = [...ANSWERED, 'client'].join(', ');
+/**
+ * Times travel as whole milliseconds since the epoch (a float8 the driver reads with parseFloat), not as
+ * text for the driver to parse with a regular expression: 4 per row, 4000 in a 1000-recipient answer.
+ * floor() drops the microseconds as the driver's own parsing does.
+ */
+const TIME_COLUMNS = new Set(['send_at', 'next_attempt_at', 'sent_at', 'created_at', 'updated_at']);
+const columnsOf = (alias: string) =>
+  ANSWERED.map((column) =>
+    TIME_COLUMNS.has(column) ? `floor(extract(epoch FROM ${alias}.${column}) * 1000)::float8 AS ${column}` : `${alias}.${column}`,
+  ).join(', ');
+
+/**
+ * Stores the rows of every request in the batch and answers each row, in one statement and one round trip
+ * (no BEGIN/COMMIT: one statement is atomic by itself). The partial unique index messages_dedup_key
+ * (client, provider, recipient, body hash) decides what is a duplicate, so concurrent identical requests
+ * cannot both insert; ON CONFLICT DO NOTHING turns those rows into "already there" instead of an error, and
+ * the second branch reads them. Rows go in in key order, so two statements that share keys in different
+ * orders wait for each other instead of deadlocking. A body and its client travel once per request ($3,
+ * $4, $7, indexed by each row's $6), not once per row; each answer row carries its input row's position
+ * (ord), so the caller needs no keys to match them. next_attempt_at uses the database's clock, the same
+ * clock the claim compares it with. The workers are woken (DispatchWakeup LISTENs on messages_due) on
+ * commit, so they never look before the rows exist; the payload says which messengers have new work and
+ * when the earliest of it is due (`provider:dueAtMs[,…]`), and is sent only when a row was inserted.
+ *
+ * The second branch reads the statement's snapshot: a duplicate committed by a concurrent statement after
+ * it was taken is skipped by the INSERT yet invisible here, so its row comes back unanswered and the
+ * caller asks again, in a new statement that sees it.
+ */
+const STORE_NEW = `
+  WITH input AS (
+    SELECT r.ord, r.request, ($7::varchar[])[r.request] AS client, r.provider, r.recipient, ($4::bytea[])[r.request] AS body_hash
+    FROM unnest($1::varchar[], $2::varchar[], $6::int[]) WITH ORDINALITY AS r(provider, recipient, request, ord)
+  ), inserted AS (
+    INSERT INTO messages (client, provider, recipient, body, body_hash, send_at, next_attempt_at)
+    SELECT client, provider, recipient, ($3::text[])[request], body_hash,
+           COALESCE(($5::timestamptz[])[request], now()), GREATEST(COALESCE(($5::timestamptz[])[request], now()), now())
+    FROM input
+    ORDER BY client, provider, recipient, body_hash
+    ON CONFLICT (client, provider, recipient, body_hash) WHERE ${statusNotIn(UNDEDUPLICATED_STATUSES)} DO NOTHING
+    RETURNING ${ANSWERED_COLUMNS}, body_hash
+  ), notified AS (
+    SELECT pg_notify('messages_due', string_agg(provider || ':' || due, ','))
+    FROM (SELECT provider, floor(extract(epoch FROM min(next_attempt_at)) * 1000)::bigint AS due FROM inserted GROUP BY provider) earliest
+    HAVING count(*) > 0
+  )
+  SELECT i.ord, false AS duplicate, ${columnsOf('m')}, (SELECT count(*) FROM notified) AS notified
+  FROM inserted m
+  JOIN input i ON i.client = m.client AND i.provider = m.provider AND i.recipient = m.recipient AND i.body_hash = m.body_hash
+  UNION ALL
+  SELECT i.ord, true, ${columnsOf('m')}, NULL
+  FROM input i
+  JOIN messages m ON m.client = i.client AND m.provider = i.provider AND m.recipient = i.recipient AND m.body_hash = i.body_hash
+  WHERE ${statusNotIn(UNDEDUPLICATED_STATUSES, 'm.status')}
+    AND NOT EXISTS (SELECT 1 FROM inserted x
+                    WHERE x.client = i.client AND x.provider = i.provider AND x.recipient = i.recipient AND x.body_hash = i.body_hash)`;
+
+/** Rows to store, one entry per row in parallel arrays (what STORE_NEW takes). */
+interface Rows {
+  readonly providers: ProviderName[];
+  readonly recipients: string[];
+  /** Index of each row's request in the batch, 1-based for SQL arrays. */
+  readonly requests: number[];
+  /** Where each row's answer goes in the batch's flat list of answers. */
+  readonly positions: number[];
+}
+
+const noRows = (): Rows => ({ providers: [], recipients: [], requests: [], positions: [] });
+
+/**
+ * Rows one STORE_NEW statement takes at most (two of the largest requests): its parameters, result rows and
+ * entities are held at once, so the bound keeps that to a few MB however many requests arrive together.
+ */
+const MAX_ROWS_PER_STATEMENT = 2000;
+
+/** The statement, for the spec that checks the statuses it writes (test/message-status.e2e-spec.ts). */
+export const INGEST_SQL = { storeNew: STORE_NEW } as const;
+
+/** Stores the new messages of POST /messages, many requests to a statement. */
+@Injectable()
+export class MessageIngest {
+  private readonly toEntity: (row: Record<string, unknown>) => MessageEntity;
+  private readonly batcher: MicroBatcher<NewMessages, StoredMessage[]>;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.toEntity = rowMapper(dataSource, MessageEntity);
+    this.batcher = new MicroBatcher((requests) => this.insertBatch(requests), 200, {
+      of: (request) => request.recipients.length,
+      max: MAX_ROWS_PER_STATEMENT,
+    });
+  }
+
+  /**
+   * Stores the new messages and finds the duplicates; the result is in `recipients` order. Concurrent calls
+   * share one statement (see MicroBatcher and STORE_NEW): under load the API makes one round trip per
+   * batch of requests, not a transaction per request.
+   */
+  insertMany(input: NewMessages): Promise<StoredMessage[]> {
+    return this.batcher.call(input);
+  }
+
+  private async insertBatch(requests: NewMessages[]): Promise<StoredMessage[][]> {
+    let missing = noRows();
+    for (let i = 0; i < requests.length; i++) {
+      for (const { provider, recipient } of requests[i].recipients) {
+        missing.positions.push(missing.providers.length);
+        missing.providers.push(provider);
+        missing.recipients.push(recipient);
+        missing.requests.push(i + 1);
+      }
+    }
+    const answers: (StoredMessage | undefined)[] = new Array(missing.providers.length);
+    // A duplicate committed by a concurrent statement is found by the next round, in a new snapshot; one
+    // cancelled meanwhile is free again, and the next round inserts it. Two rounds settle any real
+    // interleaving; the third is a safety margin. Each round is its own statement: a request whose rows
+    // need a second round may have some stored by the first even if the second fails (a 503), and its
+    // retry then finds them as duplicates, as it would after an answer lost on the way back.
+    for (let round = 0; missing.providers.length > 0 && round < 3; round++) {
+      for (const row of await this.storeNew(requests, missing)) {
+        const i = Number(row.ord) - 1;
+        const request = requests[missing.requests[i] - 1];
+        for (const column of TIME_COLUMNS) if (row[column] !== null) row[column] = new Date(row[column] as number);
+        const message = this.toEntity(row);
+        message.client = request.client;
+        message.body = request.body;
+        answers[missing.positions[i]] = { message, duplicate: row.duplicate as boolean };
+      }
+      const left = noRows();
+      missing.positions.forEach((position, i) => {
+        if (answers[position] !== undefined) return;
+        left.positions.push(position);
+        left.providers.push(missing.providers[i]);
+        left.recipients.push(missing.recipients[i]);
+        left.requests.push(missing.requests[i]);
+      });
+      missing = left;
+    }
+    if (missing.providers.length > 0) throw new Error(`Could neither insert nor find ${missing.providers.length} message(s)`);
+    const stored = answers as StoredMessage[];
+    // Within one batch, two requests may carry the same row: the first inserts it, and to the later ones
+    // it is a duplicate, as it would be had they come after it.
+    if (requests.length > 1) {
+      const owned = new Set<string>();
+      stored.forEach((answer, position) => {
+        if (answer.duplicate) return;
+        if (owned.has(answer.message.id)) stored[position] = { message: answer.message, duplicate: true };
+        else owned.add(answer.message.id);
+      });
+    }
+    let next = 0;
+    return requests.map((request) => stored.slice(next, (next += request.recipients.length)));
+  }
+
+  private storeNew(requests: NewMessages[], rows: Rows): Promise<Record<string, unknown>[]> {
+    return queryRows(this.dataSource.manager, STORE_NEW, [
+      rows.providers,
+      rows.recipients,
+      requests.map((r) => r.body),
+      requests.map((r) => r.bodyHash),
+      requests.map((r) => r.sendAt),
+      rows.requests,
+      requests.map((r) => r.client),
+    ]);
+  }
+}
