@@ -15,7 +15,12 @@ import { databaseEndpoint, listenerEndpoint } from './logging/endpoints';
 import { createRootLogger, endLogs, nestLogger } from './logging/logging';
 
 /** What is running, for the shutdown to stop in reverse: the app first, the embedded database last. */
-const running: { app?: INestApplicationContext; http?: NestFastifyApplication; probes?: FastifyInstance; embedded?: EmbeddedDatabase } = {};
+const running: {
+  app?: INestApplicationContext;
+  http?: NestFastifyApplication;
+  probes?: FastifyInstance;
+  embedded?: EmbeddedDatabase;
+} = {};
 /** Set by a stop during start-up: the steps not begun yet are skipped. */
 let stopping = false;
 
@@ -34,24 +39,34 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
   if (stopping) return;
 
   if (config.runsApi) {
-    const http = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, root), createHttpAdapter(config), {
-      ...HTTP_APP_OPTIONS,
-      logger,
-    });
+    const http = await NestFactory.create<NestFastifyApplication>(
+      AppModule.forRoot(config, root),
+      createHttpAdapter(config),
+      {
+        ...HTTP_APP_OPTIONS,
+        logger,
+      },
+    );
     configureHttpApp(http);
     running.app = running.http = http;
     if (stopping) return;
     await http.listen(config.PORT, config.HOST);
     const bound = http.getHttpServer().address() as AddressInfo;
     const { url, scope } = listenerEndpoint(bound);
-    log.log({ event: 'listening', address: bound.address, port: bound.port }, `role ${config.APP_ROLE}: API on ${url} (${scope}; OpenAPI UI at /docs)`);
+    log.log(
+      { event: 'listening', address: bound.address, port: bound.port },
+      `role ${config.APP_ROLE}: API on ${url} (${scope}; OpenAPI UI at /docs)`,
+    );
     const clients = config.apiKeys.map((key) => key.client);
     if (clients.length === 0) {
-      log.warn('API_KEYS is not set: the API is OPEN to anyone who can reach it, and every request acts as client "default"');
+      log.warn(
+        'API_KEYS is not set: the API is OPEN to anyone who can reach it, and every request acts as client "default"',
+      );
     } else {
       log.log(`API keys for ${clients.length} client(s): ${clients.join(', ')}`);
     }
-    if (config.HEALTH_PORT !== undefined) log.warn(`HEALTH_PORT is ignored: role ${config.APP_ROLE} serves /health and /metrics on PORT`);
+    if (config.HEALTH_PORT !== undefined)
+      log.warn(`HEALTH_PORT is ignored: role ${config.APP_ROLE} serves /health and /metrics on PORT`);
   } else {
     running.app = await NestFactory.createApplicationContext(AppModule.forRoot(config, root), { logger });
     if (stopping) return;
@@ -61,7 +76,10 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
       running.probes = await listenForProbes(running.app, config.HEALTH_PORT, config.HOST);
       const bound = running.probes.server.address() as AddressInfo;
       const { url, scope } = listenerEndpoint(bound);
-      log.log({ event: 'listening', address: bound.address, port: bound.port }, `role worker: scheduler, with /health and /metrics on ${url} (${scope})`);
+      log.log(
+        { event: 'listening', address: bound.address, port: bound.port },
+        `role worker: scheduler, with /health and /metrics on ${url} (${scope})`,
+      );
     }
   }
 }
@@ -124,7 +142,12 @@ export function start(): (signal: NodeJS.Signals) => void {
   const stop = (signal?: NodeJS.Signals) => (stopped ??= shutdown(starting, root, signal));
   starting.catch((error: unknown) => {
     // A cause the user can act on is one line that says what to do; anything else keeps its stack.
-    const line = error instanceof EmbeddedPostgresError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const line =
+      error instanceof EmbeddedPostgresError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
     new Logger('Bootstrap').error(line);
     void stop();
   });

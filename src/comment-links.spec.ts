@@ -18,7 +18,8 @@ const slugOf = (heading: string) =>
     .replace(/[^\p{L}\p{N} _-]/gu, '')
     .replace(/ /g, '-');
 
-const anchorsOf = (markdown: string) => new Set([...markdown.matchAll(/^#{1,6} (.+)$/gm)].map(([, heading]) => slugOf(heading)));
+const anchorsOf = (markdown: string) =>
+  new Set([...markdown.matchAll(/^#{1,6} (.+)$/gm)].map(([, heading]) => slugOf(heading)));
 
 /**
  * Measurements and history live in docs/, and the code points there with a link (docs/x.md#heading): a link
@@ -36,7 +37,10 @@ describe('Links from the code to docs/', () => {
 
   it('lead to a document that exists, and to one of its headings', () => {
     const broken = links
-      .filter(({ doc, anchor }) => !existsSync(doc) || (anchor !== undefined && !anchorsOf(readFileSync(doc, 'utf8')).has(anchor)))
+      .filter(
+        ({ doc, anchor }) =>
+          !existsSync(doc) || (anchor !== undefined && !anchorsOf(readFileSync(doc, 'utf8')).has(anchor)),
+      )
       .map(({ from, link }) => `${from}: ${link}`);
 
     expect(links.length).toBeGreaterThan(0);

@@ -19,14 +19,22 @@ import { secrets } from './logging/secret-scrubber';
  * a bad URL) is answered here in the API's error shape, through toHttpError.
  */
 export function createHttpAdapter(config: AppConfig): FastifyAdapter {
-  const errors: HttpErrorOptions = { bodyLimitBytes: config.API_BODY_LIMIT_BYTES, requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS };
+  const errors: HttpErrorOptions = {
+    bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+  };
   // Node looks for stalled requests only every connectionsCheckingInterval (30 s by default), so a timeout
   // of T cut a request between T and T + interval. Checking often, and one interval early, cuts within T.
   const checkEveryMs = Math.min(1_000, Math.ceil(config.HTTP_REQUEST_TIMEOUT_MS / 10));
   const cutAfterMs = config.HTTP_REQUEST_TIMEOUT_MS - checkEveryMs;
   const adapter: FastifyAdapter = new FastifyAdapter({
     // Both: Node reads the first when it makes the server, fastify sets the second on it afterwards.
-    http: { requestTimeout: cutAfterMs, headersTimeout: cutAfterMs, connectionsCheckingInterval: checkEveryMs, requireHostHeader: false },
+    http: {
+      requestTimeout: cutAfterMs,
+      headersTimeout: cutAfterMs,
+      connectionsCheckingInterval: checkEveryMs,
+      requireHostHeader: false,
+    },
     requestTimeout: cutAfterMs,
     clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket, errors),
     // A URL that does not percent-decode, a path parameter too long: the router answers before any hook.
@@ -50,18 +58,31 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     if (closing) return done(new ServiceUnavailableException('The server is shutting down: send the request again'));
     // RFC 9112 3.2; Node's own check (requireHostHeader, off above) answers with an empty body.
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
-      return done(new RequestRejectedException(HttpStatus.BAD_REQUEST, 'MALFORMED_REQUEST', 'An HTTP/1.1 request must have a Host header'));
+      return done(
+        new RequestRejectedException(
+          HttpStatus.BAD_REQUEST,
+          'MALFORMED_REQUEST',
+          'An HTTP/1.1 request must have a Host header',
+        ),
+      );
     }
     done();
   });
 
   // Node answers these itself, with an empty body, unless someone listens.
   fastify.server.on('checkExpectation', (request, response: ServerResponse) => {
-    const refusal = new HttpException(`Expect: ${request.headers.expect} is not supported (only 100-continue is)`, HttpStatus.EXPECTATION_FAILED);
+    const refusal = new HttpException(
+      `Expect: ${request.headers.expect} is not supported (only 100-continue is)`,
+      HttpStatus.EXPECTATION_FAILED,
+    );
     const { body } = toHttpError(refusal, errors);
     const json = secrets.scrub(JSON.stringify(body));
     response
-      .writeHead(body.statusCode, { 'Content-Type': JSON_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(json), Connection: 'close' })
+      .writeHead(body.statusCode, {
+        'Content-Type': JSON_CONTENT_TYPE,
+        'Content-Length': Buffer.byteLength(json),
+        Connection: 'close',
+      })
       .end(json);
   });
   // CONNECT asks for a tunnel, which this server does not make; Node would hang up without a word.
@@ -80,7 +101,9 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket, options
   // Not in the middle of another answer on this connection: its bytes and ours would mix.
   const answering = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent === true;
   if (socket.writable && !answering) {
-    socket.write(rawResponse(toHttpError(new HttpException(error.message, HttpStatus.BAD_REQUEST, { cause: error }), options)));
+    socket.write(
+      rawResponse(toHttpError(new HttpException(error.message, HttpStatus.BAD_REQUEST, { cause: error }), options)),
+    );
   }
   socket.destroy(error);
 }

@@ -32,10 +32,22 @@ describe('Who may do what', () => {
 
   describe('without a valid API key', () => {
     it.each([
-      ['no Authorization header', undefined, 'The Authorization header is missing: send "Authorization: Bearer <API key>"'],
-      ['a wrong key', `Bearer ${KEYS.alpha.replace('alpha', 'gamma')}`, 'The Authorization header is not a valid API key'],
+      [
+        'no Authorization header',
+        undefined,
+        'The Authorization header is missing: send "Authorization: Bearer <API key>"',
+      ],
+      [
+        'a wrong key',
+        `Bearer ${KEYS.alpha.replace('alpha', 'gamma')}`,
+        'The Authorization header is not a valid API key',
+      ],
       ['a key without the Bearer scheme', KEYS.alpha, 'The Authorization header must be "Bearer <API key>"'],
-      ['Basic credentials', `Basic ${Buffer.from(`alpha:${KEYS.alpha}`).toString('base64')}`, 'The Authorization header must be "Bearer <API key>"'],
+      [
+        'Basic credentials',
+        `Basic ${Buffer.from(`alpha:${KEYS.alpha}`).toString('base64')}`,
+        'The Authorization header must be "Bearer <API key>"',
+      ],
       ['the scheme with no key', 'Bearer ', 'The Authorization header must be "Bearer <API key>"'],
       ['the client name instead of its key', 'Bearer alpha', 'The Authorization header is not a valid API key'],
     ])('%s is answered 401 with the JSON error and WWW-Authenticate: Bearer', async (_, header, message) => {
@@ -44,7 +56,12 @@ describe('Who may do what', () => {
       const res = await req.expect(401);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
-      expect(res.body).toEqual({ statusCode: 401, code: 'UNAUTHENTICATED', message, errors: [{ field: 'Authorization', reason: message }] });
+      expect(res.body).toEqual({
+        statusCode: 401,
+        code: 'UNAUTHENTICATED',
+        message,
+        errors: [{ field: 'Authorization', reason: message }],
+      });
     });
 
     it('is refused by every endpoint of the API, and stores nothing', async () => {
@@ -98,12 +115,15 @@ describe('Who may do what', () => {
       ['GET /messages/:id/attempts', 'get', (id: string) => `/messages/${id}/attempts`],
       ['DELETE /messages/:id', 'delete', (id: string) => `/messages/${id}`],
       ['POST /messages/:id/retry', 'post', (id: string) => `/messages/${id}/retry`],
-    ] as const)('%s of another client’s message is a 404, word for word as for an id that does not exist', async (_, method, path) => {
-      const id = await aMessageOf('alpha');
-      const res = await t.http[method](path(id)).set(as('beta')).expect(404);
-      expect(res.body).toEqual(await notFoundAnswerFor(method, path, id));
-      expect(res.body.code).toBe('MESSAGE_NOT_FOUND');
-    });
+    ] as const)(
+      '%s of another client’s message is a 404, word for word as for an id that does not exist',
+      async (_, method, path) => {
+        const id = await aMessageOf('alpha');
+        const res = await t.http[method](path(id)).set(as('beta')).expect(404);
+        expect(res.body).toEqual(await notFoundAnswerFor(method, path, id));
+        expect(res.body.code).toBe('MESSAGE_NOT_FOUND');
+      },
+    );
 
     it('cannot cancel another client’s message: it stays pending, and its owner still can', async () => {
       const id = await aMessageOf('alpha');
@@ -122,13 +142,18 @@ describe('Who may do what', () => {
 
     it('lists only its own messages, whatever the filters', async () => {
       const recipient = aRecipient.telegram();
-      const alphas = [await aMessageOf('alpha', aMessageRequest({ recipients: [recipient] })), await aMessageOf('alpha')];
+      const alphas = [
+        await aMessageOf('alpha', aMessageRequest({ recipients: [recipient] })),
+        await aMessageOf('alpha'),
+      ];
       const beta = await aMessageOf('beta', aMessageRequest({ recipients: [recipient] }));
 
       const listed = async (client: keyof typeof KEYS, query: string) =>
-        ((await t.http.get(`/messages?limit=100${query}`).set(as(client)).expect(200)).body.items as Array<{ id: string }>).map(
-          (m) => m.id,
-        );
+        (
+          (await t.http.get(`/messages?limit=100${query}`).set(as(client)).expect(200)).body.items as Array<{
+            id: string;
+          }>
+        ).map((m) => m.id);
       const [alphaAll, betaAll] = [await listed('alpha', ''), await listed('beta', '')];
       expect(alphaAll).toEqual(expect.arrayContaining(alphas));
       expect(alphaAll).not.toContain(beta);
@@ -163,7 +188,9 @@ describe('Who may do what', () => {
     it('holds when both clients send the same text at the same moment', async () => {
       const request = aMessageRequest({ recipients: [aRecipient.viber(), aRecipient.whatsapp()] });
       const answers = await Promise.all(
-        (['alpha', 'beta', 'alpha', 'beta'] as const).map((client) => t.http.post('/messages').set(as(client)).send(request)),
+        (['alpha', 'beta', 'alpha', 'beta'] as const).map((client) =>
+          t.http.post('/messages').set(as(client)).send(request),
+        ),
       );
       expect(answers.map((res) => res.status).sort()).toEqual([200, 200, 202, 202]);
       const rows = await t.sql<{ client: string; n: number }>(
@@ -181,11 +208,26 @@ describe('Who may do what', () => {
     it('lets two clients use the same key for different requests, and replays each its own answer', async () => {
       const key = randomUUID();
       const [alphaRequest, betaRequest] = [aMessageRequest(), aMessageRequest()];
-      const alpha = await t.http.post('/messages').set(as('alpha')).set('Idempotency-Key', key).send(alphaRequest).expect(202);
-      const beta = await t.http.post('/messages').set(as('beta')).set('Idempotency-Key', key).send(betaRequest).expect(202);
+      const alpha = await t.http
+        .post('/messages')
+        .set(as('alpha'))
+        .set('Idempotency-Key', key)
+        .send(alphaRequest)
+        .expect(202);
+      const beta = await t.http
+        .post('/messages')
+        .set(as('beta'))
+        .set('Idempotency-Key', key)
+        .send(betaRequest)
+        .expect(202);
       expect(beta.body).not.toEqual(alpha.body);
 
-      const replay = await t.http.post('/messages').set(as('beta')).set('Idempotency-Key', key).send(betaRequest).expect(202);
+      const replay = await t.http
+        .post('/messages')
+        .set(as('beta'))
+        .set('Idempotency-Key', key)
+        .send(betaRequest)
+        .expect(202);
       expect(replay.headers['idempotency-replay']).toBe('true');
       expect(replay.body).toEqual(beta.body);
       // The same key with the other client's request is still a reuse, within one client.
@@ -211,8 +253,15 @@ describe('Who may do what', () => {
     });
 
     it('takes the largest request the rules allow: 1000 recipients with 64-character ids and 7000 emoji', async () => {
-      const recipients = Array.from({ length: 1000 }, (_, i) => ({ provider: 'viber', recipient: `${i}`.padStart(64, 'v') }));
-      const res = await t.http.post('/messages').set(as('alpha')).send({ body: '🚀'.repeat(7000), recipients }).expect(202);
+      const recipients = Array.from({ length: 1000 }, (_, i) => ({
+        provider: 'viber',
+        recipient: `${i}`.padStart(64, 'v'),
+      }));
+      const res = await t.http
+        .post('/messages')
+        .set(as('alpha'))
+        .send({ body: '🚀'.repeat(7000), recipients })
+        .expect(202);
       expect((res.body as Created).messages).toHaveLength(1000);
     });
   });
@@ -274,15 +323,21 @@ describe('The emulators’ inbox, with API keys', () => {
     const shared = aRecipient.viber();
     const alpha = aMessageRequest({ recipients: [shared, aRecipient.viber()] });
     const beta = aMessageRequest({ recipients: [shared] });
-    const alphaIds = (await t.http.post('/messages').set(as('alpha')).send(alpha).expect(202)).body.messages.map((m: { id: string }) => m.id);
-    const [betaId] = (await t.http.post('/messages').set(as('beta')).send(beta).expect(202)).body.messages.map((m: { id: string }) => m.id);
+    const alphaIds = (await t.http.post('/messages').set(as('alpha')).send(alpha).expect(202)).body.messages.map(
+      (m: { id: string }) => m.id,
+    );
+    const [betaId] = (await t.http.post('/messages').set(as('beta')).send(beta).expect(202)).body.messages.map(
+      (m: { id: string }) => m.id,
+    );
     await deliverAll();
 
     const alphaInbox = await inboxOf('alpha', 'viber');
     const betaInbox = await inboxOf('beta', 'viber');
     expect(alphaInbox.map((d) => d.idempotency_key).sort()).toEqual([...alphaIds].sort());
     expect(alphaInbox.every((d) => d.body === alpha.body)).toBe(true);
-    expect(betaInbox).toEqual([expect.objectContaining({ idempotency_key: betaId, recipient: shared.recipient, body: beta.body })]);
+    expect(betaInbox).toEqual([
+      expect.objectContaining({ idempotency_key: betaId, recipient: shared.recipient, body: beta.body }),
+    ]);
 
     const byRecipient = `?recipient=${encodeURIComponent(shared.recipient)}`;
     expect((await inboxOf('alpha', 'viber', byRecipient)).map((d) => d.body)).toEqual([alpha.body]);
@@ -297,14 +352,20 @@ describe('The emulators’ inbox, with API keys', () => {
 
     for (const written of [username, username.toLowerCase(), username.toUpperCase()]) {
       const found = await inboxOf('alpha', 'telegram', `?recipient=${encodeURIComponent(written)}`);
-      expect([written, found]).toEqual([written, [expect.objectContaining({ recipient: username.toLowerCase(), body: request.body })]]);
+      expect([written, found]).toEqual([
+        written,
+        [expect.objectContaining({ recipient: username.toLowerCase(), body: request.body })],
+      ]);
     }
   });
 });
 
 describe('CORS, with CORS_ORIGINS set', () => {
   let t: TestApp;
-  beforeAll(async () => (t = await createTestApp({ env: { API_KEYS, CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' } })));
+  beforeAll(
+    async () =>
+      (t = await createTestApp({ env: { API_KEYS, CORS_ORIGINS: 'https://app.example.com, http://localhost:5173' } })),
+  );
   afterAll(() => t.close());
 
   it('lets a configured origin send the API key and read the answer', async () => {
@@ -359,7 +420,8 @@ describe('The per-client rate limit', () => {
   });
 
   it('does not count requests refused for their key', async () => {
-    for (let i = 0; i < 10; i++) await t.http.get('/messages').set('Authorization', 'Bearer wrong-key-0123456789abcdef').expect(401);
+    for (let i = 0; i < 10; i++)
+      await t.http.get('/messages').set('Authorization', 'Bearer wrong-key-0123456789abcdef').expect(401);
     for (let i = 0; i < 5; i++) await t.http.get('/messages').set('Authorization', `Bearer ${GAMMA}`).expect(200);
   });
 });
@@ -392,33 +454,44 @@ describe('Start-up, as a process', () => {
     return service;
   };
 
-  it('refuses to serve the API in production without API_KEYS: a configuration error and exit code 1', async () => {
-    const service = start({ NODE_ENV: 'production', APP_ROLE: 'api', DATABASE_URL: 'postgres://nowhere.invalid/x' });
-    expect(await service.exited).toBe(1);
-    expect(service.lines.join('\n')).toMatch(/API_KEYS: must be set when NODE_ENV=production .*open to anyone who can reach it/);
-  }, PROCESS_SPEC_TIMEOUT_MS);
+  it(
+    'refuses to serve the API in production without API_KEYS: a configuration error and exit code 1',
+    async () => {
+      const service = start({ NODE_ENV: 'production', APP_ROLE: 'api', DATABASE_URL: 'postgres://nowhere.invalid/x' });
+      expect(await service.exited).toBe(1);
+      expect(service.lines.join('\n')).toMatch(
+        /API_KEYS: must be set when NODE_ENV=production .*open to anyone who can reach it/,
+      );
+    },
+    PROCESS_SPEC_TIMEOUT_MS,
+  );
 
-  it('in open mode, warns on one line that the API is open to anyone; with keys, names the clients and never a secret', async () => {
-    const t = await createTestApp();
-    try {
-      const open = start({ DATABASE_URL: t.database.url, APP_ROLE: 'api', PORT: '0' });
-      const keyed = start({ DATABASE_URL: t.database.url, APP_ROLE: 'api', PORT: '0', API_KEYS });
-      const listening = (service: ServiceProcess) => async () => service.entries().some((e) => /API on http/.test(String(e.msg)));
-      await waitFor('the open API listens', listening(open));
-      await waitFor('the keyed API listens', listening(keyed));
+  it(
+    'in open mode, warns on one line that the API is open to anyone; with keys, names the clients and never a secret',
+    async () => {
+      const t = await createTestApp();
+      try {
+        const open = start({ DATABASE_URL: t.database.url, APP_ROLE: 'api', PORT: '0' });
+        const keyed = start({ DATABASE_URL: t.database.url, APP_ROLE: 'api', PORT: '0', API_KEYS });
+        const listening = (service: ServiceProcess) => async () =>
+          service.entries().some((e) => /API on http/.test(String(e.msg)));
+        await waitFor('the open API listens', listening(open));
+        await waitFor('the keyed API listens', listening(keyed));
 
-      expect(open.entries().filter((e) => /API_KEYS/.test(String(e.msg)))).toEqual([
-        expect.objectContaining({
-          level: 40,
-          msg: 'API_KEYS is not set: the API is OPEN to anyone who can reach it, and every request acts as client "default"',
-        }),
-      ]);
-      expect(keyed.entries().filter((e) => /API keys|API_KEYS/.test(String(e.msg)))).toEqual([
-        expect.objectContaining({ level: 30, msg: 'API keys for 2 client(s): alpha, beta' }),
-      ]);
-      for (const secret of Object.values(KEYS)) expect(keyed.lines.join('\n')).not.toContain(secret);
-    } finally {
-      await t.close();
-    }
-  }, PROCESS_SPEC_TIMEOUT_MS);
+        expect(open.entries().filter((e) => /API_KEYS/.test(String(e.msg)))).toEqual([
+          expect.objectContaining({
+            level: 40,
+            msg: 'API_KEYS is not set: the API is OPEN to anyone who can reach it, and every request acts as client "default"',
+          }),
+        ]);
+        expect(keyed.entries().filter((e) => /API keys|API_KEYS/.test(String(e.msg)))).toEqual([
+          expect.objectContaining({ level: 30, msg: 'API keys for 2 client(s): alpha, beta' }),
+        ]);
+        for (const secret of Object.values(KEYS)) expect(keyed.lines.join('\n')).not.toContain(secret);
+      } finally {
+        await t.close();
+      }
+    },
+    PROCESS_SPEC_TIMEOUT_MS,
+  );
 });

@@ -9,7 +9,11 @@ import { OpenApiDocument } from './support/openapi-document';
 import { failTransiently, Script, succeed } from './support/scripted-messenger';
 import { createTestApp, TestApp } from './support/test-app';
 
-const failPermanently: Script = () => ({ outcome: 'failed', code: '403', description: 'Forbidden: bot was blocked by the user' });
+const failPermanently: Script = () => ({
+  outcome: 'failed',
+  code: '403',
+  description: 'Forbidden: bot was blocked by the user',
+});
 const LEASE_SECONDS = 60;
 // Retries wait minutes, as in production; tests make time pass by moving next_attempt_at.
 const ENV = { RETRY_BASE_DELAY_MS: '60000', RETRY_MAX_DELAY_MS: '600000' };
@@ -30,7 +34,13 @@ describe('DELETE /messages/:id', () => {
       const res = await t.http.delete(`/messages/${created.id}`).expect(200);
 
       const { duplicate: _, ...message } = created;
-      expect(res.body).toEqual({ ...message, body: request.body, status: 'cancelled', next_attempt_at: null, updated_at: expect.any(String) });
+      expect(res.body).toEqual({
+        ...message,
+        body: request.body,
+        status: 'cancelled',
+        next_attempt_at: null,
+        updated_at: expect.any(String),
+      });
       expect(Date.parse(res.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(created.updated_at as string));
       expect((await t.http.get(`/messages/${created.id}`).expect(200)).body).toEqual(res.body);
     });
@@ -62,22 +72,34 @@ describe('DELETE /messages/:id', () => {
         'failed',
       ],
       ['already cancelled', (id) => t.http.delete(`/messages/${id}`).expect(200), 'cancelled'],
-    ])('refuses a message %s: 409 MESSAGE_NOT_CANCELLABLE naming its status, and leaves it as it is', async (_, arrange, status) => {
-      const [created] = await postMessages(t);
-      await arrange(created.id as string);
-      expect((await messageRow(t, created.id)).status).toBe(status);
+    ])(
+      'refuses a message %s: 409 MESSAGE_NOT_CANCELLABLE naming its status, and leaves it as it is',
+      async (_, arrange, status) => {
+        const [created] = await postMessages(t);
+        await arrange(created.id as string);
+        expect((await messageRow(t, created.id)).status).toBe(status);
 
-      const res = await t.http.delete(`/messages/${created.id}`).expect(409);
+        const res = await t.http.delete(`/messages/${created.id}`).expect(409);
 
-      const message = `Only a pending message can be cancelled; this one is ${status}`;
-      expect(res.body).toEqual({ statusCode: 409, code: 'MESSAGE_NOT_CANCELLABLE', message, errors: [{ field: 'id', reason: message }] });
-      expect((await messageRow(t, created.id)).status).toBe(status);
-    });
+        const message = `Only a pending message can be cancelled; this one is ${status}`;
+        expect(res.body).toEqual({
+          statusCode: 409,
+          code: 'MESSAGE_NOT_CANCELLABLE',
+          message,
+          errors: [{ field: 'id', reason: message }],
+        });
+        expect((await messageRow(t, created.id)).status).toBe(status);
+      },
+    );
 
     it('answers 404 MESSAGE_NOT_FOUND for an unknown id', async () => {
       const id = randomUUID();
       const res = await t.http.delete(`/messages/${id}`).expect(404);
-      expect(res.body).toMatchObject({ statusCode: 404, code: 'MESSAGE_NOT_FOUND', message: `No message has id ${id}` });
+      expect(res.body).toMatchObject({
+        statusCode: 404,
+        code: 'MESSAGE_NOT_FOUND',
+        message: `No message has id ${id}`,
+      });
     });
 
     it('answers 400 naming the id when it is not a UUID', async () => {
@@ -150,7 +172,11 @@ describe('DELETE /messages/:id', () => {
     });
 
     /** Claims this messenger's due rows one at a time until `done()` and nothing is left to claim. */
-    async function claimLoop(app: TestApp, provider: (typeof PROVIDER_NAMES)[number], done: () => boolean): Promise<string[]> {
+    async function claimLoop(
+      app: TestApp,
+      provider: (typeof PROVIDER_NAMES)[number],
+      done: () => boolean,
+    ): Promise<string[]> {
       const claimed: string[] = [];
       for (let i = 0; i < 100_000; i++) {
         const batch = await app.dispatchRepository.claimDue(provider, 1, LEASE_SECONDS);
@@ -169,7 +195,9 @@ describe('DELETE /messages/:id', () => {
         const ids: string[] = (await postMessages(t, { recipients })).map((m) => m.id);
 
         let cancelsDone = false;
-        const cancels = Promise.all(ids.map((id) => server.delete(`/messages/${id}`).agent(agent))).finally(() => (cancelsDone = true));
+        const cancels = Promise.all(ids.map((id) => server.delete(`/messages/${id}`).agent(agent))).finally(
+          () => (cancelsDone = true),
+        );
         const claims = Promise.all(
           [t, other].flatMap((app) => PROVIDER_NAMES.map((provider) => claimLoop(app, provider, () => cancelsDone))),
         );
@@ -185,9 +213,13 @@ describe('DELETE /messages/:id', () => {
         expect(cancelled.length + claimed.length).toBe(MESSAGES);
         expect(new Set(refused)).toEqual(new Set(claimed));
         for (const i of ids.keys()) {
-          if (answers[i].status === 409) expect(answers[i].body.message).toBe('Only a pending message can be cancelled; this one is sending');
+          if (answers[i].status === 409)
+            expect(answers[i].body.message).toBe('Only a pending message can be cancelled; this one is sending');
         }
-        const rows = await t.sql<{ id: string; status: MessageStatus }>('SELECT id, status FROM messages WHERE id = ANY($1)', [ids]);
+        const rows = await t.sql<{ id: string; status: MessageStatus }>(
+          'SELECT id, status FROM messages WHERE id = ANY($1)',
+          [ids],
+        );
         const claimedSet = new Set(claimed);
         for (const row of rows) expect(row.status).toBe(claimedSet.has(row.id) ? 'sending' : 'cancelled');
 
@@ -199,7 +231,9 @@ describe('DELETE /messages/:id', () => {
         expect(delivered.filter((id) => cancelledSet.has(id))).toEqual([]);
         expect(new Set(delivered)).toEqual(claimedSet);
         expect(delivered).toHaveLength(claimed.length);
-        expect(await t.sql(`SELECT id FROM messages WHERE id = ANY($1) AND status NOT IN ('sent', 'cancelled')`, [ids])).toEqual([]);
+        expect(
+          await t.sql(`SELECT id FROM messages WHERE id = ANY($1) AND status NOT IN ('sent', 'cancelled')`, [ids]),
+        ).toEqual([]);
         // Both sides must have won some, or there was no race to prove anything.
         expect(cancelled.length).toBeGreaterThan(0);
         expect(claimed.length).toBeGreaterThan(0);

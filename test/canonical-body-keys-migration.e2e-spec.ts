@@ -4,7 +4,10 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { migrations } from '../src/database/migrations';
-import { CANONICAL_BODY_KEYS_SQL as SQL, CanonicalBodyKeys1795890000000 } from '../src/database/migrations/1795890000000-CanonicalBodyKeys';
+import {
+  CANONICAL_BODY_KEYS_SQL as SQL,
+  CanonicalBodyKeys1795890000000,
+} from '../src/database/migrations/1795890000000-CanonicalBodyKeys';
 import { bodyDedupKey } from '../src/messages/canonical-body';
 import { planOf, readsOfMessages } from './support/query-plans';
 import { createTestApp } from './support/test-app';
@@ -98,33 +101,38 @@ describe('Migration CanonicalBodyKeys', () => {
     throw new Error('nobody waited for the lock within 30 s');
   };
 
-  it.each([2, 1000])('gives each row the key of its canonical form, the older of two that now read alike keeping the slot (batches of %i)', async (batchSize) => {
-    const ids = await oldDatabase(SEEDS);
+  it.each([2, 1000])(
+    'gives each row the key of its canonical form, the older of two that now read alike keeping the slot (batches of %i)',
+    async (batchSize) => {
+      const ids = await oldDatabase(SEEDS);
 
-    await migrate(batchSize);
+      await migrate(batchSize);
 
-    const current = await connect(migrations);
-    expect(await keysOf(current, ids)).toEqual({
-      // A body already canonical holds its slot from the start: its old key is its canonical key.
-      'nfc-older': hex(bodyDedupKey('caf\u00e9')),
-      'nfd-newer': hex(rawKey('cafe\u0301')),
-      // Neither was canonical: the older claimed the slot, the newer kept its old key.
-      'crlf-older': hex(bodyDedupKey('Hi\nthere')),
-      'trailing-newer': hex(rawKey('Hi\nthere \n')),
-      // The newer one's body was canonical, so it held the slot already; the older keeps its old key.
-      'crlf-before-lf': hex(rawKey('Hi\r\nthere')),
-      'lf-newer': hex(rawKey('Hi\nthere')),
-      bom: hex(bodyDedupKey('hello')),
-      zwsp: hex(bodyDedupKey('hello')),
-      'other-client': hex(bodyDedupKey('caf\u00e9')),
-      // A cancelled row is outside dedup: both take the key.
-      cancelled: hex(bodyDedupKey('bye')),
-      'after-cancelled': hex(bodyDedupKey('bye')),
-      canonical: hex(rawKey('plain text')),
-    });
-    const bodies: { id: string; body: string }[] = await current.query('SELECT id, body FROM messages');
-    expect(new Map(bodies.map((row) => [row.id, row.body]))).toEqual(new Map(SEEDS.map((seed) => [ids[seed.label], seed.body])));
-  });
+      const current = await connect(migrations);
+      expect(await keysOf(current, ids)).toEqual({
+        // A body already canonical holds its slot from the start: its old key is its canonical key.
+        'nfc-older': hex(bodyDedupKey('caf\u00e9')),
+        'nfd-newer': hex(rawKey('cafe\u0301')),
+        // Neither was canonical: the older claimed the slot, the newer kept its old key.
+        'crlf-older': hex(bodyDedupKey('Hi\nthere')),
+        'trailing-newer': hex(rawKey('Hi\nthere \n')),
+        // The newer one's body was canonical, so it held the slot already; the older keeps its old key.
+        'crlf-before-lf': hex(rawKey('Hi\r\nthere')),
+        'lf-newer': hex(rawKey('Hi\nthere')),
+        bom: hex(bodyDedupKey('hello')),
+        zwsp: hex(bodyDedupKey('hello')),
+        'other-client': hex(bodyDedupKey('caf\u00e9')),
+        // A cancelled row is outside dedup: both take the key.
+        cancelled: hex(bodyDedupKey('bye')),
+        'after-cancelled': hex(bodyDedupKey('bye')),
+        canonical: hex(rawKey('plain text')),
+      });
+      const bodies: { id: string; body: string }[] = await current.query('SELECT id, body FROM messages');
+      expect(new Map(bodies.map((row) => [row.id, row.body]))).toEqual(
+        new Map(SEEDS.map((seed) => [ids[seed.label], seed.body])),
+      );
+    },
+  );
 
   it('leaves the API treating a new variant as a duplicate of the row that holds the slot', async () => {
     const ids = await oldDatabase(SEEDS);
@@ -133,7 +141,10 @@ describe('Migration CanonicalBodyKeys', () => {
     open.push({ destroy: () => t.close() });
 
     const duplicateOf = async (recipient: string, body: string) => {
-      const res = await t.http.post('/messages').send({ body, recipients: [{ provider: 'viber', recipient }] }).expect(200);
+      const res = await t.http
+        .post('/messages')
+        .send({ body, recipients: [{ provider: 'viber', recipient }] })
+        .expect(200);
       expect(res.body.messages[0].duplicate).toBe(true);
       return res.body.messages[0].id;
     };
@@ -162,7 +173,10 @@ describe('Migration CanonicalBodyKeys', () => {
     await migration;
 
     const current = await connect(migrations);
-    expect(await keysOf(current, { ...ids, inserted })).toEqual({ crlf: hex(rawKey('hey\r\n')), inserted: hex(rawKey('hey')) });
+    expect(await keysOf(current, { ...ids, inserted })).toEqual({
+      crlf: hex(rawKey('hey\r\n')),
+      inserted: hex(rawKey('hey')),
+    });
   });
 
   it('re-keys a row a worker holds once the worker lets go, committing the rest of its batch meanwhile', async () => {
@@ -193,7 +207,9 @@ describe('Migration CanonicalBodyKeys', () => {
 
     await current.undoLastMigration();
 
-    expect(await keysOf(current, ids)).toEqual(Object.fromEntries(SEEDS.map((seed) => [seed.label, hex(rawKey(seed.body))])));
+    expect(await keysOf(current, ids)).toEqual(
+      Object.fromEntries(SEEDS.map((seed) => [seed.label, hex(rawKey(seed.body))])),
+    );
   });
 });
 
@@ -220,7 +236,12 @@ describe('Migration CanonicalBodyKeys’s plans, on an analysed table mostly of 
   const readsOf = async (sql: string, params: unknown[]) => readsOfMessages(await planOf(db, sql, params));
   /** The cursor after the row that many rows into the migration's order. */
   const cursorAt = async (offset: number) =>
-    (await db.query(`SELECT client, created_at::text AS at, id FROM messages ORDER BY client, created_at, id OFFSET $1 LIMIT 1`, [offset])).rows[0];
+    (
+      await db.query(
+        `SELECT client, created_at::text AS at, id FROM messages ORDER BY client, created_at, id OFFSET $1 LIMIT 1`,
+        [offset],
+      )
+    ).rows[0];
 
   it.each([
     ['its start', 0],
@@ -236,6 +257,10 @@ describe('Migration CanonicalBodyKeys’s plans, on an analysed table mostly of 
   it('re-keys a batch through the primary key, the dedup index and ctid', async () => {
     const { rows } = await db.query(`SELECT id, body FROM messages ORDER BY created_at LIMIT 1000`);
     const reads = await readsOf(SQL.rekey, [rows.map((r) => r.id), rows.map((r) => bodyDedupKey(r.body))]);
-    expect(reads.sort()).toEqual(['Index Only Scan messages_dedup_key', 'Index Scan PK_18325f38ae6de43878487eff986', 'Tid Scan']);
+    expect(reads.sort()).toEqual([
+      'Index Only Scan messages_dedup_key',
+      'Index Scan PK_18325f38ae6de43878487eff986',
+      'Tid Scan',
+    ]);
   });
 });

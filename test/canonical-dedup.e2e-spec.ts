@@ -37,18 +37,22 @@ describe('Dedup by the text a reader sees', () => {
     ['a blank line more', 'Caf\u00e9 au lait \u00e0 8h\n\nMerci !'],
   ];
 
-  const post = (body: string, recipient: RecipientInput) => t.http.post('/messages').send({ body, recipients: [recipient] });
+  const post = (body: string, recipient: RecipientInput) =>
+    t.http.post('/messages').send({ body, recipients: [recipient] });
 
-  it.each(VARIANTS)('answers a body with %s as a duplicate of the queued one, and delivers it once', async (_, variant) => {
-    const recipient = aRecipient.viber();
-    const first = (await post(ORIGINAL, recipient).expect(202)).body.messages[0];
+  it.each(VARIANTS)(
+    'answers a body with %s as a duplicate of the queued one, and delivers it once',
+    async (_, variant) => {
+      const recipient = aRecipient.viber();
+      const first = (await post(ORIGINAL, recipient).expect(202)).body.messages[0];
 
-    const again = await post(variant, recipient).expect(200);
+      const again = await post(variant, recipient).expect(200);
 
-    expect(again.body.messages[0]).toMatchObject({ id: first.id, duplicate: true });
-    await t.dispatch.dispatchDue();
-    expect(t.messengers.viber.calls.map((call) => call.body)).toEqual([ORIGINAL]);
-  });
+      expect(again.body.messages[0]).toMatchObject({ id: first.id, duplicate: true });
+      await t.dispatch.dispatchDue();
+      expect(t.messengers.viber.calls.map((call) => call.body)).toEqual([ORIGINAL]);
+    },
+  );
 
   it('keeps the first body exactly as sent, and dedups the canonical text against it', async () => {
     const recipient = aRecipient.telegram();

@@ -1,6 +1,11 @@
 import { Client } from 'pg';
 import { aMessageRequest } from './support/factories';
-import { expectDatabaseUnavailable, expectDatabaseUnavailableError, rejectionOf, within } from './support/database-unavailable';
+import {
+  expectDatabaseUnavailable,
+  expectDatabaseUnavailableError,
+  rejectionOf,
+  within,
+} from './support/database-unavailable';
 import { FreezableProxy } from './support/freezable-proxy';
 import { waitFor } from './support/service-process';
 import { createTestApp, TestApp } from './support/test-app';
@@ -9,7 +14,10 @@ import { createTestDatabase, TestDatabase } from './support/test-database';
 /** Small bounds keep the spec quick; app-config.spec.ts checks the defaults' arithmetic. */
 const QUERY_TIMEOUT_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 1_000;
-const BOUNDS = { DATABASE_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS), DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) };
+const BOUNDS = {
+  DATABASE_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
+  DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+};
 /** A request's bound: it waits for a connection, then for the query that meets the freeze. */
 const ANSWER_BOUND_MS = CONNECT_TIMEOUT_MS + QUERY_TIMEOUT_MS;
 /** Timing assertions allow this much on top of a bound, for a loaded machine. */
@@ -89,12 +97,17 @@ describe('PostgreSQL frozen', () => {
 
     // First, while the pool still has idle connections to claim on.
     it("fails a worker's claim within the bound instead of holding the drain", async () => {
-      expectDatabaseUnavailableError(await rejectionOf(within(ANSWER_BOUND_MS + MARGIN_MS, app.t.dispatch.dispatchDue())));
+      expectDatabaseUnavailableError(
+        await rejectionOf(within(ANSWER_BOUND_MS + MARGIN_MS, app.t.dispatch.dispatchDue())),
+      );
     });
 
     it.each<[string, () => PromiseLike<import('supertest').Response>]>([
       ['POST /messages', () => app.t.http.post('/messages').send(aMessageRequest())],
-      ['POST /messages with an Idempotency-Key', () => app.t.http.post('/messages').set('Idempotency-Key', 'frozen-1').send(aMessageRequest())],
+      [
+        'POST /messages with an Idempotency-Key',
+        () => app.t.http.post('/messages').set('Idempotency-Key', 'frozen-1').send(aMessageRequest()),
+      ],
       ['GET /messages/:id', () => app.t.http.get(`/messages/${accepted[0]}`)],
       ['GET /messages', () => app.t.http.get('/messages')],
     ])('answers %s 503 DATABASE_UNAVAILABLE with Retry-After, within the bound', async (_, send) => {
@@ -162,7 +175,8 @@ describe('PostgreSQL frozen', () => {
       // What the worker sent during the freeze reaches the server once it resumes; the fencing makes the
       // later tries no-ops.
       app.proxy.thaw();
-      const row = async () => (await app.direct.query('SELECT status, attempts FROM messages WHERE id = $1', [id])).rows[0];
+      const row = async () =>
+        (await app.direct.query('SELECT status, attempts FROM messages WHERE id = $1', [id])).rows[0];
       await waitFor('the outcome is written', async () => (await row()).status === 'sent', 10_000);
       expect((await row()).attempts).toBe(1);
       const { rows } = await app.direct.query('SELECT outcome FROM message_attempts WHERE message_id = $1', [id]);
@@ -196,14 +210,20 @@ describe('PostgreSQL frozen under a POST holding an Idempotency-Key', () => {
   const CONNECT_MS = 500;
   let app: FrozenApp;
   beforeAll(async () => {
-    app = await FrozenApp.start({ DATABASE_QUERY_TIMEOUT_MS: String(QUERY_MS), DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_MS) });
+    app = await FrozenApp.start({
+      DATABASE_QUERY_TIMEOUT_MS: String(QUERY_MS),
+      DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_MS),
+    });
   });
   afterAll(() => app.teardown());
 
   it('answers 503 within one bound: giving the key back does not wait out a second', async () => {
     await app.warmPool();
     const frozen = app.proxy.freezeOn('INSERT INTO messages (');
-    const res = await within(CONNECT_MS + QUERY_MS + 1_500, app.t.http.post('/messages').set('Idempotency-Key', 'held-1').send(aMessageRequest()));
+    const res = await within(
+      CONNECT_MS + QUERY_MS + 1_500,
+      app.t.http.post('/messages').set('Idempotency-Key', 'held-1').send(aMessageRequest()),
+    );
     await frozen;
     expectDatabaseUnavailable(res);
   });
@@ -224,15 +244,27 @@ describe('A worker on a frozen PostgreSQL', () => {
     const accepted = app.proxy.accepted;
     app.proxy.freeze();
     // A check on the connection every query bound fails after one more; the reconnect follows a second later.
-    await waitFor('the worker connects again', async () => app.proxy.accepted > accepted, 2 * QUERY_TIMEOUT_MS + 1_000 + MARGIN_MS);
+    await waitFor(
+      'the worker connects again',
+      async () => app.proxy.accepted > accepted,
+      2 * QUERY_TIMEOUT_MS + 1_000 + MARGIN_MS,
+    );
 
     // The server is gone for good, the connect in progress with it: it fails in its bound, and the next one works.
     app.proxy.failOver();
-    await waitFor('the worker listens again (and drains what it may have missed)', async () => drains.mock.calls.length > 0, CONNECT_TIMEOUT_MS + 2_000 + MARGIN_MS);
+    await waitFor(
+      'the worker listens again (and drains what it may have missed)',
+      async () => drains.mock.calls.length > 0,
+      CONNECT_TIMEOUT_MS + 2_000 + MARGIN_MS,
+    );
 
     drains.mockClear();
     await app.direct.query(`SELECT pg_notify('messages_due', $1)`, [`viber:${Date.now()}`]);
-    await waitFor('a NOTIFY wakes the worker', async () => drains.mock.calls.some(([providers]) => providers?.includes('viber') ?? false), 5_000);
+    await waitFor(
+      'a NOTIFY wakes the worker',
+      async () => drains.mock.calls.some(([providers]) => providers?.includes('viber') ?? false),
+      5_000,
+    );
   });
 });
 

@@ -28,7 +28,8 @@ describe('PostgreSQL unavailable', () => {
     await t.close();
   });
 
-  const admin = <T>(fn: Parameters<typeof withAdminClient<T>>[1]) => withAdminClient(process.env[TEST_ENV.serverUrl]!, fn);
+  const admin = <T>(fn: Parameters<typeof withAdminClient<T>>[1]) =>
+    withAdminClient(process.env[TEST_ENV.serverUrl]!, fn);
   const allowConnections = (allow: boolean) =>
     admin((client) => client.query(`ALTER DATABASE "${t.database.name}" WITH ALLOW_CONNECTIONS ${allow}`));
 
@@ -110,11 +111,16 @@ describe('PostgreSQL unavailable', () => {
     });
 
     it('answers a POST with an Idempotency-Key 503 as well', async () => {
-      expectUnavailable(await timed(() => t.http.post('/messages').set('Idempotency-Key', outageKey).send(outageRequest)));
+      expectUnavailable(
+        await timed(() => t.http.post('/messages').set('Idempotency-Key', outageKey).send(outageRequest)),
+      );
     });
 
     it('still refuses an invalid request with 400: validation needs no database', async () => {
-      const res = await t.http.post('/messages').send({ ...aMessageRequest(), body: '' }).expect(400);
+      const res = await t.http
+        .post('/messages')
+        .send({ ...aMessageRequest(), body: '' })
+        .expect(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
     });
   });

@@ -24,7 +24,10 @@ describe('Delivery guarantees', () => {
       const ids = await postMessageIds(t, { recipients });
 
       await t.dispatch.dispatchDue();
-      const afterTimeout = await t.sql<{ status: string; last_error_code: string }>('SELECT status, last_error_code FROM messages WHERE id = ANY($1)', [ids]);
+      const afterTimeout = await t.sql<{ status: string; last_error_code: string }>(
+        'SELECT status, last_error_code FROM messages WHERE id = ANY($1)',
+        [ids],
+      );
       expect(afterTimeout.every((m) => m.status === 'pending' && m.last_error_code === 'timeout')).toBe(true);
 
       await t.sql(`UPDATE messages SET next_attempt_at = now() WHERE id = ANY($1)`, [ids]);
@@ -52,7 +55,11 @@ describe('Delivery guarantees', () => {
       const inbox = await t.http.get('/emulators/viber/inbox').query({ recipient: recipient.recipient }).expect(200);
 
       expect(inbox.body.items).toEqual([
-        expect.objectContaining({ idempotency_key: res.body.messages[0].id, recipient: recipient.recipient, body: request.body }),
+        expect.objectContaining({
+          idempotency_key: res.body.messages[0].id,
+          recipient: recipient.recipient,
+          body: request.body,
+        }),
       ]);
       await t.http.get('/emulators/sms/inbox').expect(400);
     });
@@ -78,7 +85,12 @@ describe('Delivery guarantees', () => {
         inFlight.forEach((release) => release());
         await Promise.all([draining, stopped]);
 
-        const rows = await worker.sql<{ status: string; attempts: number; locked_until: Date | null; due_now: boolean }>(
+        const rows = await worker.sql<{
+          status: string;
+          attempts: number;
+          locked_until: Date | null;
+          due_now: boolean;
+        }>(
           'SELECT status, attempts, locked_until, next_attempt_at <= now() AS due_now FROM messages WHERE id = ANY($1)',
           [ids],
         );
@@ -118,7 +130,8 @@ describe('Delivery guarantees', () => {
       const other = aRecipient.telegram();
       const [first, second, third] = await queue(blocked, 3);
       const [unrelated] = await queue(other, 1);
-      t.messengers.telegram.script = (message, call) => (message.id === first && call === 1 ? failTransiently(message, call) : succeed(message, call));
+      t.messengers.telegram.script = (message, call) =>
+        message.id === first && call === 1 ? failTransiently(message, call) : succeed(message, call);
 
       await t.dispatch.dispatchDue();
 
@@ -140,14 +153,19 @@ describe('Delivery guarantees', () => {
 
       await t.dispatch.dispatchDue();
 
-      expect(t.messengers.telegram.calls.filter((c) => c.recipient === recipient.recipient).map((c) => c.id)).toEqual([earlier, later]);
+      expect(t.messengers.telegram.calls.filter((c) => c.recipient === recipient.recipient).map((c) => c.id)).toEqual([
+        earlier,
+        later,
+      ]);
     });
 
     it('lets a failed message stop holding the line', async () => {
       const recipient = aRecipient.telegram();
       const [doomed, next] = await queue(recipient, 2);
       t.messengers.telegram.script = (message, call) =>
-        message.id === doomed ? { outcome: 'failed', code: '403', description: 'Forbidden: bot was blocked by the user' } : succeed(message, call);
+        message.id === doomed
+          ? { outcome: 'failed', code: '403', description: 'Forbidden: bot was blocked by the user' }
+          : succeed(message, call);
 
       await t.dispatch.dispatchDue();
 

@@ -1,4 +1,9 @@
-import { AttemptRecord, DISPATCH_SQL, RecordedOutcome, recordOutcomesParams } from '../src/dispatch/dispatch.repository';
+import {
+  AttemptRecord,
+  DISPATCH_SQL,
+  RecordedOutcome,
+  recordOutcomesParams,
+} from '../src/dispatch/dispatch.repository';
 import { planOf as planFor, readsOfMessages } from './support/query-plans';
 import { ownDatabaseConnection } from './support/test-database';
 
@@ -31,19 +36,39 @@ describe('The dispatcher’s plans', () => {
     const { rows } = await db.query<{ id: string; attempts: number }>(DISPATCH_SQL.claimDue, ['telegram', BATCH, 60]);
     const sentAt = new Date();
     return {
-      outcomes: rows.map((r) => ({ id: r.id, attempt: r.attempts, status: 'sent', retriesCount: 0, providerMessageId: `p-${r.id}`, sentAt })),
-      attempts: rows.map((r) => ({ messageId: r.id, attempt: r.attempts, outcome: 'sent', startedAt: sentAt, latencyMs: 1, providerMessageId: `p-${r.id}` })),
+      outcomes: rows.map((r) => ({
+        id: r.id,
+        attempt: r.attempts,
+        status: 'sent',
+        retriesCount: 0,
+        providerMessageId: `p-${r.id}`,
+        sentAt,
+      })),
+      attempts: rows.map((r) => ({
+        messageId: r.id,
+        attempt: r.attempts,
+        outcome: 'sent',
+        startedAt: sentAt,
+        latencyMs: 1,
+        providerMessageId: `p-${r.id}`,
+      })),
     };
   };
 
   describe.each([
-    ['a table of finished messages with a small backlog', async () => {
-      await fill('sent', FINISHED, 0);
-      await fill('pending', DUE, FINISHED);
-    }],
-    ['a table that is all backlog', async () => {
-      await fill('pending', FINISHED + DUE, 0);
-    }],
+    [
+      'a table of finished messages with a small backlog',
+      async () => {
+        await fill('sent', FINISHED, 0);
+        await fill('pending', DUE, FINISHED);
+      },
+    ],
+    [
+      'a table that is all backlog',
+      async () => {
+        await fill('pending', FINISHED + DUE, 0);
+      },
+    ],
   ])('on %s, analysed', (_state, setUp) => {
     beforeAll(async () => {
       await db.query('TRUNCATE messages CASCADE');
@@ -64,7 +89,9 @@ describe('The dispatcher’s plans', () => {
     it('records outcomes through the primary key and ctid, never by scanning', async () => {
       const { outcomes, attempts } = await claimAndSettle();
       expect(outcomes).toHaveLength(BATCH);
-      const reads = readsOfMessages(await planOf(DISPATCH_SQL.recordOutcomes, recordOutcomesParams(outcomes, attempts)));
+      const reads = readsOfMessages(
+        await planOf(DISPATCH_SQL.recordOutcomes, recordOutcomesParams(outcomes, attempts)),
+      );
       expect(reads.sort()).toEqual(['Index Scan PK_18325f38ae6de43878487eff986', 'Tid Scan']);
     });
 

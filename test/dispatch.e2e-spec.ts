@@ -15,7 +15,8 @@ describe('Dispatch', () => {
   beforeEach(() => t.reset());
 
   /** Skips the backoff of a message waiting for a retry. */
-  const makeDueNow = (id: string) => t.sql(`UPDATE messages SET next_attempt_at = now() WHERE id = $1 AND status = 'pending'`, [id]);
+  const makeDueNow = (id: string) =>
+    t.sql(`UPDATE messages SET next_attempt_at = now() WHERE id = $1 AND status = 'pending'`, [id]);
   /** Dispatches, the way ticks would, until the message is sent or failed; bounded. */
   const dispatchUntilSettled = async (id: string, maxTicks = 20): Promise<MessageRow> => {
     for (let tick = 0; tick < maxTicks; tick++) {
@@ -36,11 +37,19 @@ describe('Dispatch', () => {
     expect(summary).toMatchObject({ claimed: 3, sent: 3, retried: 0, failed: 0 });
     for (const [i, id] of ids.entries()) {
       const sent = await messageRow(t, id);
-      expect(sent).toMatchObject({ status: 'sent', attempts: 1, retries_count: 0, next_attempt_at: null, locked_until: null });
+      expect(sent).toMatchObject({
+        status: 'sent',
+        attempts: 1,
+        retries_count: 0,
+        next_attempt_at: null,
+        locked_until: null,
+      });
       expect(sent.provider_message_id).toBe(`sent-${id}`);
       expect(sent.sent_at).toBeInstanceOf(Date);
       const messenger = t.messengers[recipients[i].provider as 'telegram'];
-      expect(messenger.callsFor(id)).toEqual([{ id, recipient: recipients[i].recipient, body: 'Hello from the dispatcher' }]);
+      expect(messenger.callsFor(id)).toEqual([
+        { id, recipient: recipients[i].recipient, body: 'Hello from the dispatcher' },
+      ]);
     }
   });
 
@@ -68,7 +77,9 @@ describe('Dispatch', () => {
       expect(t.messengers.telegram.calls).toHaveLength(0);
 
       // An hour passes.
-      await t.sql(`UPDATE messages SET send_at = send_at - interval '1 hour', next_attempt_at = next_attempt_at - interval '1 hour'`);
+      await t.sql(
+        `UPDATE messages SET send_at = send_at - interval '1 hour', next_attempt_at = next_attempt_at - interval '1 hour'`,
+      );
       await t.dispatch.dispatchDue();
       expect((await messageRow(t, id)).status).toBe('sent');
     });
@@ -102,27 +113,51 @@ describe('Dispatch', () => {
 
       const failed = await dispatchUntilSettled(id);
 
-      expect(failed).toMatchObject({ status: 'failed', retries_count: MAX_RETRIES, attempts: 1 + MAX_RETRIES, last_error: 'scripted outage' });
+      expect(failed).toMatchObject({
+        status: 'failed',
+        retries_count: MAX_RETRIES,
+        attempts: 1 + MAX_RETRIES,
+        last_error: 'scripted outage',
+      });
       expect(failed.next_attempt_at).toBeNull();
       expect(t.messengers.telegram.callsFor(id)).toHaveLength(1 + MAX_RETRIES);
     });
 
     it('sends a message that fails twice on the third attempt, with retries_count 2 and the last error kept', async () => {
-      t.messengers.telegram.script = (_m, call) => (call <= 2 ? { outcome: 'retry', code: '502', description: `outage ${call}` } : { outcome: 'sent', providerMessageId: 'third' });
+      t.messengers.telegram.script = (_m, call) =>
+        call <= 2
+          ? { outcome: 'retry', code: '502', description: `outage ${call}` }
+          : { outcome: 'sent', providerMessageId: 'third' };
       const [id] = await postMessageIds(t);
 
       const sent = await dispatchUntilSettled(id);
 
-      expect(sent).toMatchObject({ status: 'sent', retries_count: 2, attempts: 3, last_error: 'outage 2', provider_message_id: 'third' });
+      expect(sent).toMatchObject({
+        status: 'sent',
+        retries_count: 2,
+        attempts: 3,
+        last_error: 'outage 2',
+        provider_message_id: 'third',
+      });
     });
 
     it('fails a message at once on a permanent error, spending no retry', async () => {
-      t.messengers.telegram.script = () => ({ outcome: 'failed', code: '400', description: 'Bad Request: chat not found' });
+      t.messengers.telegram.script = () => ({
+        outcome: 'failed',
+        code: '400',
+        description: 'Bad Request: chat not found',
+      });
       const [id] = await postMessageIds(t);
 
       await t.dispatch.dispatchDue();
 
-      expect(await messageRow(t, id)).toMatchObject({ status: 'failed', retries_count: 0, attempts: 1, last_error: 'Bad Request: chat not found', last_error_code: '400' });
+      expect(await messageRow(t, id)).toMatchObject({
+        status: 'failed',
+        retries_count: 0,
+        attempts: 1,
+        last_error: 'Bad Request: chat not found',
+        last_error_code: '400',
+      });
     });
 
     it('counts a messenger that throws or hangs as a transient failure', async () => {
@@ -136,8 +171,18 @@ describe('Dispatch', () => {
 
         await hanging.dispatch.dispatchDue();
 
-        expect(await messageRow(t, slow)).toMatchObject({ status: 'pending', retries_count: 1, last_error: 'no answer within 50 ms', last_error_code: 'timeout' });
-        expect(await messageRow(t, broken)).toMatchObject({ status: 'pending', retries_count: 1, last_error: 'socket hang up', last_error_code: 'exception' });
+        expect(await messageRow(t, slow)).toMatchObject({
+          status: 'pending',
+          retries_count: 1,
+          last_error: 'no answer within 50 ms',
+          last_error_code: 'timeout',
+        });
+        expect(await messageRow(t, broken)).toMatchObject({
+          status: 'pending',
+          retries_count: 1,
+          last_error: 'socket hang up',
+          last_error_code: 'exception',
+        });
       } finally {
         await hanging.close();
       }
@@ -186,7 +231,9 @@ describe('Dispatch', () => {
         if (message.recipient === doomed.recipient) throw new Error('boom');
         return succeed(message, 0);
       };
-      const ids = await postMessageIds(t, { recipients: [doomed, aRecipient.telegram(), aRecipient.telegram(), aRecipient.whatsapp()] });
+      const ids = await postMessageIds(t, {
+        recipients: [doomed, aRecipient.telegram(), aRecipient.telegram(), aRecipient.whatsapp()],
+      });
 
       await t.dispatch.dispatchDue();
 
@@ -227,12 +274,14 @@ describe('Dispatch', () => {
       let bothSending!: () => void;
       const barrier = new Promise<void>((resolve) => (bothSending = resolve));
       const sending = new Set<string>();
-      const meetThenSucceed = (worker: string): Script => async (message, call) => {
-        sending.add(worker);
-        if (sending.size === 2) bothSending();
-        await barrier;
-        return succeed(message, call);
-      };
+      const meetThenSucceed =
+        (worker: string): Script =>
+        async (message, call) => {
+          sending.add(worker);
+          if (sending.size === 2) bothSending();
+          await barrier;
+          return succeed(message, call);
+        };
       t.messengers.whatsapp.script = meetThenSucceed('t');
       other.messengers.whatsapp.script = meetThenSucceed('other');
       try {
@@ -255,11 +304,18 @@ describe('Dispatch', () => {
 
       expect(await t.dispatch.dispatchDue()).toMatchObject({ claimed: 0 });
 
-      await t.sql(`UPDATE messages SET locked_until = now() - interval '1 second', next_attempt_at = now() - interval '1 second'`);
+      await t.sql(
+        `UPDATE messages SET locked_until = now() - interval '1 second', next_attempt_at = now() - interval '1 second'`,
+      );
       await t.dispatch.dispatchDue();
 
       // The lost attempt counts as a retry.
-      expect(await messageRow(t, id)).toMatchObject({ status: 'sent', attempts: 2, retries_count: 1, locked_until: null });
+      expect(await messageRow(t, id)).toMatchObject({
+        status: 'sent',
+        attempts: 2,
+        retries_count: 1,
+        locked_until: null,
+      });
       expect(t.messengers.telegram.callsFor(id)).toHaveLength(1);
     });
 
@@ -282,12 +338,23 @@ describe('Dispatch', () => {
     it('drops the outcome of a worker whose lease expired and whose row was claimed again', async () => {
       const [id] = await postMessageIds(t);
       const [stale] = await t.dispatchRepository.claimDue('telegram', 10, 60);
-      await t.sql(`UPDATE messages SET locked_until = now() - interval '1 second', next_attempt_at = now() - interval '1 second'`);
+      await t.sql(
+        `UPDATE messages SET locked_until = now() - interval '1 second', next_attempt_at = now() - interval '1 second'`,
+      );
       const [fresh] = await t.dispatchRepository.claimDue('telegram', 10, 60);
       expect(fresh.leaseExpired).toBe(true);
 
       const written = await t.dispatchRepository.recordOutcomes(
-        [{ id, attempt: stale.message.attempts, status: 'failed', retriesCount: 0, code: '400', description: 'late answer' }],
+        [
+          {
+            id,
+            attempt: stale.message.attempts,
+            status: 'failed',
+            retriesCount: 0,
+            code: '400',
+            description: 'late answer',
+          },
+        ],
         [],
       );
 

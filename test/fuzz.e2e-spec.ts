@@ -101,7 +101,11 @@ const loneSurrogates = fc.string({
   minLength: 1,
   maxLength: 4,
 });
-const controlChars = fc.string({ unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 4 });
+const controlChars = fc.string({
+  unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 4,
+});
 const smallString = fc.oneof(
   { weight: 4, arbitrary: edgeString },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 24 }) },
@@ -112,7 +116,11 @@ const smallString = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .tuple(fc.string({ maxLength: 8 }), fc.constantFrom('\u0000', '\uD800', '\uDFFF', '\uFFFF', '\u{10FFFF}', '\u202E'), fc.string({ maxLength: 8 }))
+      .tuple(
+        fc.string({ maxLength: 8 }),
+        fc.constantFrom('\u0000', '\uD800', '\uDFFF', '\uFFFF', '\u{10FFFF}', '\u202E'),
+        fc.string({ maxLength: 8 }),
+      )
       .map(([before, odd, after]) => before + odd + after),
   },
   { weight: 1, arbitrary: fc.string({ maxLength: 16 }) },
@@ -147,7 +155,7 @@ const deepText: fc.Arbitrary<JsonText> = fc
     leafText,
   )
   .map(([depth, [open, close], leaf]) => {
-    const levels = Math.ceil(depth / (close.length));
+    const levels = Math.ceil(depth / close.length);
     return open.repeat(levels) + leaf + close.repeat(levels);
   });
 
@@ -161,7 +169,18 @@ const POLLUTION: ReadonlyArray<readonly [string, JsonText]> = [
 ];
 const pollutionEntry = fc.constantFrom(...POLLUTION);
 const anyKey = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'body', 'recipients', 'send_at', 'provider', 'recipient', 'id', ''),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'body',
+    'recipients',
+    'send_at',
+    'provider',
+    'recipient',
+    'id',
+    '',
+  ),
   smallString,
 );
 
@@ -186,7 +205,10 @@ const fieldValue: fc.Arbitrary<JsonText> = fc.oneof(
 // Valid requests and their mutations.
 
 const telegramRecipient = fc.oneof(
-  fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }).filter((n) => n !== 0n).map(String),
+  fc
+    .bigInt({ min: -(10n ** 15n), max: 10n ** 15n })
+    .filter((n) => n !== 0n)
+    .map(String),
   fc.stringMatching(/^@\w{5,32}$/),
 );
 const whatsappRecipient = fc.stringMatching(/^\+[1-9]\d{7,14}$/);
@@ -239,7 +261,19 @@ const edgeDate: fc.Arbitrary<string> = fc.oneof(
       minute: fc.integer({ min: 0, max: 61 }),
       second: fc.integer({ min: 0, max: 61 }),
       fraction: fc.option(fc.stringMatching(/^\d{1,12}$/), { nil: undefined }),
-      zone: fc.constantFrom('Z', 'z', '+00:00', '-00:00', '+03:00', '+14:00', '-12:00', '+24:00', '+23:59', '+0530', ''),
+      zone: fc.constantFrom(
+        'Z',
+        'z',
+        '+00:00',
+        '-00:00',
+        '+03:00',
+        '+14:00',
+        '-12:00',
+        '+24:00',
+        '+23:59',
+        '+0530',
+        '',
+      ),
     })
     .map(
       (d) =>
@@ -247,12 +281,10 @@ const edgeDate: fc.Arbitrary<string> = fc.oneof(
         `${d.fraction === undefined ? '' : `.${d.fraction}`}${d.zone}`,
     ),
   // Around "now" and the one-year limit, in UTC and with an offset.
-  fc
-    .tuple(fc.integer({ min: -800 * DAY_MS, max: 800 * DAY_MS }), fc.boolean())
-    .map(([offset, utc]) => {
-      const iso = new Date(Date.now() + offset).toISOString();
-      return utc ? iso : `${iso.slice(0, 19)}+05:45`;
-    }),
+  fc.tuple(fc.integer({ min: -800 * DAY_MS, max: 800 * DAY_MS }), fc.boolean()).map(([offset, utc]) => {
+    const iso = new Date(Date.now() + offset).toISOString();
+    return utc ? iso : `${iso.slice(0, 19)}+05:45`;
+  }),
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
 );
 
@@ -290,8 +322,10 @@ type Mutation = (entries: Entries, request: RequestShape) => Entries;
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constant<Mutation>((entries) => entries),
   fc.nat().map<Mutation>((i) => (entries) => entries.filter((_, j) => j !== i % entries.length)),
-  fc.tuple(fc.nat(), fieldValue).map<Mutation>(([i, value]) => (entries) =>
-    entries.map(([k, v], j) => (j === i % entries.length ? [k, value] : [k, v])),
+  fc.tuple(fc.nat(), fieldValue).map<Mutation>(
+    ([i, value]) =>
+      (entries) =>
+        entries.map(([k, v], j) => (j === i % entries.length ? [k, value] : [k, v])),
   ),
   // The same key twice: which one wins must not matter to the answer's shape.
   fc.tuple(fc.nat(), fieldValue).map<Mutation>(([i, value]) => (entries) => {
@@ -300,37 +334,67 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
   fc.tuple(anyKey, fieldValue).map<Mutation>(([key, value]) => (entries) => [...entries, [key, value]]),
   pollutionEntry.map<Mutation>((entry) => (entries) => [entry, ...entries]),
-  fc.constantFrom('body', 'recipients', 'send_at').chain((key) =>
-    fc.constant<Mutation>((entries) => entries.filter(([k]) => k !== key)),
-  ),
+  fc
+    .constantFrom('body', 'recipients', 'send_at')
+    .chain((key) => fc.constant<Mutation>((entries) => entries.filter(([k]) => k !== key))),
   edgeDate.map<Mutation>((date) => (entries) => [...entries.filter(([k]) => k !== 'send_at'), ['send_at', jStr(date)]]),
   hugeString.map<Mutation>((body) => (entries) => entries.map(([k, v]) => (k === 'body' ? [k, jStr(body)] : [k, v]))),
   // Inside the recipients.
-  fc.tuple(fc.nat(), pollutionEntry).map<Mutation>(([i, [key, value]]) => (entries, request) =>
-    withRecipients(entries, request.recipients.map((r, j) => (j === i % request.recipients.length ? jObj([...entriesOf(r), [key, value]]) : JSON.stringify(r)))),
+  fc.tuple(fc.nat(), pollutionEntry).map<Mutation>(
+    ([i, [key, value]]) =>
+      (entries, request) =>
+        withRecipients(
+          entries,
+          request.recipients.map((r, j) =>
+            j === i % request.recipients.length ? jObj([...entriesOf(r), [key, value]]) : JSON.stringify(r),
+          ),
+        ),
   ),
-  fc.tuple(fc.nat(), fc.constantFrom('provider', 'recipient'), fieldValue).map<Mutation>(([i, field, value]) => (entries, request) =>
-    withRecipients(
-      entries,
-      request.recipients.map((r, j) =>
-        j === i % request.recipients.length ? jObj(entriesOf(r).map(([k, v]) => [k, k === field ? value : v])) : JSON.stringify(r),
-      ),
-    ),
+  fc.tuple(fc.nat(), fc.constantFrom('provider', 'recipient'), fieldValue).map<Mutation>(
+    ([i, field, value]) =>
+      (entries, request) =>
+        withRecipients(
+          entries,
+          request.recipients.map((r, j) =>
+            j === i % request.recipients.length
+              ? jObj(entriesOf(r).map(([k, v]) => [k, k === field ? value : v]))
+              : JSON.stringify(r),
+          ),
+        ),
   ),
-  fc.tuple(fc.nat(), fc.constantFrom('provider', 'recipient')).map<Mutation>(([i, field]) => (entries, request) =>
-    withRecipients(
-      entries,
-      request.recipients.map((r, j) => (j === i % request.recipients.length ? jObj(entriesOf(r).filter(([k]) => k !== field)) : JSON.stringify(r))),
-    ),
+  fc.tuple(fc.nat(), fc.constantFrom('provider', 'recipient')).map<Mutation>(
+    ([i, field]) =>
+      (entries, request) =>
+        withRecipients(
+          entries,
+          request.recipients.map((r, j) =>
+            j === i % request.recipients.length ? jObj(entriesOf(r).filter(([k]) => k !== field)) : JSON.stringify(r),
+          ),
+        ),
   ),
   fc.nat().map<Mutation>((i) => (entries, request) => {
     const twice = request.recipients[i % request.recipients.length];
-    return withRecipients(entries, [...request.recipients, twice].map((r) => JSON.stringify(r)));
+    return withRecipients(
+      entries,
+      [...request.recipients, twice].map((r) => JSON.stringify(r)),
+    );
   }),
-  fieldValue.map<Mutation>((item) => (entries, request) => withRecipients(entries, [...request.recipients.map((r) => JSON.stringify(r)), item])),
+  fieldValue.map<Mutation>(
+    (item) => (entries, request) =>
+      withRecipients(entries, [...request.recipients.map((r) => JSON.stringify(r)), item]),
+  ),
   // One past the limit (exactly 1000 is accepted, and validation.e2e-spec covers it).
-  fc.integer({ min: 1001, max: 1002 }).map<Mutation>((count) => (entries) =>
-    withRecipients(entries, Array.from({ length: count }, (_, i) => jObj([['provider', '"viber"'], ['recipient', jStr(`fuzz-${i}`)]]))),
+  fc.integer({ min: 1001, max: 1002 }).map<Mutation>(
+    (count) => (entries) =>
+      withRecipients(
+        entries,
+        Array.from({ length: count }, (_, i) =>
+          jObj([
+            ['provider', '"viber"'],
+            ['recipient', jStr(`fuzz-${i}`)],
+          ]),
+        ),
+      ),
   ),
 );
 
@@ -340,9 +404,14 @@ function withRecipients(entries: Entries, recipients: JsonText[]): Entries {
 
 /** A POST /messages body, as JSON text. */
 const postBody: fc.Arbitrary<JsonText> = fc.oneof(
-  { weight: 6, arbitrary: fc.tuple(validRequest, fc.array(mutation, { minLength: 0, maxLength: 3 })).map(([request, changes]) =>
-    jObj(changes.reduce((entries, change) => change(entries, request), entriesOf(request))),
-  ) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(validRequest, fc.array(mutation, { minLength: 0, maxLength: 3 }))
+      .map(([request, changes]) =>
+        jObj(changes.reduce((entries, change) => change(entries, request), entriesOf(request))),
+      ),
+  },
   { weight: 1, arbitrary: anyJsonText },
   { weight: 1, arbitrary: deepText },
   { weight: 1, arbitrary: fc.array(fc.tuple(anyKey, fieldValue), { maxLength: 5 }).map(jObj) },
@@ -354,7 +423,11 @@ const idempotencyKey = fc.option(
     fc.uuid(),
     fc.constantFrom('fuzz-key-1', 'fuzz-key-2', '', ' ', 'a'.repeat(255), 'a'.repeat(256)),
     fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 }),
-    fc.string({ unit: fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 8 }),
+    fc.string({
+      unit: fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)),
+      minLength: 1,
+      maxLength: 8,
+    }),
   ),
   { nil: undefined, freq: 3 },
 );
@@ -364,9 +437,38 @@ const idempotencyKey = fc.option(
 // lone surrogate), or raw fragments that are not valid percent-encoding at all.
 
 const encode = (s: string): string =>
-  [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  [...Buffer.from(s, 'utf8')]
+    .map((b) =>
+      /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, '0')}`,
+    )
+    .join('');
 
-const rawFragment = fc.constantFrom('%', '%G0', '%E0%A4%A', '%00', '%ED%A0%80', '%FF%FE', '%C0%AF', '+', '%2B', '%20', '..', '.', '%2e%2e', '%2F', '[]', '[0]', '%5B%5D', ';', ',', '*', '!', "'");
+const rawFragment = fc.constantFrom(
+  '%',
+  '%G0',
+  '%E0%A4%A',
+  '%00',
+  '%ED%A0%80',
+  '%FF%FE',
+  '%C0%AF',
+  '+',
+  '%2B',
+  '%20',
+  '..',
+  '.',
+  '%2e%2e',
+  '%2F',
+  '[]',
+  '[0]',
+  '%5B%5D',
+  ';',
+  ',',
+  '*',
+  '!',
+  "'",
+);
 
 /** Known ids, filled as the properties run: real messages make 200s, 409s and cancels reachable. */
 const knownIds: string[] = [];
@@ -379,14 +481,30 @@ const idSegment: fc.Arbitrary<string> = fc.oneof(
   fc.nat().map((i) => knownIds[i % knownIds.length].replace(/-/g, '')),
   fc.nat().map((i) => `${knownIds[i % knownIds.length]}${encode(' ')}`),
   fc.nat().map((i) => `urn:uuid:${knownIds[i % knownIds.length]}`),
-  fc.constantFrom('00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF'),
+  fc.constantFrom(
+    '00000000-0000-0000-0000-000000000000',
+    'ffffffff-ffff-ffff-ffff-ffffffffffff',
+    'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+  ),
   fc.stringMatching(/^[0-9a-fA-FgG-]{30,40}$/),
   smallString.map(encode),
   hugeString.map((s) => encode(s.slice(0, 300))),
-  fc.array(fc.oneof(rawFragment, fc.stringMatching(/^[a-z0-9]{0,4}$/)), { minLength: 1, maxLength: 4 }).map((parts) => parts.join('')),
+  fc
+    .array(fc.oneof(rawFragment, fc.stringMatching(/^[a-z0-9]{0,4}$/)), { minLength: 1, maxLength: 4 })
+    .map((parts) => parts.join('')),
 );
 
-const JUNK_KEYS = ['__proto__', 'constructor', 'prototype', '__proto__[polluted]', 'constructor[prototype][polluted]', 'limit[]', 'status[]', 'page', ''];
+const JUNK_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  '__proto__[polluted]',
+  'constructor[prototype][polluted]',
+  'limit[]',
+  'status[]',
+  'page',
+  '',
+];
 
 type QueryPair = readonly [string, string];
 
@@ -404,8 +522,37 @@ const inboxPair: fc.Arbitrary<QueryPair> = fc.oneof(
 );
 
 const queryValue = fc.oneof(
-  fc.constantFrom('pending', 'sending', 'sent', 'failed', 'cancelled', 'PENDING', 'telegram', 'whatsapp', 'viber', 'sms'),
-  fc.constantFrom('1', '50', '100', '1000', '0', '101', '1001', '-1', '1.5', '1e2', '0x10', ' 1', '1 ', '١', 'NaN', 'Infinity', '9'.repeat(400)),
+  fc.constantFrom(
+    'pending',
+    'sending',
+    'sent',
+    'failed',
+    'cancelled',
+    'PENDING',
+    'telegram',
+    'whatsapp',
+    'viber',
+    'sms',
+  ),
+  fc.constantFrom(
+    '1',
+    '50',
+    '100',
+    '1000',
+    '0',
+    '101',
+    '1001',
+    '-1',
+    '1.5',
+    '1e2',
+    '0x10',
+    ' 1',
+    '1 ',
+    '١',
+    'NaN',
+    'Infinity',
+    '9'.repeat(400),
+  ),
   fc.uuid(),
   fc.nat().map((i) => knownIds[i % knownIds.length]),
   smallString,
@@ -465,7 +612,10 @@ describe('bad input, systematically (fast-check)', () => {
   let t: TestApp;
   let port: number;
   const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
-  const report: Record<string, { runs: number; seconds: number; statuses: Record<string, number>; undocumentedCodes: Record<string, number> }> = {};
+  const report: Record<
+    string,
+    { runs: number; seconds: number; statuses: Record<string, number>; undocumentedCodes: Record<string, number> }
+  > = {};
   let baseline: Snapshot;
 
   interface Snapshot {
@@ -491,16 +641,26 @@ describe('bad input, systematically (fast-check)', () => {
 
   function send(probe: Probe): Promise<Answer> {
     const headers: Record<string, string> = { ...probe.headers };
-    const body = probe.body === undefined ? undefined : Buffer.isBuffer(probe.body) ? probe.body : Buffer.from(probe.body, 'utf8');
+    const body =
+      probe.body === undefined ? undefined : Buffer.isBuffer(probe.body) ? probe.body : Buffer.from(probe.body, 'utf8');
     if (body) headers['content-length'] = String(body.length);
     return new Promise((resolve, reject) => {
       // A connection per request: an answer that closes its socket (a 413, a bad URL) can't trip the next one.
-      const req = http.request({ host: '127.0.0.1', port, method: probe.method, path: probe.path, headers, agent: false, timeout: 15_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, method: probe.method, path: probe.path, headers, agent: false, timeout: 15_000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              contentType: String(res.headers['content-type'] ?? ''),
+              text: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`no answer within 15 s to ${describeProbe(probe)}`)));
       req.on('error', reject);
       req.end(body);
@@ -531,7 +691,11 @@ describe('bad input, systematically (fast-check)', () => {
           /^[A-Z][A-Z0-9_]*$/.test(error.code) &&
           typeof error.message === 'string' &&
           (error.errors === undefined ||
-            (Array.isArray(error.errors) && error.errors.every((e: { field?: unknown; reason?: unknown }) => typeof e?.field === 'string' && typeof e?.reason === 'string')));
+            (Array.isArray(error.errors) &&
+              error.errors.every(
+                (e: { field?: unknown; reason?: unknown }) =>
+                  typeof e?.field === 'string' && typeof e?.reason === 'string',
+              )));
         if (!shaped) throw new Error(`not the ApiError shape: ${what()}`);
         if (!DOCUMENTED_CODES.has(error.code as string)) {
           row.undocumentedCodes[error.code as string] = (row.undocumentedCodes[error.code as string] ?? 0) + 1;
@@ -544,19 +708,25 @@ describe('bad input, systematically (fast-check)', () => {
     const now = await snapshot();
     if (answer.status >= 400) {
       if (JSON.stringify(now) !== JSON.stringify(baseline)) {
-        throw new Error(`a ${answer.status} changed what is stored: ${JSON.stringify(baseline)} → ${JSON.stringify(now)}\n${what()}`);
+        throw new Error(
+          `a ${answer.status} changed what is stored: ${JSON.stringify(baseline)} → ${JSON.stringify(now)}\n${what()}`,
+        );
       }
     } else {
       baseline = now;
     }
     const polluted = Object.getOwnPropertyNames(Object.prototype).sort();
-    if (JSON.stringify(polluted) !== JSON.stringify(prototypeKeys) || ({} as Record<string, unknown>).polluted !== undefined) {
+    if (
+      JSON.stringify(polluted) !== JSON.stringify(prototypeKeys) ||
+      ({} as Record<string, unknown>).polluted !== undefined
+    ) {
       throw new Error(`Object.prototype was changed: ${what()}`);
     }
   }
 
   function collectIds(json: unknown): void {
-    const found = (json as { messages?: Array<{ id?: unknown }> })?.messages ?? (json as { items?: Array<{ id?: unknown }> })?.items ?? [json];
+    const found = (json as { messages?: Array<{ id?: unknown }> })?.messages ??
+      (json as { items?: Array<{ id?: unknown }> })?.items ?? [json];
     for (const item of Array.isArray(found) ? found : []) {
       const id = (item as { id?: unknown })?.id;
       if (typeof id === 'string' && !knownIds.includes(id) && knownIds.length < 500) knownIds.push(id);
@@ -564,7 +734,12 @@ describe('bad input, systematically (fast-check)', () => {
   }
 
   /** Runs a property over `arbitrary`, timing it for the report. */
-  async function property<T>(name: string, numRuns: number, arbitrary: fc.Arbitrary<T>, toProbe: (value: T) => Probe): Promise<void> {
+  async function property<T>(
+    name: string,
+    numRuns: number,
+    arbitrary: fc.Arbitrary<T>,
+    toProbe: (value: T) => Probe,
+  ): Promise<void> {
     const started = Date.now();
     try {
       await fc.assert(
@@ -584,16 +759,30 @@ describe('bad input, systematically (fast-check)', () => {
     port = (t.app.getHttpServer().address() as AddressInfo).port;
 
     // Messages in every state, so that retry and cancel meet 202/200 and 409 as well as 400/404.
-    const post = async (request: object) => (await t.http.post('/messages').send(request).expect(202)).body.messages[0].id as string;
+    const post = async (request: object) =>
+      (await t.http.post('/messages').send(request).expect(202)).body.messages[0].id as string;
     const future = new Date(Date.now() + 7 * DAY_MS).toISOString();
-    const pendingId = await post({ body: 'fuzz: pending', recipients: [{ provider: 'telegram', recipient: '111111111' }], send_at: future });
+    const pendingId = await post({
+      body: 'fuzz: pending',
+      recipients: [{ provider: 'telegram', recipient: '111111111' }],
+      send_at: future,
+    });
     t.messengers.whatsapp.script = () => ({ outcome: 'failed', code: '131026', description: 'Message Undeliverable' });
-    const failedId = await post({ body: 'fuzz: failed', recipients: [{ provider: 'whatsapp', recipient: '+4915100000001' }] });
+    const failedId = await post({
+      body: 'fuzz: failed',
+      recipients: [{ provider: 'whatsapp', recipient: '+4915100000001' }],
+    });
     const sentId = await post({ body: 'fuzz: sent', recipients: [{ provider: 'viber', recipient: 'fuzz-sent' }] });
     await t.dispatch.dispatchDue();
-    const cancelledId = await post({ body: 'fuzz: cancelled', recipients: [{ provider: 'telegram', recipient: '222222222' }], send_at: future });
+    const cancelledId = await post({
+      body: 'fuzz: cancelled',
+      recipients: [{ provider: 'telegram', recipient: '222222222' }],
+      send_at: future,
+    });
     await t.http.delete(`/messages/${cancelledId}`).expect(200);
-    const states = await t.sql<{ status: string }>('SELECT status FROM messages WHERE id = ANY($1) ORDER BY status', [[pendingId, failedId, sentId, cancelledId]]);
+    const states = await t.sql<{ status: string }>('SELECT status FROM messages WHERE id = ANY($1) ORDER BY status', [
+      [pendingId, failedId, sentId, cancelledId],
+    ]);
     expect(states.map((s) => s.status)).toEqual(['cancelled', 'failed', 'pending', 'sent']);
     knownIds.push(pendingId, failedId, sentId, cancelledId);
     baseline = await snapshot();
@@ -602,133 +791,191 @@ describe('bad input, systematically (fast-check)', () => {
   afterAll(async () => {
     await t?.close();
     mkdirSync(join(__dirname, '..', 'bench-results'), { recursive: true });
-    writeFileSync(join(__dirname, '..', 'bench-results', 'fuzz.json'), `${JSON.stringify({ seed: SEED, scale: SCALE, at: new Date().toISOString(), properties: report }, null, 2)}\n`);
+    writeFileSync(
+      join(__dirname, '..', 'bench-results', 'fuzz.json'),
+      `${JSON.stringify({ seed: SEED, scale: SCALE, at: new Date().toISOString(), properties: report }, null, 2)}\n`,
+    );
   });
 
-  it('POST /messages: generated bodies (mutated valid requests, wrong types, huge, deep, unicode, pollution keys, bad dates)', async () => {
-    await property(
-      'POST /messages (JSON)',
-      1500,
-      fc.tuple(postBody, idempotencyKey),
-      ([body, key]) => ({
+  it(
+    'POST /messages: generated bodies (mutated valid requests, wrong types, huge, deep, unicode, pollution keys, bad dates)',
+    async () => {
+      await property('POST /messages (JSON)', 1500, fc.tuple(postBody, idempotencyKey), ([body, key]) => ({
         method: 'POST',
         path: '/messages',
         headers: { 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
         body,
-      }),
-    );
-    // The generator reaches both sides of the API: some requests are accepted, most refused.
-    const { statuses } = report['POST /messages (JSON)'];
-    expect((statuses['202'] ?? 0) + (statuses['200'] ?? 0)).toBeGreaterThan(50);
-    expect(statuses['400'] ?? 0).toBeGreaterThan(500);
-  }, PROPERTY_TIMEOUT_MS);
+      }));
+      // The generator reaches both sides of the API: some requests are accepted, most refused.
+      const { statuses } = report['POST /messages (JSON)'];
+      expect((statuses['202'] ?? 0) + (statuses['200'] ?? 0)).toBeGreaterThan(50);
+      expect(statuses['400'] ?? 0).toBeGreaterThan(500);
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it('POST /messages: malformed JSON, odd content types and raw bytes', async () => {
-    const validText = validRequest.map((r) => JSON.stringify(r));
-    const rawBody = fc.oneof(
-      fc.tuple(validText, fc.nat()).map(([text, n]) => text.slice(0, n % text.length)),
-      fc.tuple(validText, fc.nat(), fc.constantFrom('{', '}', '[', ']', ',', ':', '"', '\\', '\u0000', '\uFEFF', "'", 'NaN', '/*', '\n')).map(
-        ([text, n, c]) => text.slice(0, n % text.length) + c + text.slice(n % text.length),
-      ),
-      fc.constantFrom(
-        '',
-        ' ',
-        'null',
-        '{',
-        '{"body":}',
-        '{"body":"x",}',
-        "{'body':'x'}",
-        'NaN',
-        'Infinity',
-        '\uFEFF{}',
-        '{"body":"\\ud800"}',
-        '{"body":"\\x00"}',
-        '{"body":"\\u00"}',
-        '/* */{}',
-        '{"__proto__":{"polluted":"yes"}}',
-        '{"constructor":{"prototype":{"polluted":"yes"}}}',
-        '{"a":1}{"a":2}',
-      ),
-      fc.string({ unit: 'binary', maxLength: 200 }),
-      fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
-      validText.map((text) => Buffer.concat([Buffer.from(text.slice(0, -2)), Buffer.from([0xff, 0xfe, 0xc0, 0xaf]), Buffer.from('"}')])),
-    );
-    const contentType = fc.option(
-      fc.constantFrom(
-        'application/json',
-        'application/json; charset=utf-8',
-        'application/json; charset=utf-16',
-        'application/json; charset=latin1',
-        'APPLICATION/JSON',
-        'application/json;',
-        'application/json, text/plain',
-        'text/plain',
-        'text/json',
-        'application/x-www-form-urlencoded',
-        'multipart/form-data; boundary=x',
-        'application/xml',
-        'application/vnd.api+json',
-        '*/*',
-        '',
-      ),
-      { nil: undefined, freq: 10 },
-    );
-    await property('POST /messages (raw)', 300, fc.tuple(rawBody, contentType), ([body, type]) => ({
-      method: 'POST',
-      path: '/messages',
-      headers: type === undefined ? undefined : { 'content-type': type },
-      body,
-    }));
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    'POST /messages: malformed JSON, odd content types and raw bytes',
+    async () => {
+      const validText = validRequest.map((r) => JSON.stringify(r));
+      const rawBody = fc.oneof(
+        fc.tuple(validText, fc.nat()).map(([text, n]) => text.slice(0, n % text.length)),
+        fc
+          .tuple(
+            validText,
+            fc.nat(),
+            fc.constantFrom('{', '}', '[', ']', ',', ':', '"', '\\', '\u0000', '\uFEFF', "'", 'NaN', '/*', '\n'),
+          )
+          .map(([text, n, c]) => text.slice(0, n % text.length) + c + text.slice(n % text.length)),
+        fc.constantFrom(
+          '',
+          ' ',
+          'null',
+          '{',
+          '{"body":}',
+          '{"body":"x",}',
+          "{'body':'x'}",
+          'NaN',
+          'Infinity',
+          '\uFEFF{}',
+          '{"body":"\\ud800"}',
+          '{"body":"\\x00"}',
+          '{"body":"\\u00"}',
+          '/* */{}',
+          '{"__proto__":{"polluted":"yes"}}',
+          '{"constructor":{"prototype":{"polluted":"yes"}}}',
+          '{"a":1}{"a":2}',
+        ),
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
+        validText.map((text) =>
+          Buffer.concat([Buffer.from(text.slice(0, -2)), Buffer.from([0xff, 0xfe, 0xc0, 0xaf]), Buffer.from('"}')]),
+        ),
+      );
+      const contentType = fc.option(
+        fc.constantFrom(
+          'application/json',
+          'application/json; charset=utf-8',
+          'application/json; charset=utf-16',
+          'application/json; charset=latin1',
+          'APPLICATION/JSON',
+          'application/json;',
+          'application/json, text/plain',
+          'text/plain',
+          'text/json',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          'application/xml',
+          'application/vnd.api+json',
+          '*/*',
+          '',
+        ),
+        { nil: undefined, freq: 10 },
+      );
+      await property('POST /messages (raw)', 300, fc.tuple(rawBody, contentType), ([body, type]) => ({
+        method: 'POST',
+        path: '/messages',
+        headers: type === undefined ? undefined : { 'content-type': type },
+        body,
+      }));
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
   it('POST /messages: a body over the 1 MiB limit is a 413 JSON error and stores nothing', async () => {
-    const body = JSON.stringify({ body: 'x'.repeat(1_100_000), recipients: [{ provider: 'viber', recipient: 'fuzz-big' }] });
+    const body = JSON.stringify({
+      body: 'x'.repeat(1_100_000),
+      recipients: [{ provider: 'viber', recipient: 'fuzz-big' }],
+    });
     expect(Buffer.byteLength(body)).toBeGreaterThan(1024 * 1024);
-    await check('POST /messages (> 1 MiB)', { method: 'POST', path: '/messages', headers: { 'content-type': 'application/json' }, body });
+    await check('POST /messages (> 1 MiB)', {
+      method: 'POST',
+      path: '/messages',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(report['POST /messages (> 1 MiB)'].statuses).toEqual({ 413: 1 });
   });
 
-  it('GET /messages: generated query strings', async () => {
-    await property('GET /messages', 300, listQuery, (query) => ({ method: 'GET', path: `/messages${query}` }));
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    'GET /messages: generated query strings',
+    async () => {
+      await property('GET /messages', 300, listQuery, (query) => ({ method: 'GET', path: `/messages${query}` }));
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
   it.each([
     ['GET', ''],
     ['GET', '/attempts'],
     ['POST', '/retry'],
     ['DELETE', ''],
-  ])('%s /messages/:id%s: generated ids', async (method, suffix) => {
-    await property(`${method} /messages/:id${suffix}`, 200, fc.tuple(idSegment, fc.option(listQuery, { nil: '' })), ([id, query]) => ({
-      method,
-      path: `/messages/${id}${suffix}${query}`,
-      // A body on a GET or DELETE is odd, but allowed on the wire.
-      ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
-    }));
-  }, PROPERTY_TIMEOUT_MS);
+  ])(
+    '%s /messages/:id%s: generated ids',
+    async (method, suffix) => {
+      await property(
+        `${method} /messages/:id${suffix}`,
+        200,
+        fc.tuple(idSegment, fc.option(listQuery, { nil: '' })),
+        ([id, query]) => ({
+          method,
+          path: `/messages/${id}${suffix}${query}`,
+          // A body on a GET or DELETE is odd, but allowed on the wire.
+          ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
+        }),
+      );
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it('GET /emulators/:provider/inbox: generated providers and query strings', async () => {
-    const provider = fc.oneof(
-      { weight: 6, arbitrary: fc.constantFrom('telegram', 'whatsapp', 'viber', '%74elegram') },
-      { weight: 1, arbitrary: fc.constantFrom('Telegram', 'TELEGRAM', 'sms', '', '__proto__', 'constructor', 'toString') },
-      { weight: 1, arbitrary: smallString.map(encode) },
-      { weight: 1, arbitrary: fc.array(rawFragment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('')) },
-    );
-    await property('GET /emulators/:provider/inbox', 250, fc.tuple(provider, inboxQuery), ([p, query]) => ({
-      method: 'GET',
-      path: `/emulators/${p}/inbox${query}`,
-    }));
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    'GET /emulators/:provider/inbox: generated providers and query strings',
+    async () => {
+      const provider = fc.oneof(
+        { weight: 6, arbitrary: fc.constantFrom('telegram', 'whatsapp', 'viber', '%74elegram') },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom('Telegram', 'TELEGRAM', 'sms', '', '__proto__', 'constructor', 'toString'),
+        },
+        { weight: 1, arbitrary: smallString.map(encode) },
+        { weight: 1, arbitrary: fc.array(rawFragment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('')) },
+      );
+      await property('GET /emulators/:provider/inbox', 250, fc.tuple(provider, inboxQuery), ([p, query]) => ({
+        method: 'GET',
+        path: `/emulators/${p}/inbox${query}`,
+      }));
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it('any method on any route: unknown methods and paths are JSON 404s, never 5xx', async () => {
-    const method = fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD');
-    const path = fc.oneof(
-      fc.constantFrom('/messages', '/messages/', '/messages//', '/emulators', '/emulators/telegram', '/docs-json', '/', '/messages/x/y/z', '//messages'),
-      fc.tuple(idSegment, fc.constantFrom('', '/attempts', '/retry', '/nope')).map(([id, suffix]) => `/messages/${id}${suffix}`),
-    );
-    await property('any method, any route', 200, fc.tuple(method, path), ([m, p]) => ({
-      method: m,
-      path: p,
-      ...(m === 'POST' || m === 'PUT' || m === 'PATCH' ? { headers: { 'content-type': 'application/json' }, body: '{}' } : {}),
-    }));
-  }, PROPERTY_TIMEOUT_MS);
+  it(
+    'any method on any route: unknown methods and paths are JSON 404s, never 5xx',
+    async () => {
+      const method = fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD');
+      const path = fc.oneof(
+        fc.constantFrom(
+          '/messages',
+          '/messages/',
+          '/messages//',
+          '/emulators',
+          '/emulators/telegram',
+          '/docs-json',
+          '/',
+          '/messages/x/y/z',
+          '//messages',
+        ),
+        fc
+          .tuple(idSegment, fc.constantFrom('', '/attempts', '/retry', '/nope'))
+          .map(([id, suffix]) => `/messages/${id}${suffix}`),
+      );
+      await property('any method, any route', 200, fc.tuple(method, path), ([m, p]) => ({
+        method: m,
+        path: p,
+        ...(m === 'POST' || m === 'PUT' || m === 'PATCH'
+          ? { headers: { 'content-type': 'application/json' }, body: '{}' }
+          : {}),
+      }));
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 });

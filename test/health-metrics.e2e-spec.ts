@@ -17,7 +17,9 @@ function samples(text: string): Sample[] {
     .filter((line) => line !== '' && !line.startsWith('#'))
     .map((line) => {
       const [, name, labelText = '', value] = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)!;
-      const labels = Object.fromEntries([...labelText.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => [k, v]));
+      const labels = Object.fromEntries(
+        [...labelText.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, k, v]) => [k, v]),
+      );
       return { name, labels, value: Number(value) };
     });
 }
@@ -76,7 +78,9 @@ describe('Health and metrics', () => {
     ])('is generated when %s, on errors too', async (_case, header) => {
       const request = t.http.get('/messages/not-a-uuid');
       const res = await (header === undefined ? request : request.set('X-Request-Id', header)).expect(400);
-      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(res.headers['x-request-id']).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
     });
   });
 
@@ -115,8 +119,14 @@ describe('Health and metrics', () => {
       // Viber fails transiently once, then sends: the retry may come due within the same drain.
       let viberFailed = false;
       t.messengers.viber.script = (message) =>
-        viberFailed ? succeed(message, 1) : ((viberFailed = true), { outcome: 'retry', code: '503', description: 'scripted outage' });
-      t.messengers.whatsapp.script = () => ({ outcome: 'failed', code: '131026', description: 'Message Undeliverable' });
+        viberFailed
+          ? succeed(message, 1)
+          : ((viberFailed = true), { outcome: 'retry', code: '503', description: 'scripted outage' });
+      t.messengers.whatsapp.script = () => ({
+        outcome: 'failed',
+        code: '131026',
+        description: 'Message Undeliverable',
+      });
       try {
         await t.dispatch.dispatchDue();
       } finally {
@@ -125,7 +135,8 @@ describe('Health and metrics', () => {
       }
 
       const after = (await scrape()).all;
-      const delta = (name: string, labels: Record<string, string>, now = after) => (valueOf(now, name, labels) ?? 0) - (valueOf(before, name, labels) ?? 0);
+      const delta = (name: string, labels: Record<string, string>, now = after) =>
+        (valueOf(now, name, labels) ?? 0) - (valueOf(before, name, labels) ?? 0);
       expect(delta('dispatch_messages_accepted_total', { provider: 'telegram' })).toBe(2);
       expect(delta('dispatch_messages_accepted_total', { provider: 'viber' })).toBe(1);
       expect(delta('dispatch_messages_accepted_total', { provider: 'whatsapp' })).toBe(1);
@@ -135,14 +146,21 @@ describe('Health and metrics', () => {
       expect(delta('dispatch_attempt_duration_seconds_count', { provider: 'telegram', outcome: 'sent' })).toBe(2);
       expect(delta('dispatch_attempt_duration_seconds_count', { provider: 'viber', outcome: 'retry' })).toBe(1);
       expect(delta('dispatch_attempt_duration_seconds_count', { provider: 'whatsapp', outcome: 'failed' })).toBe(1);
-      expect(valueOf(after, 'dispatch_attempt_duration_seconds_bucket', { provider: 'telegram', outcome: 'sent', le: '+Inf' })).toBe(
-        valueOf(after, 'dispatch_attempt_duration_seconds_count', { provider: 'telegram', outcome: 'sent' }),
-      );
+      expect(
+        valueOf(after, 'dispatch_attempt_duration_seconds_bucket', {
+          provider: 'telegram',
+          outcome: 'sent',
+          le: '+Inf',
+        }),
+      ).toBe(valueOf(after, 'dispatch_attempt_duration_seconds_count', { provider: 'telegram', outcome: 'sent' }));
 
       // The retry (RETRY_*_DELAY_MS are 1 ms here) is sent by this drain or the next.
       await waitFor('the viber retry is sent', async () => {
         await t.dispatch.dispatchDue();
-        const [row] = await t.sql<{ status: string }>(`SELECT status FROM messages WHERE body = $1 AND provider = 'viber'`, [body]);
+        const [row] = await t.sql<{ status: string }>(
+          `SELECT status FROM messages WHERE body = $1 AND provider = 'viber'`,
+          [body],
+        );
         return row.status === 'sent';
       });
       const settled = (await scrape()).all;
@@ -154,12 +172,21 @@ describe('Health and metrics', () => {
       const { body } = aMessageRequest();
       const created = await t.http
         .post('/messages')
-        .send({ body, recipients: [aRecipient.telegram(), aRecipient.telegram(), aRecipient.telegram(), aRecipient.viber()] })
+        .send({
+          body,
+          recipients: [aRecipient.telegram(), aRecipient.telegram(), aRecipient.telegram(), aRecipient.viber()],
+        })
         .expect(202);
       const later = aMessageRequest({ send_at: new Date(Date.now() + 3_600_000).toISOString() });
-      await t.http.post('/messages').send({ ...later, recipients: [aRecipient.whatsapp()] }).expect(202);
+      await t.http
+        .post('/messages')
+        .send({ ...later, recipients: [aRecipient.whatsapp()] })
+        .expect(202);
       // Arranged: the telegram messages came due 90 s ago, and one viber message is being sent.
-      await t.sql(`UPDATE messages SET next_attempt_at = now() - interval '90 seconds' WHERE body = $1 AND provider = 'telegram'`, [body]);
+      await t.sql(
+        `UPDATE messages SET next_attempt_at = now() - interval '90 seconds' WHERE body = $1 AND provider = 'telegram'`,
+        [body],
+      );
       const viberId = created.body.messages[3].id;
       await t.sql(
         `UPDATE messages SET status = 'sending', attempts = 1, locked_until = now() + interval '1 minute', next_attempt_at = now() + interval '1 minute' WHERE id = $1`,
@@ -180,7 +207,10 @@ describe('Health and metrics', () => {
       expect(valueOf(all, 'dispatch_queue_lag_seconds', { provider: 'whatsapp' })).toBe(0);
 
       // Its lease runs out: the viber message is due again (a claim would take it back).
-      await t.sql(`UPDATE messages SET locked_until = now() - interval '5 seconds', next_attempt_at = now() - interval '5 seconds' WHERE id = $1`, [viberId]);
+      await t.sql(
+        `UPDATE messages SET locked_until = now() - interval '5 seconds', next_attempt_at = now() - interval '5 seconds' WHERE id = $1`,
+        [viberId],
+      );
       ({ all } = await scrape());
       expect(valueOf(all, 'dispatch_queue_due_messages', { provider: 'viber' })).toBe(1);
       expect(valueOf(all, 'dispatch_queue_lag_seconds', { provider: 'viber' })).toBeGreaterThanOrEqual(5);
@@ -202,8 +232,12 @@ describe('Health and metrics', () => {
 
       const { text, all } = await scrape();
       expect(valueOf(all, 'http_requests_total', route)).toBe(before + 2);
-      expect(valueOf(all, 'http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBeGreaterThanOrEqual(1);
-      expect(valueOf(all, 'http_request_duration_seconds_count', { method: 'GET', route: '/messages/:id' })).toBeGreaterThanOrEqual(2);
+      expect(
+        valueOf(all, 'http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        valueOf(all, 'http_request_duration_seconds_count', { method: 'GET', route: '/messages/:id' }),
+      ).toBeGreaterThanOrEqual(2);
       for (const raw of [...ids, '/no/such/route']) expect(text).not.toContain(raw);
     });
   });

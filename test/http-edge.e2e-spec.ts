@@ -45,7 +45,11 @@ describe('HTTP edge', () => {
       const chunks: Buffer[] = [];
       const giveUp = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`the server neither answered nor closed within ${GIVE_UP_MS} ms; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`));
+        reject(
+          new Error(
+            `the server neither answered nor closed within ${GIVE_UP_MS} ms; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1'))}`,
+          ),
+        );
       }, GIVE_UP_MS);
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       socket.on('error', () => undefined);
@@ -61,7 +65,10 @@ describe('HTTP edge', () => {
     const split = raw.indexOf('\r\n\r\n');
     const [statusLine, ...headerLines] = raw.slice(0, split === -1 ? raw.length : split).split('\r\n');
     const headers = Object.fromEntries(
-      headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+      headerLines.map((line) => [
+        line.slice(0, line.indexOf(':')).toLowerCase(),
+        line.slice(line.indexOf(':') + 1).trim(),
+      ]),
     );
     const text = split === -1 ? '' : raw.slice(split + 4);
     let json: Exchange['json'] = {};
@@ -111,7 +118,9 @@ describe('HTTP edge', () => {
   describe('text that is not valid Unicode', () => {
     it('a lone surrogate in a JSON escape is a 400 naming the field, and nothing is stored', async () => {
       const before = await storedMessages();
-      const answer = await postJson(`{"body":"broken \\ud83d here","recipients":[${JSON.stringify(aRecipient.telegram())}]}`);
+      const answer = await postJson(
+        `{"body":"broken \\ud83d here","recipients":[${JSON.stringify(aRecipient.telegram())}]}`,
+      );
       expectApiError(answer, 400, 'VALIDATION_FAILED');
       expect(answer.json.errors).toEqual([{ field: 'body', reason: expect.stringMatching(/Unicode/) }]);
       expect(await storedMessages()).toBe(before);
@@ -120,21 +129,31 @@ describe('HTTP edge', () => {
     it('bytes that are not UTF-8 are a 400 naming the field by its path', async () => {
       const before = await storedMessages();
       const raw = Buffer.concat([
-        Buffer.from(`{"body":"hello","recipients":[${JSON.stringify(aRecipient.telegram())},{"provider":"viber","recipient":"vb`),
+        Buffer.from(
+          `{"body":"hello","recipients":[${JSON.stringify(aRecipient.telegram())},{"provider":"viber","recipient":"vb`,
+        ),
         Buffer.from([0xff, 0xc3]),
         Buffer.from('"}]}'),
       ]);
       const answer = await postJson(raw);
       expectApiError(answer, 400, 'VALIDATION_FAILED');
-      expect(answer.json.errors).toEqual([{ field: 'recipients[1].recipient', reason: expect.stringMatching(/UTF-8/) }]);
+      expect(answer.json.errors).toEqual([
+        { field: 'recipients[1].recipient', reason: expect.stringMatching(/UTF-8/) },
+      ]);
       expect(await storedMessages()).toBe(before);
     });
 
     it('a key that is not valid Unicode is named too', async () => {
-      const raw = Buffer.concat([Buffer.from('{"body":"hello","recipients":[],"k'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('":1}')]);
+      const raw = Buffer.concat([
+        Buffer.from('{"body":"hello","recipients":[],"k'),
+        Buffer.from([0xed, 0xa0, 0x80]),
+        Buffer.from('":1}'),
+      ]);
       const answer = await postJson(raw);
       expectApiError(answer, 400, 'VALIDATION_FAILED');
-      expect(answer.json.errors).toEqual([{ field: expect.stringMatching(/^k/), reason: expect.stringMatching(/Unicode/) }]);
+      expect(answer.json.errors).toEqual([
+        { field: expect.stringMatching(/^k/), reason: expect.stringMatching(/Unicode/) },
+      ]);
     });
 
     it('valid UTF-8 outside ASCII, and escaped surrogate pairs, are stored exactly as sent', async () => {
@@ -159,7 +178,9 @@ describe('HTTP edge', () => {
 
     it('a query parameter is percent-decoded as before: escapes and + match what is stored, valid UTF-8 passes', async () => {
       const recipient = `vb ${Date.now()}+/==`;
-      expect((await postJson(JSON.stringify(aMessageRequest({ recipients: [{ provider: 'viber', recipient }] })))).status).toBe(202);
+      expect(
+        (await postJson(JSON.stringify(aMessageRequest({ recipients: [{ provider: 'viber', recipient }] })))).status,
+      ).toBe(202);
       const query = encodeURIComponent(recipient).replace(/%20/g, '+');
       const found = await exchange(request('GET', `/messages?recipient=${query}`));
       expect(found.status).toBe(200);
@@ -168,16 +189,23 @@ describe('HTTP edge', () => {
       expect({ status: utf8.status, items: utf8.json.items }).toEqual({ status: 200, items: [] });
     });
 
-    it.each(['latin1', 'ISO-8859-1', 'utf-16', '"windows-1252"'])('a body declared charset=%s is a 415 naming the charset', async (charset) => {
-      const before = await storedMessages();
-      const answer = await postJson(JSON.stringify(aMessageRequest()), { 'Content-Type': `application/json; charset=${charset}` });
-      expectApiError(answer, 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expect(answer.json.message).toContain(charset.replace(/"/g, ''));
-      expect(await storedMessages()).toBe(before);
-    });
+    it.each(['latin1', 'ISO-8859-1', 'utf-16', '"windows-1252"'])(
+      'a body declared charset=%s is a 415 naming the charset',
+      async (charset) => {
+        const before = await storedMessages();
+        const answer = await postJson(JSON.stringify(aMessageRequest()), {
+          'Content-Type': `application/json; charset=${charset}`,
+        });
+        expectApiError(answer, 415, 'UNSUPPORTED_MEDIA_TYPE');
+        expect(answer.json.message).toContain(charset.replace(/"/g, ''));
+        expect(await storedMessages()).toBe(before);
+      },
+    );
 
     it.each(['utf-8', 'UTF-8', '"utf-8"'])('a body declared charset=%s is accepted', async (charset) => {
-      const answer = await postJson(JSON.stringify(aMessageRequest()), { 'Content-Type': `application/json; charset=${charset}` });
+      const answer = await postJson(JSON.stringify(aMessageRequest()), {
+        'Content-Type': `application/json; charset=${charset}`,
+      });
       expect(answer.status).toBe(202);
     });
   });
@@ -237,7 +265,8 @@ describe('HTTP edge', () => {
 
   describe('a client that stalls', () => {
     it(`part of a body, then nothing: 408 in our shape, and the connection cut within HTTP_REQUEST_TIMEOUT_MS`, async () => {
-      const head = 'POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
+      const head =
+        'POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n';
       const answer = await exchange(`${head}{"body":"never fin`);
       expectApiError(answer, 408, 'REQUEST_TIMEOUT');
       // The server may cut a little early (it checks on an interval), never late; the upper margin is for a busy machine.
@@ -256,24 +285,39 @@ describe('HTTP edge', () => {
     it.each([
       ['a request line that is not HTTP', 'NOT HTTP AT ALL\r\n\r\n'],
       ['a header name with a space in it', 'GET /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: x\r\n\r\n'],
-      ['both Transfer-Encoding and Content-Length', 'POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n'],
-      ['a chunk size that is not hex', 'POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
+      [
+        'both Transfer-Encoding and Content-Length',
+        'POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n',
+      ],
+      [
+        'a chunk size that is not hex',
+        'POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+      ],
     ])('%s is a 400 MALFORMED_REQUEST', async (_, raw) => {
       expectApiError(await exchange(raw), 400, 'MALFORMED_REQUEST');
     });
 
     it.each([
-      ['a header larger than the limit', `GET /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
-      ['a URL larger than the limit', `GET /messages?recipient=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`],
+      [
+        'a header larger than the limit',
+        `GET /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      ],
+      [
+        'a URL larger than the limit',
+        `GET /messages?recipient=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`,
+      ],
     ])('%s is a 431 HEADERS_TOO_LARGE', async (_, raw) => {
       expectApiError(await exchange(raw), 431, 'HEADERS_TOO_LARGE');
     });
 
-    it.each(['/%', '/messages/%E0%A4%A', '/messages/%zz'])('a URL that does not percent-decode (%s) is a 400 MALFORMED_REQUEST', async (path) => {
-      const answer = await exchange(request('GET', path));
-      expectApiError(answer, 400, 'MALFORMED_REQUEST');
-      expect(answer.headers['x-request-id']).toMatch(/\S/);
-    });
+    it.each(['/%', '/messages/%E0%A4%A', '/messages/%zz'])(
+      'a URL that does not percent-decode (%s) is a 400 MALFORMED_REQUEST',
+      async (path) => {
+        const answer = await exchange(request('GET', path));
+        expectApiError(answer, 400, 'MALFORMED_REQUEST');
+        expect(answer.headers['x-request-id']).toMatch(/\S/);
+      },
+    );
 
     it('a path parameter longer than the router takes is a 414 URI_TOO_LONG', async () => {
       expectApiError(await exchange(request('GET', `/messages/${'a'.repeat(200)}`)), 414, 'URI_TOO_LONG');
@@ -286,7 +330,9 @@ describe('HTTP edge', () => {
     });
 
     it('an Expect other than 100-continue is a 417 EXPECTATION_FAILED', async () => {
-      const answer = await exchange(request('POST', '/messages', { 'Content-Type': 'application/json', Expect: 'teapot' }, '{}'));
+      const answer = await exchange(
+        request('POST', '/messages', { 'Content-Type': 'application/json', Expect: 'teapot' }, '{}'),
+      );
       expectApiError(answer, 417, 'EXPECTATION_FAILED');
     });
 
@@ -296,7 +342,11 @@ describe('HTTP edge', () => {
     });
 
     it('CONNECT, which this server does not proxy, is a 404 NOT_FOUND rather than a silent hang-up', async () => {
-      expectApiError(await exchange('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'), 404, 'NOT_FOUND');
+      expectApiError(
+        await exchange('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'),
+        404,
+        'NOT_FOUND',
+      );
     });
 
     it.each([
@@ -324,7 +374,9 @@ describe('HTTP edge', () => {
         // The first request is routed, and waits for the rest of its body while the server starts closing.
         const body = JSON.stringify(aMessageRequest());
         const routed = once(server, 'request');
-        socket.write(`POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+        socket.write(
+          `POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+        );
         await routed;
         closed = closing.close();
         await waitFor('the server stops listening', async () => !server.listening);

@@ -65,7 +65,12 @@ describe('Idempotency-Key on POST /messages', () => {
       expect(res.headers['idempotency-replay']).toBeUndefined();
       expect(await countMessages(request.body)).toBe(2);
       const [row] = await keyRows(key);
-      expect(row).toMatchObject({ status: 'completed', response_status: 202, response_body: res.body, locked_until: null });
+      expect(row).toMatchObject({
+        status: 'completed',
+        response_status: 202,
+        response_body: res.body,
+        locked_until: null,
+      });
       expect(row.expires_at.getTime() - row.created_at.getTime()).toBe(24 * 60 * 60 * 1000);
     });
 
@@ -98,13 +103,18 @@ describe('Idempotency-Key on POST /messages', () => {
     it('counts a request with its keys in another order, other whitespace and a username in other case as the same', async () => {
       const key = aKey();
       const body = aMessageRequest().body;
-      const first = await post({ body, recipients: [{ provider: 'telegram', recipient: '@Order_Bot_Fan' }], send_at: null }, key).expect(202);
+      const first = await post(
+        { body, recipients: [{ provider: 'telegram', recipient: '@Order_Bot_Fan' }], send_at: null },
+        key,
+      ).expect(202);
 
       const again = await t.http
         .post('/messages')
         .set('Idempotency-Key', key)
         .set('content-type', 'application/json')
-        .send(`{ "send_at": null,\n  "recipients": [ { "recipient": "@order_bot_fan", "provider": "telegram" } ], "body": ${JSON.stringify(body)} }`)
+        .send(
+          `{ "send_at": null,\n  "recipients": [ { "recipient": "@order_bot_fan", "provider": "telegram" } ], "body": ${JSON.stringify(body)} }`,
+        )
         .expect(202);
 
       expect(again.headers['idempotency-replay']).toBe('true');
@@ -245,30 +255,43 @@ describe('Idempotency-Key on POST /messages', () => {
         'INTERNAL_ERROR',
         // The error with its stack, for whoever fixes the bug; the request's own line says it failed.
         [
-          expect.objectContaining({ level: 50, context: 'HttpErrorFilter', msg: expect.stringMatching(/^Error: boom\n\s+at /) }),
+          expect.objectContaining({
+            level: 50,
+            context: 'HttpErrorFilter',
+            msg: expect.stringMatching(/^Error: boom\n\s+at /),
+          }),
           expect.objectContaining({ level: 50, msg: 'request errored', res: { statusCode: 500 } }),
         ],
       ],
       // A warning at most (the test app logs errors only): the database's own lines say why.
-      ['the database going away (503)', new Error('Connection terminated unexpectedly'), 503, 'DATABASE_UNAVAILABLE', []],
-    ])('releases the key when the request fails with %s, so that a retry with it runs', async (_, error, status, code, logged) => {
-      const key = aKey();
-      const request = aMessageRequest();
-      jest.spyOn(t.app.get(MessagesService), 'create').mockRejectedValueOnce(error);
-      const logs = captureLogs();
-      try {
-        expectError(await post(request, key), status, code);
-        await logs.waitFor('the failed request is logged', (entries) => entries.length >= logged.length);
-        expect(logs.entries).toEqual(logged);
-      } finally {
-        logs.stop();
-      }
-      expect(await keyRows(key)).toEqual([]);
+      [
+        'the database going away (503)',
+        new Error('Connection terminated unexpectedly'),
+        503,
+        'DATABASE_UNAVAILABLE',
+        [],
+      ],
+    ])(
+      'releases the key when the request fails with %s, so that a retry with it runs',
+      async (_, error, status, code, logged) => {
+        const key = aKey();
+        const request = aMessageRequest();
+        jest.spyOn(t.app.get(MessagesService), 'create').mockRejectedValueOnce(error);
+        const logs = captureLogs();
+        try {
+          expectError(await post(request, key), status, code);
+          await logs.waitFor('the failed request is logged', (entries) => entries.length >= logged.length);
+          expect(logs.entries).toEqual(logged);
+        } finally {
+          logs.stop();
+        }
+        expect(await keyRows(key)).toEqual([]);
 
-      const retry = await post(request, key).expect(202);
-      expect(retry.headers['idempotency-replay']).toBeUndefined();
-      expect(await countMessages(request.body)).toBe(1);
-    });
+        const retry = await post(request, key).expect(202);
+        expect(retry.headers['idempotency-replay']).toBeUndefined();
+        expect(await countMessages(request.body)).toBe(1);
+      },
+    );
 
     it('takes no key for a request that fails validation: the corrected request may use it', async () => {
       const key = aKey();
@@ -327,11 +350,15 @@ describe('Idempotency-Key on POST /messages', () => {
       const expired = [aKey(), aKey(), aKey()];
       const live = aKey();
       for (const key of [...expired, live]) await post(aMessageRequest(), key).expect(202);
-      await t.sql(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = ANY($1)`, [expired]);
+      await t.sql(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = ANY($1)`, [
+        expired,
+      ]);
 
       await post(aMessageRequest(), aKey()).expect(202);
 
-      expect(await t.sql('SELECT key FROM idempotency_keys WHERE key = ANY($1)', [[...expired, live]])).toEqual([{ key: live }]);
+      expect(await t.sql('SELECT key FROM idempotency_keys WHERE key = ANY($1)', [[...expired, live]])).toEqual([
+        { key: live },
+      ]);
     });
   });
 

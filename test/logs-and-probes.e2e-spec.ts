@@ -6,7 +6,13 @@ import { createTestApp, TestApp } from './support/test-app';
 
 jest.setTimeout(PROCESS_SPEC_TIMEOUT_MS);
 
-const answers = (url: string, status = 200) => async () => fetch(url).then((res) => res.status === status, () => false);
+const answers =
+  (url: string, status = 200) =>
+  async () =>
+    fetch(url).then(
+      (res) => res.status === status,
+      () => false,
+    );
 
 /**
  * The service as real processes (main.ts, LOG_FORMAT=json): what its log lines carry, and the probe
@@ -58,13 +64,19 @@ describe('The service as a process', () => {
     await waitFor('the request is logged', async () => api.entries().some((entry) => entry.reqId === 'post-1'));
 
     expect(api.lines.filter((line) => !line.startsWith('{'))).toEqual([]);
-    expect(api.events('readiness')).toEqual([expect.objectContaining({ reqId: 'probe-1', context: 'HealthService', ready: true })]);
+    expect(api.events('readiness')).toEqual([
+      expect.objectContaining({ reqId: 'probe-1', context: 'HealthService', ready: true }),
+    ]);
     expect(api.entries().filter((entry) => entry.reqId === 'post-1')).toEqual([
       expect.objectContaining({
         level: 30,
         msg: 'request completed',
         role: 'api',
-        req: expect.objectContaining({ method: 'POST', url: '/messages', headers: expect.objectContaining({ authorization: '[REDACTED]' }) }),
+        req: expect.objectContaining({
+          method: 'POST',
+          url: '/messages',
+          headers: expect.objectContaining({ authorization: '[REDACTED]' }),
+        }),
         res: { statusCode: 202 },
         responseTime: expect.any(Number),
       }),
@@ -73,7 +85,9 @@ describe('The service as a process', () => {
     expect(log).not.toContain('s3cret-token');
     expect(log).not.toContain(body);
     // Probes are answered, not logged: a line every few seconds would drown the rest.
-    expect(api.entries().filter((entry) => (entry.req as { url?: string } | undefined)?.url?.startsWith('/health'))).toEqual([]);
+    expect(
+      api.entries().filter((entry) => (entry.req as { url?: string } | undefined)?.url?.startsWith('/health')),
+    ).toEqual([]);
   });
 
   it('says where it listens and which database it uses (never with the password), and ends with a "stopped" line', async () => {
@@ -90,7 +104,12 @@ describe('The service as a process', () => {
     });
     expect((await fetch(`http://127.0.0.1:${listening.port}/health/live`)).status).toBe(200);
     expect(api.events('database')).toEqual([
-      expect.objectContaining({ level: 30, host: url.hostname, port: Number(url.port || 5432), database: url.pathname.slice(1) }),
+      expect.objectContaining({
+        level: 30,
+        host: url.hostname,
+        port: Number(url.port || 5432),
+        database: url.pathname.slice(1),
+      }),
     ]);
 
     api.kill('SIGTERM');
@@ -119,20 +138,29 @@ describe('The service as a process', () => {
 
   it('a worker with HEALTH_PORT serves /health/* (its scheduler included) and /metrics there, and nothing else', async () => {
     const { body } = aMessageRequest();
-    const created = await t.http.post('/messages').send({ body, recipients: [aRecipient.viber()] }).expect(202);
+    const created = await t.http
+      .post('/messages')
+      .send({ body, recipients: [aRecipient.viber()] })
+      .expect(202);
     const port = await freePort();
     const worker = start({ APP_ROLE: 'worker', HEALTH_PORT: String(port), DISPATCH_CRON: '* * * * * *' });
     const base = `http://127.0.0.1:${port}`;
     await waitFor('the worker is ready', answers(`${base}/health/ready`));
     await waitFor('the message is sent', async () => {
-      const [row] = await t.sql<{ status: string }>('SELECT status FROM messages WHERE id = $1', [created.body.messages[0].id]);
+      const [row] = await t.sql<{ status: string }>('SELECT status FROM messages WHERE id = $1', [
+        created.body.messages[0].id,
+      ]);
       return row.status === 'sent';
     });
 
     const ready = await fetch(`${base}/health/ready`);
     expect(await ready.json()).toMatchObject({
       status: 'ok',
-      details: { database: { status: 'up' }, migrations: { status: 'up' }, scheduler: { status: 'up', lastTickAt: expect.any(String) } },
+      details: {
+        database: { status: 'up' },
+        migrations: { status: 'up' },
+        scheduler: { status: 'up', lastTickAt: expect.any(String) },
+      },
     });
     await waitFor('the attempt is counted', async () => {
       const metrics = await (await fetch(`${base}/metrics`)).text();
@@ -144,7 +172,9 @@ describe('The service as a process', () => {
     expect((await fetch(`${base}/health/live`)).status).toBe(200);
     expect((await fetch(`${base}/messages`)).status).toBe(404);
 
-    const attempts = worker.events('delivery_attempt').filter((entry) => entry.messageId === created.body.messages[0].id);
+    const attempts = worker
+      .events('delivery_attempt')
+      .filter((entry) => entry.messageId === created.body.messages[0].id);
     expect(attempts).toEqual([
       expect.objectContaining({
         level: 30,

@@ -34,7 +34,8 @@ describe('The message state machine, as the SQL makes it', () => {
   const db = ownDatabaseConnection();
 
   const messages = async (): Promise<Message[]> =>
-    (await db.query<Message>('SELECT id, status, xmin::text AS version, recipient, body, body_hash FROM messages')).rows;
+    (await db.query<Message>('SELECT id, status, xmin::text AS version, recipient, body, body_hash FROM messages'))
+      .rows;
 
   /** A message in each status, claimed once, due now, and (sending) with its lease run out. */
   const oneInEachStatus = async (): Promise<Message[]> => {
@@ -54,7 +55,9 @@ describe('The message state machine, as the SQL makes it', () => {
     const before = await oneInEachStatus();
     await statement(before);
     const after = new Map((await messages()).map((m) => [m.id, m]));
-    return before.filter((m) => after.get(m.id)!.version !== m.version).map((m) => `${m.status} → ${after.get(m.id)!.status}` as Move);
+    return before
+      .filter((m) => after.get(m.id)!.version !== m.version)
+      .map((m) => `${m.status} → ${after.get(m.id)!.status}` as Move);
   };
 
   const eachMessage = (sql: string) => async (all: Message[]) => {
@@ -63,7 +66,10 @@ describe('The message state machine, as the SQL makes it', () => {
   const recordOutcome = (outcome: Omit<RecordedOutcome, 'id' | 'attempt' | 'retriesCount'>) => (all: Message[]) =>
     db.query(
       DISPATCH_SQL.recordOutcomes,
-      recordOutcomesParams(all.map(({ id }) => ({ ...outcome, id, attempt: 1, retriesCount: 0 }) as RecordedOutcome), []),
+      recordOutcomesParams(
+        all.map(({ id }) => ({ ...outcome, id, attempt: 1, retriesCount: 0 }) as RecordedOutcome),
+        [],
+      ),
     );
 
   /** Every statement that writes messages.status, by the transition it is built from. */
@@ -82,15 +88,23 @@ describe('The message state machine, as the SQL makes it', () => {
     retry: [eachMessage(MESSAGES_SQL.retryFailed)],
   };
 
-  const movesOf = ({ from, to }: { readonly from: readonly MessageStatus[]; readonly to: readonly MessageStatus[] }): Move[] =>
-    from.flatMap((f) => to.map((t) => `${f} → ${t}` as Move)).sort();
+  const movesOf = ({
+    from,
+    to,
+  }: {
+    readonly from: readonly MessageStatus[];
+    readonly to: readonly MessageStatus[];
+  }): Move[] => from.flatMap((f) => to.map((t) => `${f} → ${t}` as Move)).sort();
 
-  it.each(Object.keys(TRANSITIONS) as (keyof typeof TRANSITIONS)[])('%s: its statements make its moves and no others', async (name) => {
-    const made = new Set<Move>();
-    for (const statement of STATEMENTS[name] ?? []) for (const move of await movesMadeBy(statement)) made.add(move);
+  it.each(Object.keys(TRANSITIONS) as (keyof typeof TRANSITIONS)[])(
+    '%s: its statements make its moves and no others',
+    async (name) => {
+      const made = new Set<Move>();
+      for (const statement of STATEMENTS[name] ?? []) for (const move of await movesMadeBy(statement)) made.add(move);
 
-    expect([...made].sort()).toEqual(movesOf(TRANSITIONS[name]));
-  });
+      expect([...made].sort()).toEqual(movesOf(TRANSITIONS[name]));
+    },
+  );
 
   it(`stores a new message as ${NEW_STATUS}, and a body queued again only beside a message out of deduplication`, async () => {
     const existing = await oneInEachStatus();
@@ -105,7 +119,9 @@ describe('The message state machine, as the SQL makes it', () => {
     ]);
 
     const answers = existing.map((m, i) => ({ besides: m.status, answer: rows.find((r) => Number(r.ord) === i + 1)! }));
-    expect(answers.filter(({ answer }) => !answer.duplicate).map(({ besides }) => besides)).toEqual([...UNDEDUPLICATED_STATUSES]);
+    expect(answers.filter(({ answer }) => !answer.duplicate).map(({ besides }) => besides)).toEqual([
+      ...UNDEDUPLICATED_STATUSES,
+    ]);
     const stored = await messages();
     const added = stored.filter((m) => !existing.some((e) => e.id === m.id));
     expect(added.map((m) => m.status)).toEqual(UNDEDUPLICATED_STATUSES.map(() => NEW_STATUS));

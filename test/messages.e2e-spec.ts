@@ -48,7 +48,9 @@ describe('Messages API', () => {
 
       const again = await t.http.post('/messages').send(request).expect(200);
 
-      expect(again.body.messages.map((m: { id: string }) => m.id)).toEqual(first.body.messages.map((m: { id: string }) => m.id));
+      expect(again.body.messages.map((m: { id: string }) => m.id)).toEqual(
+        first.body.messages.map((m: { id: string }) => m.id),
+      );
       expect(again.body.messages.every((m: { duplicate: boolean }) => m.duplicate)).toBe(true);
       expect(await countRows('body = $1', [request.body])).toBe(2);
     });
@@ -57,9 +59,15 @@ describe('Messages API', () => {
       const known = aRecipient.telegram();
       const fresh = aRecipient.viber();
       const body = aMessageRequest().body;
-      await t.http.post('/messages').send({ body, recipients: [known] }).expect(202);
+      await t.http
+        .post('/messages')
+        .send({ body, recipients: [known] })
+        .expect(202);
 
-      const res = await t.http.post('/messages').send({ body, recipients: [fresh, known] }).expect(202);
+      const res = await t.http
+        .post('/messages')
+        .send({ body, recipients: [fresh, known] })
+        .expect(202);
 
       expect(res.body.messages.map((m: { duplicate: boolean }) => m.duplicate)).toEqual([false, true]);
       expect(await countRows('body = $1', [body])).toBe(2);
@@ -68,17 +76,29 @@ describe('Messages API', () => {
     it('treats the same body to the same id on another messenger as a different message', async () => {
       const body = aMessageRequest().body;
       const id = '123456789';
-      await t.http.post('/messages').send({ body, recipients: [{ provider: 'telegram', recipient: id }] }).expect(202);
+      await t.http
+        .post('/messages')
+        .send({ body, recipients: [{ provider: 'telegram', recipient: id }] })
+        .expect(202);
 
-      const res = await t.http.post('/messages').send({ body, recipients: [{ provider: 'viber', recipient: id }] }).expect(202);
+      const res = await t.http
+        .post('/messages')
+        .send({ body, recipients: [{ provider: 'viber', recipient: id }] })
+        .expect(202);
 
       expect(res.body.messages[0].duplicate).toBe(false);
     });
 
     it('treats another body to the same recipient as a different message', async () => {
       const recipient = aRecipient.whatsapp();
-      await t.http.post('/messages').send(aMessageRequest({ recipients: [recipient] })).expect(202);
-      await t.http.post('/messages').send(aMessageRequest({ recipients: [recipient] })).expect(202);
+      await t.http
+        .post('/messages')
+        .send(aMessageRequest({ recipients: [recipient] }))
+        .expect(202);
+      await t.http
+        .post('/messages')
+        .send(aMessageRequest({ recipients: [recipient] }))
+        .expect(202);
 
       expect(await countRows('recipient = $1', [recipient.recipient])).toBe(2);
     });
@@ -98,7 +118,10 @@ describe('Messages API', () => {
     it('lets concurrent requests with overlapping recipients each get every recipient exactly once', async () => {
       const body = aMessageRequest().body;
       const shared = [aRecipient.telegram(), aRecipient.whatsapp(), aRecipient.viber()];
-      const requests = Array.from({ length: 8 }, () => ({ body, recipients: [...shared, aRecipient.telegram()].reverse() }));
+      const requests = Array.from({ length: 8 }, () => ({
+        body,
+        recipients: [...shared, aRecipient.telegram()].reverse(),
+      }));
 
       const answers = await Promise.all(requests.map((r) => t.http.post('/messages').send(r)));
 
@@ -107,7 +130,9 @@ describe('Messages API', () => {
       for (const recipient of shared) {
         const ids = new Set(
           answers.flatMap((a) =>
-            a.body.messages.filter((m: { recipient: string }) => m.recipient === recipient.recipient).map((m: { id: string }) => m.id),
+            a.body.messages
+              .filter((m: { recipient: string }) => m.recipient === recipient.recipient)
+              .map((m: { id: string }) => m.id),
           ),
         );
         expect(ids.size).toBe(1);
@@ -121,12 +146,22 @@ describe('Messages API', () => {
       try {
         const body = `${aMessageRequest().body}`;
         const bodyHash = createHash('sha256').update(body).digest();
-        const shared = Array.from({ length: 1000 }, () => aRecipient.viber()) as { provider: 'viber'; recipient: string }[];
-        const orders = [shared, [...shared].reverse(), shared.slice(500).concat(shared.slice(0, 500)), [...shared].reverse()];
+        const shared = Array.from({ length: 1000 }, () => aRecipient.viber()) as {
+          provider: 'viber';
+          recipient: string;
+        }[];
+        const orders = [
+          shared,
+          [...shared].reverse(),
+          shared.slice(500).concat(shared.slice(0, 500)),
+          [...shared].reverse(),
+        ];
         const apps = [t, ...others];
 
         const results = await Promise.allSettled(
-          orders.map((recipients, i) => apps[i].app.get(MessageIngest).insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients })),
+          orders.map((recipients, i) =>
+            apps[i].app.get(MessageIngest).insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients }),
+          ),
         );
 
         expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
@@ -147,7 +182,13 @@ describe('Messages API', () => {
       const [first, second, third] = await Promise.all([
         ingest.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared] as never }),
         ingest.insertMany({ client: 'default', body, bodyHash, sendAt: null, recipients: [shared, other] as never }),
-        ingest.insertMany({ client: 'default', body: `${body}!`, bodyHash: createHash('sha256').update(`${body}!`).digest(), sendAt: null, recipients: [shared] as never }),
+        ingest.insertMany({
+          client: 'default',
+          body: `${body}!`,
+          bodyHash: createHash('sha256').update(`${body}!`).digest(),
+          sendAt: null,
+          recipients: [shared] as never,
+        }),
       ]);
 
       expect(first.map((m) => m.duplicate)).toEqual([false]);
@@ -170,9 +211,15 @@ describe('Messages API', () => {
 
     it('treats Telegram @usernames case-insensitively, as Telegram does', async () => {
       const body = aMessageRequest().body;
-      const first = await t.http.post('/messages').send({ body, recipients: [{ provider: 'telegram', recipient: '@Order_Bot_Fan' }] }).expect(202);
+      const first = await t.http
+        .post('/messages')
+        .send({ body, recipients: [{ provider: 'telegram', recipient: '@Order_Bot_Fan' }] })
+        .expect(202);
 
-      const again = await t.http.post('/messages').send({ body, recipients: [{ provider: 'telegram', recipient: '@order_bot_fan' }] }).expect(200);
+      const again = await t.http
+        .post('/messages')
+        .send({ body, recipients: [{ provider: 'telegram', recipient: '@order_bot_fan' }] })
+        .expect(200);
 
       expect(first.body.messages[0].recipient).toBe('@order_bot_fan');
       expect(again.body.messages[0]).toMatchObject({ id: first.body.messages[0].id, duplicate: true });
@@ -218,7 +265,10 @@ describe('Messages API', () => {
       recipient = aRecipient.telegram();
       ids = [];
       for (let i = 0; i < 5; i++) {
-        const res = await t.http.post('/messages').send(aMessageRequest({ recipients: [recipient] })).expect(202);
+        const res = await t.http
+          .post('/messages')
+          .send(aMessageRequest({ recipients: [recipient] }))
+          .expect(202);
         ids.push(res.body.messages[0].id);
       }
     });
@@ -244,7 +294,10 @@ describe('Messages API', () => {
 
     it('keeps later pages stable when new messages arrive between pages', async () => {
       const first = await t.http.get('/messages').query({ recipient: recipient.recipient, limit: 2 }).expect(200);
-      await t.http.post('/messages').send(aMessageRequest({ recipients: [recipient] })).expect(202);
+      await t.http
+        .post('/messages')
+        .send(aMessageRequest({ recipients: [recipient] }))
+        .expect(202);
 
       const second = await t.http
         .get('/messages')
@@ -298,9 +351,16 @@ describe('Messages API', () => {
     });
 
     it('filters by status and provider', async () => {
-      const res = await t.http.get('/messages').query({ status: 'pending', provider: 'telegram', limit: 100 }).expect(200);
+      const res = await t.http
+        .get('/messages')
+        .query({ status: 'pending', provider: 'telegram', limit: 100 })
+        .expect(200);
       expect(res.body.items.length).toBeGreaterThan(0);
-      expect(res.body.items.every((m: { status: string; provider: string }) => m.status === 'pending' && m.provider === 'telegram')).toBe(true);
+      expect(
+        res.body.items.every(
+          (m: { status: string; provider: string }) => m.status === 'pending' && m.provider === 'telegram',
+        ),
+      ).toBe(true);
     });
   });
 
@@ -308,7 +368,12 @@ describe('Messages API', () => {
     it('documents every endpoint', async () => {
       const res = await t.http.get('/docs-json').expect(200);
       const messagePaths = Object.keys(res.body.paths).filter((path) => path.startsWith('/messages'));
-      expect(messagePaths.sort()).toEqual(['/messages', '/messages/{id}', '/messages/{id}/attempts', '/messages/{id}/retry']);
+      expect(messagePaths.sort()).toEqual([
+        '/messages',
+        '/messages/{id}',
+        '/messages/{id}/attempts',
+        '/messages/{id}/retry',
+      ]);
       expect(Object.keys(res.body.paths['/messages'])).toEqual(expect.arrayContaining(['get', 'post']));
       expect(Object.keys(res.body.paths['/messages/{id}'])).toEqual(expect.arrayContaining(['get', 'delete']));
     });

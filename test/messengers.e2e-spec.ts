@@ -70,7 +70,9 @@ describe('Messengers, through the whole service', () => {
   const settleAll = async () => {
     for (let tick = 0; tick < 20; tick++) {
       await t.dispatch.dispatchDue();
-      const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE status IN ('pending', 'sending')`);
+      const [{ n }] = await t.sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM messages WHERE status IN ('pending', 'sending')`,
+      );
       if (n === 0) return;
       await t.sql(`UPDATE messages SET next_attempt_at = now() WHERE status = 'pending'`);
     }
@@ -84,7 +86,10 @@ describe('Messengers, through the whole service', () => {
   describe('each test recipient', () => {
     let ids: Map<string, string>;
     beforeAll(async () => {
-      const res = await t.http.post('/messages').send(aMessageRequest({ recipients: TEST_RECIPIENTS })).expect(202);
+      const res = await t.http
+        .post('/messages')
+        .send(aMessageRequest({ recipients: TEST_RECIPIENTS }))
+        .expect(202);
       ids = new Map(res.body.messages.map((m: { recipient: string; id: string }) => [m.recipient, m.id]));
       await settleAll();
     });
@@ -109,8 +114,12 @@ describe('Messengers, through the whole service', () => {
     await t.http.post('/messages').send(aMessageRequest({ recipients })).expect(202);
     await settleAll();
 
-    const messages = await t.sql<{ id: string; attempts: number; retries_count: number }>('SELECT id, attempts, retries_count FROM messages');
-    const history = await t.sql<AttemptRow>('SELECT message_id, attempt, outcome FROM message_attempts ORDER BY message_id, attempt');
+    const messages = await t.sql<{ id: string; attempts: number; retries_count: number }>(
+      'SELECT id, attempts, retries_count FROM messages',
+    );
+    const history = await t.sql<AttemptRow>(
+      'SELECT message_id, attempt, outcome FROM message_attempts ORDER BY message_id, attempt',
+    );
     for (const message of messages) {
       const own = history.filter((h) => h.message_id === message.id);
       expect({ id: message.id, attempts: own.map((h) => h.attempt) }).toEqual({
@@ -151,7 +160,10 @@ describe('Messengers, through the whole service', () => {
       const id = res.body.messages[0].id;
 
       const pending = await t.http.post(`/messages/${id}/retry`).expect(409);
-      expect(pending.body).toMatchObject({ code: 'MESSAGE_NOT_RETRYABLE', message: expect.stringContaining('pending') });
+      expect(pending.body).toMatchObject({
+        code: 'MESSAGE_NOT_RETRYABLE',
+        message: expect.stringContaining('pending'),
+      });
       await settleAll();
       await t.http.post(`/messages/${id}/retry`).expect(409);
       await t.http.post('/messages/0b5c3f7e-8d2a-4c1e-9f5a-2a1d6b7c8e90/retry').expect(404);

@@ -48,7 +48,9 @@ describe('Migrations', () => {
     const current = await connect(migrations);
     await current.runMigrations();
     expect(await current.query('SELECT id, client FROM messages')).toEqual([{ id, client: 'default' }]);
-    expect(await current.query('SELECT key, client FROM idempotency_keys')).toEqual([{ key: 'k-1', client: 'default' }]);
+    expect(await current.query('SELECT key, client FROM idempotency_keys')).toEqual([
+      { key: 'k-1', client: 'default' },
+    ]);
 
     // Dedup and keys are per client now: another client may hold the same message and the same key.
     await current.query(
@@ -72,7 +74,9 @@ describe('Migrations', () => {
   it('undo ClientTenancy cleanly while every message is still the default client’s', async () => {
     const dataSource = await connect(migrations);
     await dataSource.runMigrations();
-    while ((await dataSource.query(`SELECT 1 FROM migrations WHERE name = $1`, [ClientTenancy1795860000000.name])).length > 0) {
+    while (
+      (await dataSource.query(`SELECT 1 FROM migrations WHERE name = $1`, [ClientTenancy1795860000000.name])).length > 0
+    ) {
       await dataSource.undoLastMigration();
     }
     const columns = await dataSource.query(

@@ -33,7 +33,11 @@ const EVERY_OPERATION = ['400', '401', '408', '417', '429', '431', '500', '503']
 const WITH_A_PATH_PARAMETER = ['414'];
 const WITH_A_BODY = ['413', '415'];
 
-const failPermanently: Script = () => ({ outcome: 'failed', code: '403', description: 'Forbidden: bot was blocked by the user' });
+const failPermanently: Script = () => ({
+  outcome: 'failed',
+  code: '403',
+  description: 'Forbidden: bot was blocked by the user',
+});
 
 describe('The OpenAPI document', () => {
   let t: TestApp;
@@ -79,49 +83,108 @@ describe('The OpenAPI document', () => {
     ['a message already queued', 'post', '/messages', 200, () => as(t.http.post('/messages')).send(duplicateRequest)],
     ['a blank body', 'post', '/messages', 400, () => as(t.http.post('/messages')).send(aMessageRequest({ body: ' ' }))],
     ['malformed JSON', 'post', '/messages', 400, () => json(as(t.http.post('/messages')), '{"body":')],
-    ['an Idempotency-Key too long', 'post', '/messages', 400, () =>
-      as(t.http.post('/messages')).set('Idempotency-Key', 'k'.repeat(300)).send(aMessageRequest())],
+    [
+      'an Idempotency-Key too long',
+      'post',
+      '/messages',
+      400,
+      () => as(t.http.post('/messages')).set('Idempotency-Key', 'k'.repeat(300)).send(aMessageRequest()),
+    ],
     ['no API key', 'post', '/messages', 401, () => t.http.post('/messages').send(aMessageRequest())],
     ['a body over the limit', 'post', '/messages', 413, () => tooLarge(as(t.http.post('/messages')))],
     ['a body that is not JSON', 'post', '/messages', 415, () => plainText(as(t.http.post('/messages')))],
-    ['an Idempotency-Key reused for another request', 'post', '/messages', 422, async () => {
-      const key = randomUUID();
-      await as(t.http.post('/messages')).set('Idempotency-Key', key).send(aMessageRequest()).expect(202);
-      return as(t.http.post('/messages')).set('Idempotency-Key', key).send(aMessageRequest());
-    }],
-    ['an unexpected error', 'post', '/messages', 500, () => {
-      jest.spyOn(t.app.get(MessagesService), 'create').mockRejectedValueOnce(new Error('scripted failure'));
-      return as(t.http.post('/messages')).send(aMessageRequest());
-    }],
+    [
+      'an Idempotency-Key reused for another request',
+      'post',
+      '/messages',
+      422,
+      async () => {
+        const key = randomUUID();
+        await as(t.http.post('/messages')).set('Idempotency-Key', key).send(aMessageRequest()).expect(202);
+        return as(t.http.post('/messages')).set('Idempotency-Key', key).send(aMessageRequest());
+      },
+    ],
+    [
+      'an unexpected error',
+      'post',
+      '/messages',
+      500,
+      () => {
+        jest.spyOn(t.app.get(MessagesService), 'create').mockRejectedValueOnce(new Error('scripted failure'));
+        return as(t.http.post('/messages')).send(aMessageRequest());
+      },
+    ],
 
     ['a page', 'get', '/messages', 200, () => as(t.http.get('/messages'))],
     ['an unknown status', 'get', '/messages', 400, () => as(t.http.get('/messages?status=lost'))],
     ['a limit of 0', 'get', '/messages', 400, () => as(t.http.get('/messages?limit=0'))],
     ['an unknown cursor', 'get', '/messages', 400, () => as(t.http.get(`/messages?cursor=${unknownId()}`))],
-    ['a wrong API key', 'get', '/messages', 401, () => t.http.get('/messages').set('Authorization', 'Bearer not-a-configured-key')],
+    [
+      'a wrong API key',
+      'get',
+      '/messages',
+      401,
+      () => t.http.get('/messages').set('Authorization', 'Bearer not-a-configured-key'),
+    ],
 
     ['a message', 'get', '/messages/{id}', 200, () => as(t.http.get(`/messages/${ids.sent}`))],
     ['an id that is not a UUID', 'get', '/messages/{id}', 400, () => as(t.http.get('/messages/42'))],
     ['an unknown id', 'get', '/messages/{id}', 404, () => as(t.http.get(`/messages/${unknownId()}`))],
     ['no API key', 'get', '/messages/{id}', 401, () => t.http.get(`/messages/${ids.sent}`)],
-    ['an unexpected error', 'get', '/messages/{id}', 500, () => {
-      jest.spyOn(t.app.get(MessagesService), 'getById').mockRejectedValueOnce(new Error('scripted failure'));
-      return as(t.http.get(`/messages/${ids.sent}`));
-    }],
+    [
+      'an unexpected error',
+      'get',
+      '/messages/{id}',
+      500,
+      () => {
+        jest.spyOn(t.app.get(MessagesService), 'getById').mockRejectedValueOnce(new Error('scripted failure'));
+        return as(t.http.get(`/messages/${ids.sent}`));
+      },
+    ],
 
-    ['the attempts of a sent message', 'get', '/messages/{id}/attempts', 200, () => as(t.http.get(`/messages/${ids.sent}/attempts`))],
+    [
+      'the attempts of a sent message',
+      'get',
+      '/messages/{id}/attempts',
+      200,
+      () => as(t.http.get(`/messages/${ids.sent}/attempts`)),
+    ],
     ['an id that is not a UUID', 'get', '/messages/{id}/attempts', 400, () => as(t.http.get('/messages/42/attempts'))],
     ['an unknown id', 'get', '/messages/{id}/attempts', 404, () => as(t.http.get(`/messages/${unknownId()}/attempts`))],
     ['no API key', 'get', '/messages/{id}/attempts', 401, () => t.http.get(`/messages/${ids.sent}/attempts`)],
 
     ['a failed message', 'post', '/messages/{id}/retry', 202, () => as(t.http.post(`/messages/${ids.failed}/retry`))],
-    ['a message that is not failed', 'post', '/messages/{id}/retry', 409, () => as(t.http.post(`/messages/${ids.sent}/retry`))],
+    [
+      'a message that is not failed',
+      'post',
+      '/messages/{id}/retry',
+      409,
+      () => as(t.http.post(`/messages/${ids.sent}/retry`)),
+    ],
     ['an id that is not a UUID', 'post', '/messages/{id}/retry', 400, () => as(t.http.post('/messages/42/retry'))],
-    ['malformed JSON', 'post', '/messages/{id}/retry', 400, () => json(as(t.http.post(`/messages/${ids.sent}/retry`)), '{x')],
+    [
+      'malformed JSON',
+      'post',
+      '/messages/{id}/retry',
+      400,
+      () => json(as(t.http.post(`/messages/${ids.sent}/retry`)), '{x'),
+    ],
     ['an unknown id', 'post', '/messages/{id}/retry', 404, () => as(t.http.post(`/messages/${unknownId()}/retry`))],
     ['no API key', 'post', '/messages/{id}/retry', 401, () => t.http.post(`/messages/${ids.sent}/retry`)],
-    ['a body over the limit', 'post', '/messages/{id}/retry', 413, () => tooLarge(as(t.http.post(`/messages/${ids.sent}/retry`)))],
-    ['a body that is not JSON', 'post', '/messages/{id}/retry', 415, () => plainText(as(t.http.post(`/messages/${ids.sent}/retry`)))],
+    [
+      'a body over the limit',
+      'post',
+      '/messages/{id}/retry',
+      413,
+      () => tooLarge(as(t.http.post(`/messages/${ids.sent}/retry`))),
+    ],
+    [
+      'a body that is not JSON',
+      'post',
+      '/messages/{id}/retry',
+      415,
+      () => plainText(as(t.http.post(`/messages/${ids.sent}/retry`))),
+    ],
 
     ['a pending message', 'delete', '/messages/{id}', 200, () => as(t.http.delete(`/messages/${ids.pending}`))],
     ['a message already sent', 'delete', '/messages/{id}', 409, () => as(t.http.delete(`/messages/${ids.sent}`))],
@@ -129,12 +192,30 @@ describe('The OpenAPI document', () => {
     ['malformed JSON', 'delete', '/messages/{id}', 400, () => json(as(t.http.delete(`/messages/${ids.sent}`)), '{x')],
     ['an unknown id', 'delete', '/messages/{id}', 404, () => as(t.http.delete(`/messages/${unknownId()}`))],
     ['no API key', 'delete', '/messages/{id}', 401, () => t.http.delete(`/messages/${ids.sent}`)],
-    ['a body over the limit', 'delete', '/messages/{id}', 413, () => tooLarge(as(t.http.delete(`/messages/${ids.sent}`)))],
-    ['a body that is not JSON', 'delete', '/messages/{id}', 415, () => plainText(as(t.http.delete(`/messages/${ids.sent}`)))],
+    [
+      'a body over the limit',
+      'delete',
+      '/messages/{id}',
+      413,
+      () => tooLarge(as(t.http.delete(`/messages/${ids.sent}`))),
+    ],
+    [
+      'a body that is not JSON',
+      'delete',
+      '/messages/{id}',
+      415,
+      () => plainText(as(t.http.delete(`/messages/${ids.sent}`))),
+    ],
 
     ['an inbox', 'get', '/emulators/{provider}/inbox', 200, () => as(t.http.get('/emulators/telegram/inbox'))],
     ['an unknown messenger', 'get', '/emulators/{provider}/inbox', 400, () => as(t.http.get('/emulators/icq/inbox'))],
-    ['a limit of 0', 'get', '/emulators/{provider}/inbox', 400, () => as(t.http.get('/emulators/telegram/inbox?limit=0'))],
+    [
+      'a limit of 0',
+      'get',
+      '/emulators/{provider}/inbox',
+      400,
+      () => as(t.http.get('/emulators/telegram/inbox?limit=0')),
+    ],
     ['no API key', 'get', '/emulators/{provider}/inbox', 401, () => t.http.get('/emulators/telegram/inbox')],
   ];
 
@@ -149,7 +230,10 @@ describe('The OpenAPI document', () => {
       const { entered, release } = holdNextCreate(t.app);
       const key = randomUUID();
       const request = aMessageRequest();
-      const first = as(t.http.post('/messages')).set('Idempotency-Key', key).send(request).then((res) => res);
+      const first = as(t.http.post('/messages'))
+        .set('Idempotency-Key', key)
+        .send(request)
+        .then((res) => res);
       await entered;
       const during = await as(t.http.post('/messages')).set('Idempotency-Key', key).send(request);
       release();
@@ -165,7 +249,9 @@ describe('The OpenAPI document', () => {
     });
 
     it('answers every operation over the rate limit with its declared 429', async () => {
-      const limited = await createTestApp({ env: { API_KEYS, API_RATE_LIMIT_PER_SECOND: '1', API_RATE_LIMIT_BURST: '3' } });
+      const limited = await createTestApp({
+        env: { API_KEYS, API_RATE_LIMIT_PER_SECOND: '1', API_RATE_LIMIT_BURST: '3' },
+      });
       try {
         for (const { method, path } of doc.operations()) {
           const url = path.replace('{id}', unknownId()).replace('{provider}', 'telegram');
@@ -205,7 +291,11 @@ describe('The OpenAPI document', () => {
           ...(path.includes('{') ? WITH_A_PATH_PARAMETER : []),
           ...(method === 'get' ? [] : WITH_A_BODY),
         ];
-        expect([method, path, Object.keys(operation.responses)]).toEqual([method, path, expect.arrayContaining(expected)]);
+        expect([method, path, Object.keys(operation.responses)]).toEqual([
+          method,
+          path,
+          expect.arrayContaining(expected),
+        ]);
       }
     });
 
@@ -213,7 +303,10 @@ describe('The OpenAPI document', () => {
       for (const { method, path, operation } of doc.operations()) {
         for (const [status, response] of Object.entries(operation.responses)) {
           const where = `${method.toUpperCase()} ${path} ${status}`;
-          expect([where, Boolean(response && 'description' in response && response.description)]).toEqual([where, true]);
+          expect([where, Boolean(response && 'description' in response && response.description)]).toEqual([
+            where,
+            true,
+          ]);
           const examples = doc.examples(method, path, status);
           expect([where, examples.length > 0]).toEqual([where, true]);
           for (const { name, value } of examples) {
@@ -221,7 +314,12 @@ describe('The OpenAPI document', () => {
             if (Number(status) >= 400) {
               // The status the answer has, and the one the list of codes gives its code.
               const { statusCode, code } = value as { statusCode: number; code: ErrorCode };
-              expect([where, name, statusCode, ERROR_CODES[code]?.status]).toEqual([where, name, Number(status), Number(status)]);
+              expect([where, name, statusCode, ERROR_CODES[code]?.status]).toEqual([
+                where,
+                name,
+                Number(status),
+                Number(status),
+              ]);
             }
           }
         }
@@ -250,7 +348,11 @@ describe('The OpenAPI document', () => {
         expect([request, doc.requestMismatches('post', '/messages', request)]).toEqual([request, []]);
         await as(t.http.post('/messages')).send(request).expect(202);
       }
-      for (const refused of [aMessageRequest({ recipients: [] }), aMessageRequest({ body: 42 }), { ...aMessageRequest(), priority: 1 }]) {
+      for (const refused of [
+        aMessageRequest({ recipients: [] }),
+        aMessageRequest({ body: 42 }),
+        { ...aMessageRequest(), priority: 1 },
+      ]) {
         const mismatches = doc.requestMismatches('post', '/messages', refused);
         expect([refused, mismatches.length > 0]).toEqual([refused, true]);
         await as(t.http.post('/messages')).send(refused).expect(400);
@@ -262,7 +364,11 @@ describe('The OpenAPI document', () => {
 
     it('declares the limit of GET /messages optional: an integer of 1-100, 50 by default', () => {
       const limit = doc.operation('get', '/messages').parameters!.find((p) => 'name' in p && p.name === 'limit');
-      expect(limit).toMatchObject({ in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } });
+      expect(limit).toMatchObject({
+        in: 'query',
+        required: false,
+        schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+      });
     });
 
     it('gives every id format uuid and every time format date-time, send_at in the request included', () => {
@@ -271,7 +377,8 @@ describe('The OpenAPI document', () => {
       for (const [schema, { properties = {} }] of Object.entries(schemas())) {
         for (const [name, value] of Object.entries(properties)) {
           const { format } = value as SchemaObject;
-          if (name === 'id' || name === 'next_cursor' || name === 'idempotency_key') ids.push(`${schema}.${name}: ${format}`);
+          if (name === 'id' || name === 'next_cursor' || name === 'idempotency_key')
+            ids.push(`${schema}.${name}: ${format}`);
           if (name.endsWith('_at')) times.push(`${schema}.${name}: ${format}`);
         }
       }
@@ -292,7 +399,9 @@ describe('The OpenAPI document', () => {
       const body = property('CreateMessageDto', 'body');
       expect(body.maxLength).toBe(Math.max(...PROVIDER_NAMES.map((p) => MESSENGER_RULES[p].maxBodyLength)));
       for (const provider of PROVIDER_NAMES) {
-        expect(body.description).toMatch(new RegExp(`${MESSENGER_RULES[provider].maxBodyLength} characters for [a-z ]*${provider}`));
+        expect(body.description).toMatch(
+          new RegExp(`${MESSENGER_RULES[provider].maxBodyLength} characters for [a-z ]*${provider}`),
+        );
       }
     });
 
@@ -311,7 +420,9 @@ describe('The OpenAPI document', () => {
 
     it('makes the error code an enum of the codes the service uses, each with an example', () => {
       expect(schemas().ErrorCode).toMatchObject({ type: 'string', enum: Object.keys(ERROR_CODES) });
-      const values = Object.values(doc.document.components?.examples ?? {}).map((example) => ('value' in example ? example.value : {}));
+      const values = Object.values(doc.document.components?.examples ?? {}).map((example) =>
+        'value' in example ? example.value : {},
+      );
       const exemplified = new Set(values.map((value) => (value as { code?: string }).code));
       // NOT_FOUND answers a path the document does not have: no operation of it can declare that.
       expect(Object.keys(ERROR_CODES).filter((code) => code !== 'NOT_FOUND' && !exemplified.has(code))).toEqual([]);
@@ -320,7 +431,8 @@ describe('The OpenAPI document', () => {
     it('shows UUIDv7 ids in its examples, as the service makes them', () => {
       const uuids: string[] = [];
       JSON.stringify(doc.document, (key, value: unknown) => {
-        if (typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) uuids.push(value);
+        if (typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value))
+          uuids.push(value);
         return value;
       });
       expect(uuids.length).toBeGreaterThan(0);
@@ -329,7 +441,10 @@ describe('The OpenAPI document', () => {
 
     it('names a server and a license', () => {
       expect(doc.document.servers).toEqual([{ url: '/' }]);
-      expect(doc.document.info.license).toEqual({ name: expect.any(String), url: expect.stringMatching(/^https:\/\//) });
+      expect(doc.document.info.license).toEqual({
+        name: expect.any(String),
+        url: expect.stringMatching(/^https:\/\//),
+      });
     });
   });
 
@@ -349,8 +464,12 @@ describe('The OpenAPI document', () => {
       expect(openDoc.document.components?.securitySchemes).toBeUndefined();
       // Nor a 429, without a rate limit; the examples of both answers go with them.
       for (const { operation } of openDoc.operations()) expect(operation.responses['429']).toBeUndefined();
-      expect(Object.keys(openDoc.document.components?.examples ?? {})).not.toEqual(expect.arrayContaining(['NoApiKey']));
-      expect(Object.keys(openDoc.document.components?.examples ?? {})).not.toEqual(expect.arrayContaining(['RateLimited']));
+      expect(Object.keys(openDoc.document.components?.examples ?? {})).not.toEqual(
+        expect.arrayContaining(['NoApiKey']),
+      );
+      expect(Object.keys(openDoc.document.components?.examples ?? {})).not.toEqual(
+        expect.arrayContaining(['RateLimited']),
+      );
       expect(openDoc.document.info.description).not.toMatch(/needs an API key/);
       expect(openDoc.document.info.description).toMatch(/open mode/);
     });

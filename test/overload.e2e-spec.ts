@@ -34,7 +34,15 @@ describe('The API under the image heap cap', () => {
       API_RATE_LIMIT_PER_SECOND: '0',
     });
     void service.exited.then(() => (exited = true));
-    await waitFor('the api listens', () => fetch(`${base}/health/live`).then((res) => res.ok, () => false), PROCESS_SPEC_TIMEOUT_MS - 10_000);
+    await waitFor(
+      'the api listens',
+      () =>
+        fetch(`${base}/health/live`).then(
+          (res) => res.ok,
+          () => false,
+        ),
+      PROCESS_SPEC_TIMEOUT_MS - 10_000,
+    );
   }, PROCESS_SPEC_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -45,41 +53,51 @@ describe('The API under the image heap cap', () => {
 
   // How fast the probes are answered meanwhile (p99 under 1 s) is a figure of the benchmark (npm run bench,
   // part "overload"): on a loaded machine it measures the machine. Here: every probe is answered.
-  it('lives through 50 of the largest requests at once: 202 or 503 OVERLOADED each, every probe answered, nothing accepted lost', async () => {
-    const bodies = Array.from({ length: 50 }, (_, n) => maximalRequest(n));
-    const keys = bodies.map((_, n) => `overload-${n}`);
-    const probes = probeEvery(`${base}/health/live`, 50, 2000);
+  it(
+    'lives through 50 of the largest requests at once: 202 or 503 OVERLOADED each, every probe answered, nothing accepted lost',
+    async () => {
+      const bodies = Array.from({ length: 50 }, (_, n) => maximalRequest(n));
+      const keys = bodies.map((_, n) => `overload-${n}`);
+      const probes = probeEvery(`${base}/health/live`, 50, 2000);
 
-    const answers = await sendAtOnce(Number(new URL(base).port), bodies, keys);
-    const latencies = await probes.stop();
+      const answers = await sendAtOnce(Number(new URL(base).port), bodies, keys);
+      const latencies = await probes.stop();
 
-    expect(exited).toBe(false);
-    const accepted = answers.filter((a) => a.status === 202 || a.status === 200);
-    const refused = answers.filter((a) => a.status === 503);
-    expect(answers.filter((a) => !accepted.includes(a) && !refused.includes(a))).toEqual([]);
-    // More than the default budgets take in at once: some are refused, and some accepted.
-    expect(accepted.length).toBeGreaterThan(0);
-    expect(refused.length).toBeGreaterThan(0);
-    for (const answer of refused) {
-      expect(answer.body?.code).toBe('OVERLOADED');
-      expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
-    }
-    expect(latencies.length).toBeGreaterThan(10);
-    expect(latencies.filter((ms) => ms === Infinity)).toEqual([]);
+      expect(exited).toBe(false);
+      const accepted = answers.filter((a) => a.status === 202 || a.status === 200);
+      const refused = answers.filter((a) => a.status === 503);
+      expect(answers.filter((a) => !accepted.includes(a) && !refused.includes(a))).toEqual([]);
+      // More than the default budgets take in at once: some are refused, and some accepted.
+      expect(accepted.length).toBeGreaterThan(0);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const answer of refused) {
+        expect(answer.body?.code).toBe('OVERLOADED');
+        expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
+      }
+      expect(latencies.length).toBeGreaterThan(10);
+      expect(latencies.filter((ms) => ms === Infinity)).toEqual([]);
 
-    const ids = accepted.flatMap((a) => a.body!.messages!.map((m) => m.id));
-    expect(ids).toHaveLength(accepted.length * MAX_RECIPIENTS);
-    const [{ stored }] = await withAdminClient(database.url, async (client) =>
-      (await client.query<{ stored: number }>('SELECT count(*)::int AS stored FROM messages WHERE id = ANY($1)', [ids])).rows,
-    );
-    expect(stored).toBe(ids.length);
+      const ids = accepted.flatMap((a) => a.body!.messages!.map((m) => m.id));
+      expect(ids).toHaveLength(accepted.length * MAX_RECIPIENTS);
+      const [{ stored }] = await withAdminClient(
+        database.url,
+        async (client) =>
+          (
+            await client.query<{ stored: number }>('SELECT count(*)::int AS stored FROM messages WHERE id = ANY($1)', [
+              ids,
+            ])
+          ).rows,
+      );
+      expect(stored).toBe(ids.length);
 
-    // A refusal took nothing, not even the request's Idempotency-Key: sent again once the burst is over, it runs.
-    const again = answers.indexOf(refused[0]);
-    const [retried] = await sendAtOnce(Number(new URL(base).port), [bodies[again]], [keys[again]]);
-    expect(retried.status).toBe(202);
-    expect(exited).toBe(false);
-  }, PROCESS_SPEC_TIMEOUT_MS);
+      // A refusal took nothing, not even the request's Idempotency-Key: sent again once the burst is over, it runs.
+      const again = answers.indexOf(refused[0]);
+      const [retried] = await sendAtOnce(Number(new URL(base).port), [bodies[again]], [keys[again]]);
+      expect(retried.status).toBe(202);
+      expect(exited).toBe(false);
+    },
+    PROCESS_SPEC_TIMEOUT_MS,
+  );
 });
 
 const OVERLOADED = {
@@ -100,7 +118,11 @@ async function expectRefusedWhileProbesAreServed(t: TestApp): Promise<void> {
 const refusedWhenFull = (t: TestApp) => t.http.post('/messages').send({ body: '', recipients: [] });
 
 /** Starts a POST /messages over a connection of its own; its answer, or the error that ended it. */
-function startPost(port: number, body: string, contentLength = Buffer.byteLength(body)): { req: ClientRequest; answer: Promise<number | string> } {
+function startPost(
+  port: number,
+  body: string,
+  contentLength = Buffer.byteLength(body),
+): { req: ClientRequest; answer: Promise<number | string> } {
   const req = httpRequest({
     host: '127.0.0.1',
     port,
@@ -119,7 +141,9 @@ function startPost(port: number, body: string, contentLength = Buffer.byteLength
 }
 
 const openConnections = (t: TestApp) =>
-  new Promise<number>((resolve, reject) => (t.app.getHttpServer() as Server).getConnections((error, n) => (error ? reject(error) : resolve(n))));
+  new Promise<number>((resolve, reject) =>
+    (t.app.getHttpServer() as Server).getConnections((error, n) => (error ? reject(error) : resolve(n))),
+  );
 
 async function listen(t: TestApp): Promise<number> {
   const server = t.app.getHttpServer() as Server;
@@ -157,8 +181,14 @@ describe('Admission control', () => {
       );
       const held = startPost(port, JSON.stringify(request));
       held.req.end();
-      await waitFor('the request waits on the uncommitted row', async () =>
-        (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0].n > 0,
+      await waitFor(
+        'the request waits on the uncommitted row',
+        async () =>
+          (
+            await t.sql<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            )
+          )[0].n > 0,
       );
       return { held, release: () => blocker.query('ROLLBACK') };
     }
@@ -182,13 +212,19 @@ describe('Admission control', () => {
       await refusedWhenFull(t).expect(503);
 
       await release();
-      await waitFor('the abandoned request has answered', async () => (await refusedWhenFull(t)).status === 400, 10_000);
+      await waitFor(
+        'the abandoned request has answered',
+        async () => (await refusedWhenFull(t)).status === 400,
+        10_000,
+      );
       await t.http.post('/messages').send(aMessageRequest()).expect(202);
     });
 
     it('is documented: POST /messages declares 503 OVERLOADED, with Retry-After', async () => {
       const body = (await t.http.get('/docs-json').expect(200)).body;
-      expect(new OpenApiDocument(body).examples('post', '/messages', 503).map(({ value }) => value)).toContainEqual(OVERLOADED);
+      expect(new OpenApiDocument(body).examples('post', '/messages', 503).map(({ value }) => value)).toContainEqual(
+        OVERLOADED,
+      );
       expect(body.paths['/messages'].post.responses['503'].headers['Retry-After']).toBeDefined();
     });
   });
@@ -203,12 +239,18 @@ describe('Admission control', () => {
     afterAll(() => t.close());
 
     it('refuses a body before reading it while an upload holds the budget, serves probes meanwhile, and admits again once the upload is answered', async () => {
-      const request = JSON.stringify(aMessageRequest({ recipients: Array.from({ length: 40 }, () => aRecipient.telegram()) }));
+      const request = JSON.stringify(
+        aMessageRequest({ recipients: Array.from({ length: 40 }, () => aRecipient.telegram()) }),
+      );
       expect(Buffer.byteLength(request)).toBeGreaterThan(1024);
       // Alone, a body larger than the budget is admitted; half of it is sent and the rest held back.
       const upload = startPost(port, request.slice(0, 500), Buffer.byteLength(request));
       try {
-        await waitFor('the upload holds the byte budget', async () => (await refusedWhenFull(t)).status === 503, 10_000);
+        await waitFor(
+          'the upload holds the byte budget',
+          async () => (await refusedWhenFull(t)).status === 503,
+          10_000,
+        );
         await expectRefusedWhileProbesAreServed(t);
 
         upload.req.end(request.slice(500));

@@ -28,7 +28,9 @@ describe('Pacing', () => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await t.dispatch.dispatchDue();
-      const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE status IN ('pending', 'sending')`);
+      const [{ n }] = await t.sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM messages WHERE status IN ('pending', 'sending')`,
+      );
       if (n === 0) return;
       if (Date.now() > deadline) throw new Error(`${n} messages still queued after ${timeoutMs} ms`);
       await sleep(50); // deferred messages wait for their recipient's interval: a real-time condition
@@ -45,19 +47,26 @@ describe('Pacing', () => {
     await dispatchUntilSettled(60_000);
 
     const sentAt = async (body: string) =>
-      (await t.sql<{ at: Date }>(`SELECT sent_at AS at FROM messages WHERE body = $1 AND status = 'sent' ORDER BY sent_at`, [body])).map(
-        (r) => r.at.getTime(),
-      );
+      (
+        await t.sql<{ at: Date }>(
+          `SELECT sent_at AS at FROM messages WHERE body = $1 AND status = 'sent' ORDER BY sent_at`,
+          [body],
+        )
+      ).map((r) => r.at.getTime());
     const telegram = await sentAt(burstRequest.body);
     const viberSent = await sentAt(viberRequest.body);
     expect(telegram).toHaveLength(1000);
     expect(viberSent).toHaveLength(60);
 
-    const [{ n: throttled }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM message_attempts WHERE outcome = 'rate_limited'`);
+    const [{ n: throttled }] = await t.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM message_attempts WHERE outcome = 'rate_limited'`,
+    );
     expect(throttled).toBeLessThanOrEqual(10); // at most 1% of the burst
 
     // No one-second window holds more than the messenger's limit.
-    const busiest = Math.max(...telegram.map((start) => telegram.filter((at) => at >= start && at < start + 1000).length));
+    const busiest = Math.max(
+      ...telegram.map((start) => telegram.filter((at) => at >= start && at < start + 1000).length),
+    );
     expect(busiest).toBeLessThanOrEqual(200);
     // At 190/s the burst takes about 5 s; Viber's 60 went out during it, not after it (about 2 s in, when
     // the machine is idle).
@@ -68,7 +77,10 @@ describe('Pacing', () => {
   it('spaces messages to one chat by its interval instead of collecting 429s', async () => {
     const chat = aRecipient.telegram();
     for (let i = 0; i < 4; i++) {
-      await t.http.post('/messages').send(aMessageRequest({ recipients: [chat] })).expect(202);
+      await t.http
+        .post('/messages')
+        .send(aMessageRequest({ recipients: [chat] }))
+        .expect(202);
     }
 
     await dispatchUntilSettled(15_000);

@@ -31,7 +31,8 @@ function readableByOthersHolding(secret: string, dir: string, depth: number, sin
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     const stat = lstatSync(path);
-    if (stat.isDirectory()) return name === 'node_modules' ? [] : readableByOthersHolding(secret, path, depth - 1, since);
+    if (stat.isDirectory())
+      return name === 'node_modules' ? [] : readableByOthersHolding(secret, path, depth - 1, since);
     const suspect = stat.isFile() && stat.size <= 256 && (stat.mode & 0o004) !== 0 && stat.mtimeMs >= since;
     return suspect && readFileSync(path, 'utf8').trim() === secret ? [path] : [];
   });
@@ -60,19 +61,34 @@ describe('npm start as root in a directory only its owner may enter', () => {
   });
 
   const start = (cwd: string) => {
-    const service = new ServiceProcess({ APP_ROLE: 'api', PORT: '0', EMULATOR_LATENCY_MS: '0' }, { project: clone, cwd });
+    const service = new ServiceProcess(
+      { APP_ROLE: 'api', PORT: '0', EMULATOR_LATENCY_MS: '0' },
+      { project: clone, cwd },
+    );
     processes.push(service);
     return service;
   };
   const databaseOf = (service: ServiceProcess) => {
     const [database] = service.events('database');
-    expect(database).toMatchObject({ host: '127.0.0.1', port: expect.any(Number), database: 'dispatch', dataDir: expect.any(String) });
+    expect(database).toMatchObject({
+      host: '127.0.0.1',
+      port: expect.any(Number),
+      database: 'dispatch',
+      dataDir: expect.any(String),
+    });
     return database as { port: number; dataDir: string };
   };
   const ready = async (service: ServiceProcess) => {
     await service.waitFor('it listens', () => service.events('listening').length > 0, START_TIMEOUT_MS);
     const [{ port }] = service.events('listening');
-    await service.waitFor('it is ready', async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).then((res) => res.status, () => 0)) === 200);
+    await service.waitFor(
+      'it is ready',
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+          (res) => res.status,
+          () => 0,
+        )) === 200,
+    );
   };
 
   it('serves, keeps its data between runs, and leaves no file with the password that others can read', async () => {

@@ -49,7 +49,10 @@ describe('A worker process', () => {
 
   it('killed with SIGKILL mid-batch and restarted, delivers every message', async () => {
     const { body } = aMessageRequest();
-    await t.http.post('/messages').send({ body, recipients: Array.from({ length: 40 }, () => aRecipient.telegram()) }).expect(202);
+    await t.http
+      .post('/messages')
+      .send({ body, recipients: Array.from({ length: 40 }, () => aRecipient.telegram()) })
+      .expect(202);
     const first = startWorker();
     await waitFor('a batch is sent and the next one is in flight', async () => {
       const counts = await countBy(body);
@@ -58,7 +61,9 @@ describe('A worker process', () => {
 
     first.kill('SIGKILL');
     await first.exited;
-    const interrupted = await t.sql<{ id: string }>(`SELECT id FROM messages WHERE body = $1 AND status = 'sending'`, [body]);
+    const interrupted = await t.sql<{ id: string }>(`SELECT id FROM messages WHERE body = $1 AND status = 'sending'`, [
+      body,
+    ]);
     expect(interrupted.length).toBeGreaterThan(0);
 
     const second = startWorker();
@@ -75,8 +80,16 @@ describe('A worker process', () => {
 
   it('stopped with SIGTERM, finishes its sends in flight, hands the rest back and exits 0', async () => {
     const { body } = aMessageRequest();
-    await t.http.post('/messages').send({ body, recipients: Array.from({ length: 24 }, () => aRecipient.viber()) }).expect(202);
-    const worker = startWorker({ EMULATOR_LATENCY_MS: '600', DISPATCH_CONCURRENCY: '8', DISPATCH_SEND_TIMEOUT_MS: '10000', DISPATCH_LEASE_SECONDS: '60' });
+    await t.http
+      .post('/messages')
+      .send({ body, recipients: Array.from({ length: 24 }, () => aRecipient.viber()) })
+      .expect(202);
+    const worker = startWorker({
+      EMULATOR_LATENCY_MS: '600',
+      DISPATCH_CONCURRENCY: '8',
+      DISPATCH_SEND_TIMEOUT_MS: '10000',
+      DISPATCH_LEASE_SECONDS: '60',
+    });
     await waitFor('a batch is in flight', async () => ((await countBy(body)).sending ?? 0) > 0);
 
     worker.kill('SIGTERM');
@@ -99,26 +112,47 @@ describe('A worker process', () => {
     // leave room for a loaded machine; the wake-ups themselves take milliseconds.
     const worker = startWorker({ DISPATCH_CRON: '0 0 * * * *', EMULATOR_LATENCY_MS: '0' });
     await worker.waitFor('the worker is up', () => worker.lines.some((l) => l.includes('role worker')));
-    await worker.waitFor('the worker listens', async () => (await t.sql<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
-    ))[0].n > 0);
+    await worker.waitFor(
+      'the worker listens',
+      async () =>
+        (
+          await t.sql<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
+          )
+        )[0].n > 0,
+    );
 
     const { body } = aMessageRequest();
-    await t.http.post('/messages').send({ body, recipients: [aRecipient.telegram()] }).expect(202);
+    await t.http
+      .post('/messages')
+      .send({ body, recipients: [aRecipient.telegram()] })
+      .expect(202);
     await worker.waitFor('the immediate message is sent', async () => (await countBy(body)).sent === 1, 30_000);
 
     const scheduled = aMessageRequest();
     const sendAt = new Date(Date.now() + 1500);
-    await t.http.post('/messages').send({ ...scheduled, send_at: sendAt.toISOString() }).expect(202);
-    await worker.waitFor('the scheduled message is sent', async () => (await countBy(scheduled.body)).sent === 1, 30_000);
-    const [{ sent_at }] = await t.sql<{ sent_at: Date }>('SELECT sent_at FROM messages WHERE body = $1', [scheduled.body]);
+    await t.http
+      .post('/messages')
+      .send({ ...scheduled, send_at: sendAt.toISOString() })
+      .expect(202);
+    await worker.waitFor(
+      'the scheduled message is sent',
+      async () => (await countBy(scheduled.body)).sent === 1,
+      30_000,
+    );
+    const [{ sent_at }] = await t.sql<{ sent_at: Date }>('SELECT sent_at FROM messages WHERE body = $1', [
+      scheduled.body,
+    ]);
     expect(sent_at.getTime()).toBeGreaterThanOrEqual(sendAt.getTime());
     expect(sent_at.getTime() - sendAt.getTime()).toBeLessThan(30_000);
   });
 
   it('logs every delivery attempt as one JSON line, its fields flat: message id, provider, outcome, latency', async () => {
     const { body } = aMessageRequest();
-    const created = await t.http.post('/messages').send({ body, recipients: [aRecipient.whatsapp()] }).expect(202);
+    const created = await t.http
+      .post('/messages')
+      .send({ body, recipients: [aRecipient.whatsapp()] })
+      .expect(202);
     const worker = startWorker({ EMULATOR_LATENCY_MS: '0' });
     await waitFor('the message is sent', async () => (await countBy(body)).sent === 1);
 

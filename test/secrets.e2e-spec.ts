@@ -12,7 +12,8 @@ const API_KEYS = Object.entries(KEYS)
   .map(([client, secret]) => `${client}:${secret}`)
   .join(',');
 
-const everyCharacterEncoded = (text: string) => [...Buffer.from(text)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+const everyCharacterEncoded = (text: string) =>
+  [...Buffer.from(text)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 
 /** How each secret could be read back from the output: any of these in it is a leak. */
 const leakedForms = (secret: string) => [
@@ -45,7 +46,11 @@ const calls = (a: string, b: string): Record<string, Call> => ({
   'in ?api_key=': { status: 401, path: `/messages?api_key=${a}` },
   'in ?access_token=, percent-encoded': { status: 401, path: `/messages?access_token=${everyCharacterEncoded(a)}` },
   'in ?token=, one character encoded, twice': { status: 401, path: `/messages?token=%2561${a.slice(1)}` },
-  'in a parameter of no credential name': { status: 200, path: `/messages?limit=5&recipient=${encodeURIComponent(b)}`, headers: bearer(a) },
+  'in a parameter of no credential name': {
+    status: 200,
+    path: `/messages?limit=5&recipient=${encodeURIComponent(b)}`,
+    headers: bearer(a),
+  },
   'as the name of a parameter': { status: 400, path: `/messages?${a}=1`, headers: bearer(a) },
   'in a custom header': { status: 200, path: '/messages', headers: { ...bearer(a), 'x-custom': a } },
   'in Basic credentials in a custom header': {
@@ -53,17 +58,36 @@ const calls = (a: string, b: string): Record<string, Call> => ({
     path: '/messages',
     headers: { ...bearer(a), 'x-custom': `Basic ${Buffer.from(`alpha:${a}`).toString('base64')}` },
   },
-  'in the content type': { status: 415, path: '/messages', method: 'POST', headers: { ...bearer(a), 'content-type': `application/${a}` }, body: '{}' },
+  'in the content type': {
+    status: 415,
+    path: '/messages',
+    method: 'POST',
+    headers: { ...bearer(a), 'content-type': `application/${a}` },
+    body: '{}',
+  },
   'in the body of a rejected request': {
     status: 400,
     path: '/messages',
     method: 'POST',
     headers: { ...bearer(a), ...json },
-    body: JSON.stringify({ ...aMessageRequest(), recipients: [aRecipient.telegram(), { provider: 'viber', recipient: b }, { provider: 'viber', recipient: b }] }),
+    body: JSON.stringify({
+      ...aMessageRequest(),
+      recipients: [aRecipient.telegram(), { provider: 'viber', recipient: b }, { provider: 'viber', recipient: b }],
+    }),
   },
-  'as the name of a body field': { status: 400, path: '/messages', method: 'POST', headers: { ...bearer(a), ...json }, body: JSON.stringify({ [a]: 1 }) },
+  'as the name of a body field': {
+    status: 400,
+    path: '/messages',
+    method: 'POST',
+    headers: { ...bearer(a), ...json },
+    body: JSON.stringify({ [a]: 1 }),
+  },
   'in a 404 path segment': { status: 404, path: `/nope/${a}`, headers: bearer(a) },
-  'in a 404 path segment, percent-encoded': { status: 404, path: `/nope/${everyCharacterEncoded(b)}`, headers: bearer(b) },
+  'in a 404 path segment, percent-encoded': {
+    status: 404,
+    path: `/nope/${everyCharacterEncoded(b)}`,
+    headers: bearer(b),
+  },
   'as a message id': { status: 400, path: `/messages/${encodeURIComponent(b)}`, headers: bearer(b) },
   'in Authorization, its place': { status: 200, path: '/messages', headers: bearer(b) },
 });
@@ -82,9 +106,24 @@ describe('Configured secrets, with the service as a process', () => {
     'reach no line of the %s log at LOG_LEVEL=trace, no error answer and no metric, wherever a client puts them',
     async (format) => {
       const port = await freePort();
-      service = new ServiceProcess({ DATABASE_URL: database.url, APP_ROLE: 'api', PORT: String(port), API_KEYS, LOG_LEVEL: 'trace', LOG_FORMAT: format });
+      service = new ServiceProcess({
+        DATABASE_URL: database.url,
+        APP_ROLE: 'api',
+        PORT: String(port),
+        API_KEYS,
+        LOG_LEVEL: 'trace',
+        LOG_FORMAT: format,
+      });
       const base = `http://127.0.0.1:${port}`;
-      await waitFor('the API listens', () => fetch(`${base}/health/live`).then((res) => res.ok, () => false), STARTUP_MS);
+      await waitFor(
+        'the API listens',
+        () =>
+          fetch(`${base}/health/live`).then(
+            (res) => res.ok,
+            () => false,
+          ),
+        STARTUP_MS,
+      );
 
       const answers: string[] = [];
       const statuses: Record<string, [number, number]> = {};
@@ -101,15 +140,22 @@ describe('Configured secrets, with the service as a process', () => {
       }
       const metrics = await (await fetch(`${base}/metrics`)).text();
       // Each request's line is still written, just without the secret.
-      const logged = (id: string) => service!.lines.some((line) => (format === 'json' ? line.includes(`"reqId":"${id}"`) : line.includes(`reqId=${id}`)) && line.includes('request completed'));
+      const logged = (id: string) =>
+        service!.lines.some(
+          (line) =>
+            (format === 'json' ? line.includes(`"reqId":"${id}"`) : line.includes(`reqId=${id}`)) &&
+            line.includes('request completed'),
+        );
       await waitFor('every request is logged', async () => ids.every(logged), STARTUP_MS);
 
-      for (const [what, [status, expected]] of Object.entries(statuses)) expect([what, status]).toEqual([what, expected]);
+      for (const [what, [status, expected]] of Object.entries(statuses))
+        expect([what, status]).toEqual([what, expected]);
       expect(metrics).toMatch(/^http_requests_total\{method="GET",route="\/messages",status="200"\} 4$/m);
       const output = { log: service.lines.join('\n'), answers: answers.join('\n'), metrics };
       for (const secret of Object.values(KEYS)) {
         for (const form of leakedForms(secret)) {
-          for (const [where, text] of Object.entries(output)) expect([where, form, text.includes(form)]).toEqual([where, form, false]);
+          for (const [where, text] of Object.entries(output))
+            expect([where, form, text.includes(form)]).toEqual([where, form, false]);
         }
       }
       expect(output.log).toContain('[REDACTED]');

@@ -35,7 +35,10 @@ describe('A SIGTERM during start-up', () => {
   });
 
   const start = (env: Record<string, string>, options?: ServiceProcessOptions) => {
-    const service = new ServiceProcess({ DATABASE_URL: database.url, APP_ROLE: 'api', PORT: '0', EMULATOR_LATENCY_MS: '0', ...env }, options);
+    const service = new ServiceProcess(
+      { DATABASE_URL: database.url, APP_ROLE: 'api', PORT: '0', EMULATOR_LATENCY_MS: '0', ...env },
+      options,
+    );
     processes.push(service);
     return service;
   };

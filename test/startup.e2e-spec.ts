@@ -28,7 +28,10 @@ describe('Start-up', () => {
     const database = await createTestDatabase({ empty: true });
     const t = await createTestApp({ database });
     try {
-      await t.http.post('/messages').send({ body: 'hi', recipients: [{ provider: 'viber', recipient: 'x' }] }).expect(202);
+      await t.http
+        .post('/messages')
+        .send({ body: 'hi', recipients: [{ provider: 'viber', recipient: 'x' }] })
+        .expect(202);
     } finally {
       await t.close();
       await database.drop();

@@ -46,9 +46,7 @@ describe('request validation', () => {
   /** The answer is a VALIDATION_FAILED 400 naming `field` with a non-empty reason that matches `reason`. */
   function expectFieldError(res: Response, field: string, reason: RegExp = /\S/): void {
     expectJsonError(res, 400, 'VALIDATION_FAILED');
-    expect(res.body.errors).toEqual(
-      expect.arrayContaining([{ field, reason: expect.stringMatching(reason) }]),
-    );
+    expect(res.body.errors).toEqual(expect.arrayContaining([{ field, reason: expect.stringMatching(reason) }]));
   }
 
   /** POSTs a request that breaks a rule: 400 on `field`, and not one row more in the database. */
@@ -117,7 +115,9 @@ describe('request validation', () => {
       ['whatsapp', 4096],
       ['viber', 7000],
     ] as const)('is accepted at exactly the %s limit (%i characters)', async (provider, length) => {
-      const res = await expectAccepted(aMessageRequest({ body: 'x'.repeat(length), recipients: [aRecipient[provider]()] }));
+      const res = await expectAccepted(
+        aMessageRequest({ body: 'x'.repeat(length), recipients: [aRecipient[provider]()] }),
+      );
       expect(await storedBody(res)).toHaveLength(length);
     });
 
@@ -174,13 +174,19 @@ describe('request validation', () => {
 
     it('are refused before they are converted when the list is absurdly long (300,000 empty objects)', async () => {
       // Converted item by item first, this list held the event loop for seconds (class-transformer runs before ArrayMaxSize).
-      await expectRejected(aMessageRequest({ recipients: Array.from({ length: 300_000 }, () => ({})) }), 'recipients', /more than 10000/);
+      await expectRejected(
+        aMessageRequest({ recipients: Array.from({ length: 300_000 }, () => ({})) }),
+        'recipients',
+        /more than 10000/,
+      );
     });
 
     it('may be exactly 1000, and each becomes a stored message', async () => {
       const request = aMessageRequest({ recipients: distinctRecipients(1000) });
       await expectAccepted(request);
-      const [{ n }] = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE body = $1', [request.body]);
+      const [{ n }] = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE body = $1', [
+        request.body,
+      ]);
       expect(n).toBe(1000);
     });
 
@@ -190,7 +196,11 @@ describe('request validation', () => {
       ['null', null],
       ['an array holding a valid recipient', [aRecipient.telegram()]],
     ])('each must be an object, not %s', async (_, element) => {
-      await expectRejected(aMessageRequest({ recipients: [aRecipient.telegram(), element] }), 'recipients', /item 1 must be an object/);
+      await expectRejected(
+        aMessageRequest({ recipients: [aRecipient.telegram(), element] }),
+        'recipients',
+        /item 1 must be an object/,
+      );
     });
 
     it('each needs a provider', async () => {
@@ -288,14 +298,17 @@ describe('request validation', () => {
       );
     });
 
-    it.each(['telegram', 'whatsapp', 'viber'])('%s rejects a recipient that is a number, not a string', async (provider) => {
-      await expectRejected(
-        aMessageRequest({ recipients: [{ provider, recipient: 4915112345678 }] }),
-        'recipients[0].recipient',
-        // Either reason is true of a number.
-        new RegExp(`must be a string|not a valid ${provider} recipient`),
-      );
-    });
+    it.each(['telegram', 'whatsapp', 'viber'])(
+      '%s rejects a recipient that is a number, not a string',
+      async (provider) => {
+        await expectRejected(
+          aMessageRequest({ recipients: [{ provider, recipient: 4915112345678 }] }),
+          'recipients[0].recipient',
+          // Either reason is true of a number.
+          new RegExp(`must be a string|not a valid ${provider} recipient`),
+        );
+      },
+    );
   });
 
   describe('POST /messages: send_at', () => {
@@ -365,10 +378,21 @@ describe('request validation', () => {
 
     // Named like members every object inherits: class-transformer skips them and class-validator's whitelist
     // finds them in its own lookup table, so each of them once passed where `zz` did not.
-    const OBJECT_MEMBER_NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__'];
+    const OBJECT_MEMBER_NAMES = [
+      'constructor',
+      'toString',
+      'valueOf',
+      'hasOwnProperty',
+      'isPrototypeOf',
+      '__defineGetter__',
+    ];
 
     it.each(OBJECT_MEMBER_NAMES)('a top-level field named %s is refused like any other unknown field', async (name) => {
-      const res = await expectRejected({ ...aMessageRequest(), zz: 1, [name]: 1 }, name, /^property \S+ should not exist$/);
+      const res = await expectRejected(
+        { ...aMessageRequest(), zz: 1, [name]: 1 },
+        name,
+        /^property \S+ should not exist$/,
+      );
       expect(res.body.errors).toEqual(
         expect.arrayContaining([
           { field: 'zz', reason: 'property zz should not exist' },
@@ -421,7 +445,11 @@ describe('request validation', () => {
       const res = await expectRejected(
         aMessageRequest({
           body: '   ',
-          recipients: [aRecipient.telegram(), { provider: 'telegram', recipient: '12a' }, { provider: 'sms', recipient: '1' }],
+          recipients: [
+            aRecipient.telegram(),
+            { provider: 'telegram', recipient: '12a' },
+            { provider: 'sms', recipient: '1' },
+          ],
           send_at: 'tomorrow',
           priority: 1,
         }),

@@ -37,13 +37,17 @@ export const ApiKeyAuth = () =>
       status: 401,
       description: 'No API key, a malformed Authorization header, or a key that is not configured.',
       headers: {
-        'WWW-Authenticate': { description: 'The scheme to use.', schema: { type: 'string', example: 'Bearer realm="messenger-dispatch"' } },
+        'WWW-Authenticate': {
+          description: 'The scheme to use.',
+          schema: { type: 'string', example: 'Bearer realm="messenger-dispatch"' },
+        },
       },
       examples: UNAUTHENTICATED,
     }),
     ApiErrorResponse({
       status: 429,
-      description: "Over the client's rate limit (API_RATE_LIMIT_PER_SECOND, per API process): try again after Retry-After.",
+      description:
+        "Over the client's rate limit (API_RATE_LIMIT_PER_SECOND, per API process): try again after Retry-After.",
       headers: retryAfterHeader(1),
       examples: [RATE_LIMITED],
     }),
@@ -54,7 +58,10 @@ export const ApiKeyAuth = () =>
  * each declares `security: []`, has no 401, and the scheme goes, so /docs offers no "Authorize". Without a rate
  * limit there is no 429.
  */
-export function documentAccess(document: OpenAPIObject, { apiKeys, rateLimit }: { apiKeys: boolean; rateLimit: boolean }): OpenAPIObject {
+export function documentAccess(
+  document: OpenAPIObject,
+  { apiKeys, rateLimit }: { apiKeys: boolean; rateLimit: boolean },
+): OpenAPIObject {
   for (const path of Object.values(document.paths)) {
     for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
       const operation = path[method];

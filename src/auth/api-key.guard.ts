@@ -21,9 +21,13 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const authentication = this.keys.authenticate(request.headers.authorization);
     if ('problem' in authentication) {
-      throw new DomainError(DomainErrorCode.Unauthenticated, `The ${AUTHORIZATION_HEADER} header ${authentication.problem}`, {
-        field: AUTHORIZATION_HEADER,
-      });
+      throw new DomainError(
+        DomainErrorCode.Unauthenticated,
+        `The ${AUTHORIZATION_HEADER} header ${authentication.problem}`,
+        {
+          field: AUTHORIZATION_HEADER,
+        },
+      );
     }
     setClientOf(request, authentication.client);
     return true;

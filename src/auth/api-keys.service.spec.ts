@@ -21,7 +21,11 @@ describe('ApiKeysService', () => {
     ['no header', undefined, 'is missing'],
     ['an empty header', '', 'is missing'],
     ['a key without the scheme', BILLING, 'must be "Bearer <API key>"'],
-    ['Basic credentials', `Basic ${Buffer.from(`billing:${BILLING}`).toString('base64')}`, 'must be "Bearer <API key>"'],
+    [
+      'Basic credentials',
+      `Basic ${Buffer.from(`billing:${BILLING}`).toString('base64')}`,
+      'must be "Bearer <API key>"',
+    ],
     ['the scheme alone', 'Bearer', 'must be "Bearer <API key>"'],
     ['two tokens', `Bearer ${BILLING} ${CRM}`, 'must be "Bearer <API key>"'],
     ['a wrong key of the same length', `Bearer ${BILLING.slice(0, -1)}X`, 'is not a valid API key'],

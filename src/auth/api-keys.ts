@@ -35,20 +35,25 @@ export function parseApiKeys(value: string): { keys: ApiKey[]; problems: string[
     const client = entry.slice(0, colon);
     const secret = entry.slice(colon + 1);
     if (!CLIENT_NAME.test(client)) {
-      return void problems.push(`${where}: the client name must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+      return void problems.push(
+        `${where}: the client name must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+      );
     }
     if (!SECRET.test(secret)) {
       return void problems.push(`${where} (${client}): the secret must be printable ASCII without spaces or commas`);
     }
     if (secret.length < MIN_SECRET_LENGTH) {
-      return void problems.push(`${where} (${client}): the secret is ${secret.length} characters; it must have at least ${MIN_SECRET_LENGTH}`);
+      return void problems.push(
+        `${where} (${client}): the secret is ${secret.length} characters; it must have at least ${MIN_SECRET_LENGTH}`,
+      );
     }
     keys.push({ client, secret });
   });
   for (let i = 0; i < keys.length; i++) {
     for (let j = i + 1; j < keys.length; j++) {
       if (keys[i].client === keys[j].client) problems.push(`the client name "${keys[i].client}" is listed twice`);
-      if (keys[i].secret === keys[j].secret) problems.push(`"${keys[i].client}" and "${keys[j].client}" have the same secret`);
+      if (keys[i].secret === keys[j].secret)
+        problems.push(`"${keys[i].client}" and "${keys[j].client}" have the same secret`);
     }
   }
   return { keys, problems };

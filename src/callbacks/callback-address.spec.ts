@@ -106,9 +106,12 @@ describe('forbiddenHostnameReason', () => {
     expect(forbiddenHostnameReason(hostname)).toBe(reason);
   });
 
-  it.each(['example.com', 'localhost.example.com', 'internal.example.com', 'mymetadata.io'])('allows %s', (hostname) => {
-    expect(forbiddenHostnameReason(hostname)).toBeNull();
-  });
+  it.each(['example.com', 'localhost.example.com', 'internal.example.com', 'mymetadata.io'])(
+    'allows %s',
+    (hostname) => {
+      expect(forbiddenHostnameReason(hostname)).toBeNull();
+    },
+  );
 });
 
 describe('callbackUrlProblem', () => {
@@ -162,12 +165,14 @@ describe('callbackUrlProblem', () => {
     expect(callbackUrlProblem(value, { allowPrivate: true })).toBe(problem);
   });
 
-  it.each(['https://example.com/hooks/messages?x=1', 'http://hooks.example.com:8080/', 'https://[2606:4700::1111]/', 'a URL of 2,048 characters'])(
-    'accepts %s',
-    (url) => {
-      expect(callbackUrlProblem(url.startsWith('a URL') ? long(2_048) : url, strict)).toBeNull();
-    },
-  );
+  it.each([
+    'https://example.com/hooks/messages?x=1',
+    'http://hooks.example.com:8080/',
+    'https://[2606:4700::1111]/',
+    'a URL of 2,048 characters',
+  ])('accepts %s', (url) => {
+    expect(callbackUrlProblem(url.startsWith('a URL') ? long(2_048) : url, strict)).toBeNull();
+  });
 
   it('accepts private and loopback receivers when allowed', () => {
     for (const url of ['http://127.0.0.1:3000/', 'http://localhost/', 'http://169.254.169.254/', 'http://[::1]/']) {
@@ -183,8 +188,12 @@ describe('checkCallbackUrl', () => {
     const lookup: LookupAll = (hostname, _options, callback) => {
       asked.push(hostname);
       const addresses = table[hostname];
-      if (!addresses) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
-      callback(null, addresses.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })));
+      if (!addresses)
+        return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }), []);
+      callback(
+        null,
+        addresses.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })),
+      );
     };
     return Object.assign(lookup, { asked });
   }
@@ -198,7 +207,9 @@ describe('checkCallbackUrl', () => {
   });
 
   it('accepts a host whose every address is public', async () => {
-    await expect(checkCallbackUrl('https://hooks.example.com/in', { allowPrivate: false, lookup: dns })).resolves.toBeNull();
+    await expect(
+      checkCallbackUrl('https://hooks.example.com/in', { allowPrivate: false, lookup: dns }),
+    ).resolves.toBeNull();
   });
 
   it.each([
@@ -216,32 +227,44 @@ describe('checkCallbackUrl', () => {
   });
 
   it('accepts a host that does not resolve yet: delivery checks again', async () => {
-    await expect(checkCallbackUrl('https://not-yet.example.com/', { allowPrivate: false, lookup: dns })).resolves.toBeNull();
+    await expect(
+      checkCallbackUrl('https://not-yet.example.com/', { allowPrivate: false, lookup: dns }),
+    ).resolves.toBeNull();
   });
 
   it('accepts a host whose resolution takes too long, without waiting for it', async () => {
     const never: LookupAll = () => {};
     const started = Date.now();
-    await expect(checkCallbackUrl('https://slow.example.com/', { allowPrivate: false, lookup: never, resolveTimeoutMs: 50 })).resolves.toBeNull();
+    await expect(
+      checkCallbackUrl('https://slow.example.com/', { allowPrivate: false, lookup: never, resolveTimeoutMs: 50 }),
+    ).resolves.toBeNull();
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('refuses literal and reserved-name hosts without asking DNS', async () => {
     const asked = resolver({});
-    await expect(checkCallbackUrl('http://0x7f.1/', { allowPrivate: false, lookup: asked })).resolves.toMatch(/loopback/);
-    await expect(checkCallbackUrl('http://metadata.google.internal/', { allowPrivate: false, lookup: asked })).resolves.toMatch(/metadata/);
+    await expect(checkCallbackUrl('http://0x7f.1/', { allowPrivate: false, lookup: asked })).resolves.toMatch(
+      /loopback/,
+    );
+    await expect(
+      checkCallbackUrl('http://metadata.google.internal/', { allowPrivate: false, lookup: asked }),
+    ).resolves.toMatch(/metadata/);
     await expect(checkCallbackUrl('http://8.8.8.8/', { allowPrivate: false, lookup: asked })).resolves.toBeNull();
     expect(asked.asked).toEqual([]);
   });
 
   it('with private networks allowed, accepts any host and asks no DNS', async () => {
     const asked = resolver({ 'internal.example.com': ['10.1.2.3'] });
-    await expect(checkCallbackUrl('https://internal.example.com/', { allowPrivate: true, lookup: asked })).resolves.toBeNull();
+    await expect(
+      checkCallbackUrl('https://internal.example.com/', { allowPrivate: true, lookup: asked }),
+    ).resolves.toBeNull();
     expect(asked.asked).toEqual([]);
   });
 
   it('still refuses what is wrong on its face with private networks allowed', async () => {
-    await expect(checkCallbackUrl('ftp://example.com/', { allowPrivate: true })).resolves.toBe('must be an http or https URL');
+    await expect(checkCallbackUrl('ftp://example.com/', { allowPrivate: true })).resolves.toBe(
+      'must be an http or https URL',
+    );
   });
 
   it('uses the system resolver by default; a name it cannot resolve is accepted', async () => {
@@ -252,11 +275,22 @@ describe('checkCallbackUrl', () => {
 describe('guardedLookup', () => {
   function table(addresses: string[]): LookupAll {
     return (_hostname, _options, callback) =>
-      setImmediate(() => callback(null, addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))));
+      setImmediate(() =>
+        callback(
+          null,
+          addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+        ),
+      );
   }
 
-  function lookupWith(lookupAll: LookupAll, hostname: string, all: boolean): Promise<{ error: NodeJS.ErrnoException | null; address: unknown; family?: number }> {
-    return new Promise((resolve) => guardedLookup(lookupAll)(hostname, { all }, (error, address, family) => resolve({ error, address, family })));
+  function lookupWith(
+    lookupAll: LookupAll,
+    hostname: string,
+    all: boolean,
+  ): Promise<{ error: NodeJS.ErrnoException | null; address: unknown; family?: number }> {
+    return new Promise((resolve) =>
+      guardedLookup(lookupAll)(hostname, { all }, (error, address, family) => resolve({ error, address, family })),
+    );
   }
 
   it('passes public addresses through, in the form the socket asked for', async () => {
@@ -268,7 +302,11 @@ describe('guardedLookup', () => {
         { address: '2606:2800:220:1::1', family: 6 },
       ],
     });
-    await expect(lookupWith(public2, 'hooks.example.com', false)).resolves.toMatchObject({ error: null, address: '93.184.216.34', family: 4 });
+    await expect(lookupWith(public2, 'hooks.example.com', false)).resolves.toMatchObject({
+      error: null,
+      address: '93.184.216.34',
+      family: 4,
+    });
   });
 
   it.each([
@@ -283,7 +321,9 @@ describe('guardedLookup', () => {
   it('with private networks allowed, only resolves', async () => {
     const loopback = table(['127.0.0.1']);
     const resolved = await new Promise((resolve) =>
-      guardedLookup(loopback, { allowPrivate: true })('localhost', { all: false }, (error, address) => resolve({ error, address })),
+      guardedLookup(loopback, { allowPrivate: true })('localhost', { all: false }, (error, address) =>
+        resolve({ error, address }),
+      ),
     );
     expect(resolved).toEqual({ error: null, address: '127.0.0.1' });
   });

@@ -2,7 +2,8 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 /** Why an address may not receive callbacks. */
-export type ForbiddenReason = 'loopback' | 'unspecified' | 'metadata' | 'private' | 'link-local' | 'multicast' | 'reserved';
+export type ForbiddenReason =
+  'loopback' | 'unspecified' | 'metadata' | 'private' | 'link-local' | 'multicast' | 'reserved';
 
 /** Longer URLs are refused: they are stored with every message and shown in GET. */
 export const MAX_CALLBACK_URL_LENGTH = 2_048;
@@ -33,7 +34,15 @@ const RULES: ReadonlyArray<{ reason: ForbiddenReason; v4: readonly string[]; v6:
     reason: 'reserved',
     // Protocol assignments, documentation, benchmarking, the 6to4 relay, 240/4 (with the broadcast address);
     // discard-only, IETF protocol assignments (Teredo among them), documentation, deprecated site-local, SRv6.
-    v4: ['192.0.0.0/24', '192.0.2.0/24', '192.88.99.0/24', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '240.0.0.0/4'],
+    v4: [
+      '192.0.0.0/24',
+      '192.0.2.0/24',
+      '192.88.99.0/24',
+      '198.18.0.0/15',
+      '198.51.100.0/24',
+      '203.0.113.0/24',
+      '240.0.0.0/4',
+    ],
     v6: ['100::/64', '2001::/23', '2001:db8::/32', '3fff::/20', '5f00::/16', 'fec0::/10'],
   },
 ];
@@ -166,7 +175,9 @@ export async function checkCallbackUrl(value: string, options: CallbackUrlCheckO
   const host = hostOf(new URL(value));
   if (isIP(host)) return null;
   const lookup = options.lookup ?? systemLookup;
-  const resolved = new Promise<LookupAddress[]>((resolve) => lookup(host, { all: true }, (error, addresses) => resolve(error ? [] : addresses)));
+  const resolved = new Promise<LookupAddress[]>((resolve) =>
+    lookup(host, { all: true }, (error, addresses) => resolve(error ? [] : addresses)),
+  );
   const addresses = await withTimeout(resolved, options.resolveTimeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS, []);
   for (const { address } of addresses) {
     const reason = forbiddenAddressReason(address);

@@ -45,23 +45,30 @@ describe('nextAttemptDelay with the default schedule', () => {
   });
 
   it('makes the last attempt on the horizon itself rather than skip the time left', () => {
-    expect(nextAttemptDelay(20, start, at(24 * HOUR - 10 * MINUTE), DEFAULT_CALLBACK_SCHEDULE, highest)).toBe(10 * MINUTE);
+    expect(nextAttemptDelay(20, start, at(24 * HOUR - 10 * MINUTE), DEFAULT_CALLBACK_SCHEDULE, highest)).toBe(
+      10 * MINUTE,
+    );
   });
 
   it.each([
     ['shortest', lowest],
     ['longest', highest],
-  ])('tries a receiver that never answers for 24 hours, 30 to 55 times, at most an hour apart (%s waits)', (_waits, random) => {
-    const times = attemptTimes(DEFAULT_CALLBACK_SCHEDULE, random);
-    expect(times[times.length - 1]).toBe(24 * HOUR);
-    expect(times.length).toBeGreaterThanOrEqual(30);
-    expect(times.length).toBeLessThanOrEqual(55);
-    const gaps = times.slice(1).map((time, i) => time - times[i]);
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(HOUR);
-  });
+  ])(
+    'tries a receiver that never answers for 24 hours, 30 to 55 times, at most an hour apart (%s waits)',
+    (_waits, random) => {
+      const times = attemptTimes(DEFAULT_CALLBACK_SCHEDULE, random);
+      expect(times[times.length - 1]).toBe(24 * HOUR);
+      expect(times.length).toBeGreaterThanOrEqual(30);
+      expect(times.length).toBeLessThanOrEqual(55);
+      const gaps = times.slice(1).map((time, i) => time - times[i]);
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(HOUR);
+    },
+  );
 
   it('spreads events that failed together', () => {
-    const delays = new Set(Array.from({ length: 50 }, () => nextAttemptDelay(5, start, at(MINUTE), DEFAULT_CALLBACK_SCHEDULE)));
+    const delays = new Set(
+      Array.from({ length: 50 }, () => nextAttemptDelay(5, start, at(MINUTE), DEFAULT_CALLBACK_SCHEDULE)),
+    );
     expect(delays.size).toBeGreaterThan(10);
   });
 });

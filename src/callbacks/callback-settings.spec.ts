@@ -29,21 +29,36 @@ describe('parseCallbackSecrets', () => {
     { value: 'crm:' + newSecret() + ',', problem: 'entry 2 is empty' },
     { value: 'crm' + newSecret(), problem: 'entry 1 has no ":" between the client name and the secret' },
     { value: ':' + newSecret(), problem: 'entry 1: the client name must be 1-64 letters' },
-    { value: 'crm:' + randomBytes(32).toString('base64'), problem: 'entry 1 (crm): the secret must start with "whsec_"' },
+    {
+      value: 'crm:' + randomBytes(32).toString('base64'),
+      problem: 'entry 1 (crm): the secret must start with "whsec_"',
+    },
     { value: 'crm:whsec_not*base64', problem: 'entry 1 (crm): the secret must be "whsec_" then standard base64' },
-    { value: 'ok:' + newSecret() + ',crm:' + newSecret(16), problem: 'entry 2 (crm): the secret decodes to 16 bytes; it must be 24 to 64' },
+    {
+      value: 'ok:' + newSecret() + ',crm:' + newSecret(16),
+      problem: 'entry 2 (crm): the secret decodes to 16 bytes; it must be 24 to 64',
+    },
   ])('refuses: $problem', ({ value, problem }) => {
     expect(parseCallbackSecrets(value).problems).toEqual([expect.stringContaining(problem)]);
   });
 
   it('refuses the same secret twice, for one client or for two, naming clients only', () => {
     const shared = newSecret();
-    expect(parseCallbackSecrets(`crm:${shared},crm:${shared}`).problems).toEqual(['entry 2 (crm): the same secret is listed twice for "crm"']);
-    expect(parseCallbackSecrets(`crm:${shared},billing:${shared}`).problems).toEqual(['"crm" and "billing" have the same secret']);
+    expect(parseCallbackSecrets(`crm:${shared},crm:${shared}`).problems).toEqual([
+      'entry 2 (crm): the same secret is listed twice for "crm"',
+    ]);
+    expect(parseCallbackSecrets(`crm:${shared},billing:${shared}`).problems).toEqual([
+      '"crm" and "billing" have the same secret',
+    ]);
   });
 
   it('never quotes a secret in its problems', () => {
-    const secrets = [newSecret(), newSecret(16), `whsec_-${randomBytes(30).toString('base64url').slice(1)}`, randomBytes(32).toString('base64')];
+    const secrets = [
+      newSecret(),
+      newSecret(16),
+      `whsec_-${randomBytes(30).toString('base64url').slice(1)}`,
+      randomBytes(32).toString('base64'),
+    ];
     const value = `a:${secrets[0]},b:${secrets[0]},c:${secrets[1]},d:${secrets[2]},e:${secrets[3]},${secrets[0]}`;
     const { problems } = parseCallbackSecrets(value);
     expect(problems).toHaveLength(5);
@@ -55,7 +70,10 @@ describe('parseCallbackUrls', () => {
   const strict = { allowPrivate: false };
 
   it('reads client:url pairs, splitting each at its first colon', () => {
-    const { urls, problems } = parseCallbackUrls('crm:https://hooks.example.com:8443/in?a=b, billing:http://billing.example.org/cb', strict);
+    const { urls, problems } = parseCallbackUrls(
+      'crm:https://hooks.example.com:8443/in?a=b, billing:http://billing.example.org/cb',
+      strict,
+    );
     expect(problems).toEqual([]);
     expect(urls).toEqual(
       new Map([
@@ -68,17 +86,29 @@ describe('parseCallbackUrls', () => {
   it.each([
     { value: 'crm:ftp://example.com/', problem: 'entry 1 (crm): the URL must be an http or https URL' },
     { value: 'crm:hooks.example.com', problem: 'entry 1 (crm): the URL is not a valid absolute URL' },
-    { value: `crm:https://example.com/${'a'.repeat(2_100)}`, problem: 'entry 1 (crm): the URL must be at most 2048 characters' },
-    { value: 'crm:http://10.0.0.7/hook', problem: 'entry 1 (crm): the URL must not point to a private-network address (CALLBACK_ALLOW_PRIVATE_NETWORKS=true allows it)' },
+    {
+      value: `crm:https://example.com/${'a'.repeat(2_100)}`,
+      problem: 'entry 1 (crm): the URL must be at most 2048 characters',
+    },
+    {
+      value: 'crm:http://10.0.0.7/hook',
+      problem:
+        'entry 1 (crm): the URL must not point to a private-network address (CALLBACK_ALLOW_PRIVATE_NETWORKS=true allows it)',
+    },
     { value: 'crm:http://localhost:8080/', problem: 'entry 1 (crm): the URL must not point to a loopback address' },
-    { value: 'crm:https://a.example.com/,crm:https://b.example.com/', problem: 'entry 2 (crm): "crm" already has a URL' },
+    {
+      value: 'crm:https://a.example.com/,crm:https://b.example.com/',
+      problem: 'entry 2 (crm): "crm" already has a URL',
+    },
     { value: 'crm:https://example.com/?list=1,2', problem: 'entry 2 has no ":" between the client name and the URL' },
   ])('refuses: $problem', ({ value, problem }) => {
     expect(parseCallbackUrls(value, strict).problems).toEqual([expect.stringContaining(problem)]);
   });
 
   it('accepts internal receivers when private networks are allowed', () => {
-    const { urls, problems } = parseCallbackUrls('crm:http://10.0.0.7/hook,ops:http://localhost:8080/', { allowPrivate: true });
+    const { urls, problems } = parseCallbackUrls('crm:http://10.0.0.7/hook,ops:http://localhost:8080/', {
+      allowPrivate: true,
+    });
     expect(problems).toEqual([]);
     expect(urls.size).toBe(2);
   });
@@ -87,7 +117,9 @@ describe('parseCallbackUrls', () => {
 describe('callbackSettingsProblems', () => {
   it('refuses a default URL for a client with no secret to sign with', () => {
     const { secrets } = parseCallbackSecrets(`crm:${newSecret()}`);
-    const { urls } = parseCallbackUrls('crm:https://a.example.com/,billing:https://b.example.com/', { allowPrivate: false });
+    const { urls } = parseCallbackUrls('crm:https://a.example.com/,billing:https://b.example.com/', {
+      allowPrivate: false,
+    });
     expect(callbackSettingsProblems(secrets, urls)).toEqual([
       'CALLBACK_URLS: "billing" has a URL but no secret in CALLBACK_SECRETS to sign its callbacks with',
     ]);

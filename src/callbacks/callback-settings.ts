@@ -28,7 +28,9 @@ function namedEntries(setting: string, valueName: string): { entries: Entry[]; p
       if (colon === -1) return void problems.push(`${where} has no ":" between the client name and the ${valueName}`);
       const client = entry.slice(0, colon);
       if (!CLIENT_NAME.test(client)) {
-        return void problems.push(`${where}: the client name must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+        return void problems.push(
+          `${where}: the client name must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+        );
       }
       entries.push({ where: `${where} (${client})`, client, value: entry.slice(colon + 1).trim() });
     });
@@ -64,7 +66,10 @@ export function parseCallbackSecrets(value: string): { secrets: Map<string, Webh
  * like a request's callback_url, without DNS (delivery checks the addresses it connects to). A comma in a
  * URL must be written %2C.
  */
-export function parseCallbackUrls(value: string, options: { allowPrivate: boolean }): { urls: Map<string, string>; problems: string[] } {
+export function parseCallbackUrls(
+  value: string,
+  options: { allowPrivate: boolean },
+): { urls: Map<string, string>; problems: string[] } {
   const { entries, problems } = namedEntries(value, 'URL');
   const urls = new Map<string, string>();
   for (const { where, client, value: url } of entries) {
@@ -80,8 +85,13 @@ export function parseCallbackUrls(value: string, options: { allowPrivate: boolea
 }
 
 /** A default URL is useless without a secret to sign with: the callbacks would be refused. */
-export function callbackSettingsProblems(secrets: ReadonlyMap<string, unknown>, urls: ReadonlyMap<string, string>): string[] {
+export function callbackSettingsProblems(
+  secrets: ReadonlyMap<string, unknown>,
+  urls: ReadonlyMap<string, string>,
+): string[] {
   return [...urls.keys()]
     .filter((client) => !secrets.has(client))
-    .map((client) => `CALLBACK_URLS: "${client}" has a URL but no secret in CALLBACK_SECRETS to sign its callbacks with`);
+    .map(
+      (client) => `CALLBACK_URLS: "${client}" has a URL but no secret in CALLBACK_SECRETS to sign its callbacks with`,
+    );
 }

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline, Readable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
@@ -10,7 +16,11 @@ import { WebhookSecret } from './webhook-signature';
 
 const secretText = `whsec_${randomBytes(32).toString('base64')}`;
 const secret = WebhookSecret.parse(secretText) as WebhookSecret;
-const body = JSON.stringify({ type: 'message.sent', timestamp: new Date().toISOString(), data: { id: 'm-1', body: 'Hi 👋' } });
+const body = JSON.stringify({
+  type: 'message.sent',
+  timestamp: new Date().toISOString(),
+  data: { id: 'm-1', body: 'Hi 👋' },
+});
 
 interface Received {
   readonly method: string;
@@ -107,7 +117,9 @@ describe('WebhookClient against a real receiver', () => {
       'webhook-id': 'evt_verified',
       'content-length': String(Buffer.byteLength(body)),
     });
-    expect(new Webhook(secretText).verify(request.body, request.headers as Record<string, string>)).toEqual(JSON.parse(body));
+    expect(new Webhook(secretText).verify(request.body, request.headers as Record<string, string>)).toEqual(
+      JSON.parse(body),
+    );
   });
 
   it('signs each attempt afresh under the same webhook-id', async () => {
@@ -116,7 +128,8 @@ describe('WebhookClient against a real receiver', () => {
     const [first, second] = receiver.received.map((request) => request.headers);
     expect(second['webhook-id']).toBe(first['webhook-id']);
     expect(Number(second['webhook-timestamp']) - Number(first['webhook-timestamp'])).toBeGreaterThanOrEqual(59);
-    for (const headers of [first, second]) expect(() => new Webhook(secretText).verify(body, headers as Record<string, string>)).not.toThrow();
+    for (const headers of [first, second])
+      expect(() => new Webhook(secretText).verify(body, headers as Record<string, string>)).not.toThrow();
   });
 
   it('keeps the connection to a receiver alive between callbacks', async () => {
@@ -168,7 +181,9 @@ describe('WebhookClient against a real receiver', () => {
   });
 
   it('throws, rather than fail an attempt, when the event cannot be signed: retrying would not help', async () => {
-    await expect(client.deliver({ ...attempt(receiver.url('/ok')), secrets: [] })).rejects.toThrow(/at least one secret/);
+    await expect(client.deliver({ ...attempt(receiver.url('/ok')), secrets: [] })).rejects.toThrow(
+      /at least one secret/,
+    );
     expect(receiver.received).toEqual([]);
   });
 
@@ -199,7 +214,10 @@ describe('WebhookClient without private networks', () => {
   const resolvingTo =
     (...addresses: string[]): LookupAll =>
     (_hostname, _options, callback) =>
-      callback(null, addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
+      callback(
+        null,
+        addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+      );
 
   beforeAll(() => receiver.start());
   afterAll(() => receiver.stop());
@@ -218,20 +236,29 @@ describe('WebhookClient without private networks', () => {
     ['a name the system resolves to loopback', 'localhost'],
   ])('refuses %s before connecting', async (_case, host) => {
     const result = await deliverWith(receiver.url('/ok', host));
-    expect(result).toMatchObject({ delivered: false, statusCode: null, error: 'refused to connect to a loopback address' });
+    expect(result).toMatchObject({
+      delivered: false,
+      statusCode: null,
+      error: 'refused to connect to a loopback address',
+    });
     expect(receiver.connections).toBe(0);
   });
 
   it('checks the address the connection uses, not the one seen at POST (DNS rebinding)', async () => {
     const url = receiver.url('/ok', 'rebind.example.com');
-    await expect(checkCallbackUrl(url, { allowPrivate: false, lookup: resolvingTo('93.184.216.34') })).resolves.toBeNull();
+    await expect(
+      checkCallbackUrl(url, { allowPrivate: false, lookup: resolvingTo('93.184.216.34') }),
+    ).resolves.toBeNull();
     const result = await deliverWith(url, resolvingTo('127.0.0.1'));
     expect(result.error).toBe('refused to connect to a loopback address');
     expect(receiver.connections).toBe(0);
   });
 
   it('refuses a name with any forbidden address among its public ones', async () => {
-    const result = await deliverWith(receiver.url('/ok', 'mixed.example.com'), resolvingTo('93.184.216.34', '::ffff:10.0.0.1'));
+    const result = await deliverWith(
+      receiver.url('/ok', 'mixed.example.com'),
+      resolvingTo('93.184.216.34', '::ffff:10.0.0.1'),
+    );
     expect(result.error).toBe('refused to connect to a private-network address');
     expect(receiver.connections).toBe(0);
   });

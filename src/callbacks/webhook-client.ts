@@ -132,7 +132,9 @@ async function drain(body: Dispatcher.ResponseData['body'], limit: number): Prom
 }
 
 function statusError(statusCode: number): string {
-  return statusCode >= 300 && statusCode < 400 ? `HTTP ${statusCode} (redirects are not followed)` : `HTTP ${statusCode}`;
+  return statusCode >= 300 && statusCode < 400
+    ? `HTTP ${statusCode} (redirects are not followed)`
+    : `HTTP ${statusCode}`;
 }
 
 const FAILURE_KINDS: Record<string, string> = {

@@ -58,15 +58,18 @@ describe('signWebhook, verified with the Standard Webhooks library', () => {
     ['body', { body: body.replace('sent', 'fail') }],
     ['id', { id: 'evt_other' }],
     ['timestamp', { shift: 1 }],
-  ])('is refused by verifiers when the %s is changed', (_what, change: { body?: string; id?: string; shift?: number }) => {
-    const headers = signWebhook('evt_tamper', body, [secret], new Date());
-    const sent = {
-      ...headers,
-      'webhook-id': change.id ?? headers['webhook-id'],
-      'webhook-timestamp': String(Number(headers['webhook-timestamp']) + (change.shift ?? 0)),
-    };
-    expect(() => new Webhook(text).verify(change.body ?? body, sent)).toThrow(WebhookVerificationError);
-  });
+  ])(
+    'is refused by verifiers when the %s is changed',
+    (_what, change: { body?: string; id?: string; shift?: number }) => {
+      const headers = signWebhook('evt_tamper', body, [secret], new Date());
+      const sent = {
+        ...headers,
+        'webhook-id': change.id ?? headers['webhook-id'],
+        'webhook-timestamp': String(Number(headers['webhook-timestamp']) + (change.shift ?? 0)),
+      };
+      expect(() => new Webhook(text).verify(change.body ?? body, sent)).toThrow(WebhookVerificationError);
+    },
+  );
 
   it('is refused by a verifier holding another secret', () => {
     const headers = signWebhook('evt_1', body, [secret], new Date());
@@ -86,7 +89,10 @@ describe('secret rotation', () => {
   const headers = signWebhook('evt_rotating', body, [parsed(newText), parsed(oldText)], new Date());
 
   it('sends one `v1,` signature per secret, space-separated', () => {
-    expect(headers['webhook-signature'].split(' ')).toEqual([expect.stringMatching(/^v1,/), expect.stringMatching(/^v1,/)]);
+    expect(headers['webhook-signature'].split(' ')).toEqual([
+      expect.stringMatching(/^v1,/),
+      expect.stringMatching(/^v1,/),
+    ]);
   });
 
   it('verifies for a receiver that still holds the old secret, and for one that already holds the new', () => {
@@ -125,7 +131,13 @@ describe('WebhookSecret.parse', () => {
     const secret = parsed(text);
     const key = text.slice('whsec_'.length);
     const hex = Buffer.from(key, 'base64').toString('hex');
-    for (const shown of [JSON.stringify({ secrets: [secret] }), inspect(secret), inspect({ secret }, { showHidden: true }), String(secret), `${secret}`]) {
+    for (const shown of [
+      JSON.stringify({ secrets: [secret] }),
+      inspect(secret),
+      inspect({ secret }, { showHidden: true }),
+      String(secret),
+      `${secret}`,
+    ]) {
       expect(shown).toContain('[secret]');
       expect(shown).not.toContain(key.slice(0, 8));
       expect(shown).not.toContain(hex.slice(0, 8));

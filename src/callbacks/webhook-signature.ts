@@ -29,7 +29,9 @@ export class WebhookSecret {
       return { problem: `must be "${WEBHOOK_SECRET_PREFIX}" then standard base64 (A-Z a-z 0-9 + /, "=" padding)` };
     }
     if (key.length < MIN_SECRET_BYTES || key.length > MAX_SECRET_BYTES) {
-      return { problem: `decodes to ${key.length} bytes; it must be ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} random bytes` };
+      return {
+        problem: `decodes to ${key.length} bytes; it must be ${MIN_SECRET_BYTES} to ${MAX_SECRET_BYTES} random bytes`,
+      };
     }
     return new WebhookSecret(key);
   }
@@ -76,7 +78,12 @@ const EVENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
  * receiver in the middle of a secret rotation verifies with either its old or its new secret.
  * `body` must be sent exactly as given: the signature covers its bytes.
  */
-export function signWebhook(eventId: string, body: string, secrets: readonly WebhookSecret[], now: Date): WebhookHeaders {
+export function signWebhook(
+  eventId: string,
+  body: string,
+  secrets: readonly WebhookSecret[],
+  now: Date,
+): WebhookHeaders {
   if (!EVENT_ID.test(eventId)) throw new Error('a webhook id is 1-128 letters, digits, "_" or "-"');
   if (secrets.length === 0) throw new Error('a webhook needs at least one secret to be signed with');
   const timestamp = String(Math.floor(now.getTime() / 1000));

@@ -64,7 +64,12 @@ describe('bodyBytes', () => {
 
   it.each([
     ['a JSON POST', 'POST', { 'content-length': '128008' }, 128008],
-    ['a body over the limit (answered 413 without reading it)', 'POST', { 'content-length': String(10 * limit) }, limit],
+    [
+      'a body over the limit (answered 413 without reading it)',
+      'POST',
+      { 'content-length': String(10 * limit) },
+      limit,
+    ],
     ['a body of unknown length (chunked)', 'POST', { 'transfer-encoding': 'chunked' }, limit],
     ['a POST without a body', 'POST', {}, 0],
     ['an empty body', 'DELETE', { 'content-length': '0' }, 0],
@@ -90,7 +95,12 @@ describe('TurnPacer', () => {
   }
 
   it('starts at most its share of work per turn of the event loop, in order, and none in the turn after one that started some', async () => {
-    const startedIn = await turnsOf(new TurnPacer(1000), [['a', 1000], ['b', 1000], ['c', 400], ['d', 600]]);
+    const startedIn = await turnsOf(new TurnPacer(1000), [
+      ['a', 1000],
+      ['b', 1000],
+      ['c', 400],
+      ['d', 600],
+    ]);
 
     // b at the end of the turn after a's: a poll phase (probes) lies between them; c and d fill one turn.
     expect(startedIn).toEqual({ a: 0, b: 1, c: 3, d: 3 });
@@ -105,7 +115,10 @@ describe('TurnPacer', () => {
   });
 
   it('starts work heavier than its share when it is the first of a turn', async () => {
-    const startedIn = await turnsOf(new TurnPacer(1000), [['small', 1], ['huge', 5000]]);
+    const startedIn = await turnsOf(new TurnPacer(1000), [
+      ['small', 1],
+      ['huge', 5000],
+    ]);
 
     expect(startedIn).toEqual({ small: 0, huge: 1 });
   });

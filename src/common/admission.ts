@@ -89,7 +89,10 @@ export class TurnPacer {
   }
 
   private startWhatFits(): void {
-    while (this.waiting.length > 0 && (this.startedThisTurn === 0 || this.startedThisTurn + this.waiting[0].cost <= this.perTurn)) {
+    while (
+      this.waiting.length > 0 &&
+      (this.startedThisTurn === 0 || this.startedThisTurn + this.waiting[0].cost <= this.perTurn)
+    ) {
       const next = this.waiting.shift()!;
       this.startedThisTurn += next.cost;
       next.start();
@@ -175,7 +178,11 @@ export function admissionControl(fastify: FastifyInstance, limits: AdmissionLimi
     (request.routeOptions.config as { [WORK_COST]?: (body: unknown) => number })[WORK_COST];
 
   fastify.addHook('preParsing', (request, reply, payload, done) => {
-    const size = bodyBytes(request.method, request.headers, request.routeOptions.bodyLimit ?? fastify.initialConfig.bodyLimit ?? 0);
+    const size = bodyBytes(
+      request.method,
+      request.headers,
+      request.routeOptions.bodyLimit ?? fastify.initialConfig.bodyLimit ?? 0,
+    );
     if (!bytes.hasRoomFor(size) || (costOf(request) && !work.hasRoomFor(1))) return done(overloaded(), payload);
     if (size > 0) {
       bytes.take(size);

@@ -1,4 +1,10 @@
-import { ApiResponse, type ApiResponseCommonMetadata, type ExampleObject, type HeadersObject, type OpenAPIObject } from '@nestjs/swagger';
+import {
+  ApiResponse,
+  type ApiResponseCommonMetadata,
+  type ExampleObject,
+  type HeadersObject,
+  type OpenAPIObject,
+} from '@nestjs/swagger';
 import { ApiErrorDto, type FieldErrorDto } from './api-error.dto';
 import type { ErrorCode } from './error-codes';
 
@@ -41,7 +47,9 @@ export function apiErrorExample(
 
 const EXAMPLE_PATH = '#/components/examples/';
 
-type ExampleResponseOptions = Omit<ApiResponseCommonMetadata, 'examples'> & { readonly examples: readonly ApiExample[] };
+type ExampleResponseOptions = Omit<ApiResponseCommonMetadata, 'examples'> & {
+  readonly examples: readonly ApiExample[];
+};
 
 /** A response whose examples are references to components/examples. */
 export function ApiExampleResponse({ examples, ...options }: ExampleResponseOptions): MethodDecorator & ClassDecorator {
@@ -64,7 +72,8 @@ export function ApiErrorResponse(
 export function addExampleComponents(document: OpenAPIObject): OpenAPIObject {
   const used = new Set<string>();
   JSON.stringify(document, (key, value: unknown) => {
-    if (key === '$ref' && typeof value === 'string' && value.startsWith(EXAMPLE_PATH)) used.add(value.slice(EXAMPLE_PATH.length));
+    if (key === '$ref' && typeof value === 'string' && value.startsWith(EXAMPLE_PATH))
+      used.add(value.slice(EXAMPLE_PATH.length));
     return value;
   });
   const examples: Record<string, ExampleObject> = {};

@@ -41,7 +41,13 @@ const URI_TOO_LONG = apiErrorExample(
   'URI_TOO_LONG',
   `'${'a'.repeat(120)}' is exceeding the max param length`,
 );
-const UNSUPPORTED_MEDIA_TYPE = apiErrorExample('UnsupportedMediaType', 'Not JSON', 415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type');
+const UNSUPPORTED_MEDIA_TYPE = apiErrorExample(
+  'UnsupportedMediaType',
+  'Not JSON',
+  415,
+  'UNSUPPORTED_MEDIA_TYPE',
+  'Unsupported Media Type',
+);
 const UNSUPPORTED_CHARSET = apiErrorExample(
   'UnsupportedCharset',
   'JSON not in UTF-8',
@@ -70,7 +76,13 @@ const HEADERS_TOO_LARGE = apiErrorExample(
   'HEADERS_TOO_LARGE',
   'The request line and headers are larger than the limit of 16384 bytes',
 );
-const INTERNAL_ERROR = apiErrorExample('InternalError', 'A fault of the service', 500, 'INTERNAL_ERROR', 'Internal server error');
+const INTERNAL_ERROR = apiErrorExample(
+  'InternalError',
+  'A fault of the service',
+  500,
+  'INTERNAL_ERROR',
+  'Internal server error',
+);
 const DATABASE_UNAVAILABLE = apiErrorExample(
   'DatabaseUnavailable',
   'PostgreSQL unreachable',
@@ -78,7 +90,13 @@ const DATABASE_UNAVAILABLE = apiErrorExample(
   'DATABASE_UNAVAILABLE',
   `The database is unavailable; try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds`,
 );
-const OVERLOADED = apiErrorExample('Overloaded', 'Shedding load', 503, 'OVERLOADED', 'The service is at capacity; try again in 1 s');
+const OVERLOADED = apiErrorExample(
+  'Overloaded',
+  'Shedding load',
+  503,
+  'OVERLOADED',
+  'The service is at capacity; try again in 1 s',
+);
 const SHUTTING_DOWN = apiErrorExample(
   'ShuttingDown',
   'Shutting down',
@@ -117,7 +135,8 @@ export const ApiStandardResponses = (): ClassDecorator => (controller) => {
     }),
     ApiErrorResponse({
       status: 500,
-      description: "A fault of the service. The answer gives no details; the service logged it with the request's X-Request-Id.",
+      description:
+        "A fault of the service. The answer gives no details; the service logged it with the request's X-Request-Id.",
       examples: [INTERNAL_ERROR],
     }),
     ApiErrorResponse({
@@ -135,10 +154,15 @@ export const ApiStandardResponses = (): ClassDecorator => (controller) => {
   const prototype = controller.prototype as Record<string, object>;
   for (const name of Object.getOwnPropertyNames(prototype)) {
     const handler = prototype[name];
-    const method = typeof handler === 'function' ? (Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined) : undefined;
+    const method =
+      typeof handler === 'function'
+        ? (Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined)
+        : undefined;
     if (method === undefined) continue;
     const takesBody = BODY_METHODS.has(method);
-    const own400 = (Reflect.getMetadata(DECORATORS.API_RESPONSE, handler) as Record<string, unknown> | undefined)?.[400];
+    const own400 = (
+      Reflect.getMetadata(DECORATORS.API_RESPONSE, handler) as Record<string, unknown> | undefined
+    )?.[400];
     const responses = [
       ApiErrorResponse({
         status: 400,
@@ -165,7 +189,8 @@ export const ApiStandardResponses = (): ClassDecorator => (controller) => {
         }),
         ApiErrorResponse({
           status: 415,
-          description: 'The body is not JSON in UTF-8, or is in a Content-Encoding the service does not decode; nothing was done.',
+          description:
+            'The body is not JSON in UTF-8, or is in a Content-Encoding the service does not decode; nothing was done.',
           examples: [UNSUPPORTED_MEDIA_TYPE, UNSUPPORTED_CHARSET, UNSUPPORTED_CONTENT_ENCODING],
         }),
       );

@@ -32,7 +32,8 @@ const OBJECT_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype));
 function inheritedMemberKeys(value: unknown): FieldErrorDto[] {
   const errors: FieldErrorDto[] = [];
   forEachField(value, (field) => {
-    if (field.key !== undefined && OBJECT_MEMBERS.has(field.key)) errors.push({ field: field.path, reason: `property ${field.key} should not exist` });
+    if (field.key !== undefined && OBJECT_MEMBERS.has(field.key))
+      errors.push({ field: field.path, reason: `property ${field.key} should not exist` });
   });
   return errors;
 }

@@ -19,7 +19,12 @@ const DECODERS = new Map<string, () => Transform>([
  * does not decode is a 400.
  */
 export function decodeContentEncoding() {
-  return (request: FastifyRequest, _reply: FastifyReply, payload: Readable, done: (error: Error | null, payload?: Readable) => void): void => {
+  return (
+    request: FastifyRequest,
+    _reply: FastifyReply,
+    payload: Readable,
+    done: (error: Error | null, payload?: Readable) => void,
+  ): void => {
     const header = request.headers['content-encoding'];
     if (header === undefined || !hasBody(request)) return done(null, payload);
     const codings = header
@@ -71,7 +76,13 @@ function decoded(payload: Readable, decoder: Transform, coding: string, limit: n
   payload.on('data', (chunk: Buffer) => (body.receivedEncodedLength += chunk.length));
   payload.on('error', (error) => body.destroy(error));
   decoder.on('error', (error) =>
-    body.destroy(new RequestRejectedException(HttpStatus.BAD_REQUEST, 'MALFORMED_REQUEST', `The body is not valid ${coding}: ${error.message}`)),
+    body.destroy(
+      new RequestRejectedException(
+        HttpStatus.BAD_REQUEST,
+        'MALFORMED_REQUEST',
+        `The body is not valid ${coding}: ${error.message}`,
+      ),
+    ),
   );
   // Once the body has failed (or ended), what is still coming in is read and dropped, not decoded.
   body.on('close', () => {

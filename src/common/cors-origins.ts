@@ -12,7 +12,9 @@ export function parseOrigins(value: string): { origins: string[]; problems: stri
     }
     // An Origin header is exactly scheme://host[:port]: a path or a trailing slash would never match one.
     if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== entry) {
-      problems.push(`entry ${i + 1} (${JSON.stringify(entry)}) is not an origin: http(s)://host[:port], without a path`);
+      problems.push(
+        `entry ${i + 1} (${JSON.stringify(entry)}) is not an origin: http(s)://host[:port], without a path`,
+      );
     } else {
       origins.push(entry);
     }

@@ -4,7 +4,9 @@ import { ERROR_CODES } from './error-codes';
 import { toHttpError } from './http-error.filter';
 import { RequestValidationException } from './validation-errors';
 
-const ERROR_STATUSES = Object.values(HttpStatus).filter((status): status is number => typeof status === 'number' && status >= 400);
+const ERROR_STATUSES = Object.values(HttpStatus).filter(
+  (status): status is number => typeof status === 'number' && status >= 400,
+);
 
 describe('toHttpError', () => {
   it('gives every error a code of the one list, with the status the list gives it, whatever raised it', () => {
@@ -17,7 +19,9 @@ describe('toHttpError', () => {
       'not even an Error',
     ];
     const answers = errors.map((error) => toHttpError(error).body);
-    const unlisted = answers.filter(({ code, statusCode }) => !Object.hasOwn(ERROR_CODES, code) || ERROR_CODES[code].status !== statusCode);
+    const unlisted = answers.filter(
+      ({ code, statusCode }) => !Object.hasOwn(ERROR_CODES, code) || ERROR_CODES[code].status !== statusCode,
+    );
     expect(unlisted).toEqual([]);
   });
 

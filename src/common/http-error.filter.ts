@@ -31,7 +31,8 @@ const EDGE_ERRORS: Record<string, EdgeError> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'MALFORMED_JSON' },
   FST_ERR_CTP_BODY_TOO_LARGE: {
     code: 'PAYLOAD_TOO_LARGE',
-    message: ({ bodyLimitBytes }) => bodyLimitBytes === undefined ? undefined : `The request body is larger than the limit of ${bodyLimitBytes} bytes`,
+    message: ({ bodyLimitBytes }) =>
+      bodyLimitBytes === undefined ? undefined : `The request body is larger than the limit of ${bodyLimitBytes} bytes`,
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'MALFORMED_REQUEST' },
   FST_ERR_BAD_URL: { code: 'MALFORMED_REQUEST' },
@@ -39,7 +40,8 @@ const EDGE_ERRORS: Record<string, EdgeError> = {
   ERR_HTTP_REQUEST_TIMEOUT: {
     code: 'REQUEST_TIMEOUT',
     statusCode: HttpStatus.REQUEST_TIMEOUT,
-    message: ({ requestTimeoutMs }) => requestTimeoutMs === undefined ? undefined : `The request did not arrive in full within ${requestTimeoutMs} ms`,
+    message: ({ requestTimeoutMs }) =>
+      requestTimeoutMs === undefined ? undefined : `The request did not arrive in full within ${requestTimeoutMs} ms`,
   },
   HPE_HEADER_OVERFLOW: {
     code: 'HEADERS_TOO_LARGE',
@@ -130,7 +132,9 @@ export function toHttpError(exception: unknown, options: HttpErrorOptions = {}):
     };
   }
   if (exception instanceof RequestValidationException) {
-    return { body: { statusCode: 400, code: 'VALIDATION_FAILED', message: exception.message, errors: exception.fieldErrors } };
+    return {
+      body: { statusCode: 400, code: 'VALIDATION_FAILED', message: exception.message, errors: exception.fieldErrors },
+    };
   }
   if (exception instanceof RequestRejectedException) {
     return { body: { statusCode: exception.getStatus(), code: exception.code, message: exception.message } };
@@ -140,7 +144,8 @@ export function toHttpError(exception: unknown, options: HttpErrorOptions = {}):
     const edge = edgeError(cause?.code);
     const statusCode = edge?.statusCode ?? exception.getStatus();
     const code = edge?.code ?? STATUS_CODES[statusCode];
-    if (code) return { body: { statusCode, code, message: (cause && edge?.message?.(options, cause)) || exception.message } };
+    if (code)
+      return { body: { statusCode, code, message: (cause && edge?.message?.(options, cause)) || exception.message } };
   }
   if (isDatabaseUnavailable(exception)) {
     return {

@@ -10,7 +10,10 @@ describe('tooDeepAt', () => {
   it.each([
     ['a scalar', 'text'],
     ['null', null],
-    ['the API’s own request shape', { body: 'hi', recipients: [{ provider: 'telegram', recipient: '1' }], send_at: null }],
+    [
+      'the API’s own request shape',
+      { body: 'hi', recipients: [{ provider: 'telegram', recipient: '1' }], send_at: null },
+    ],
     ['objects exactly at the limit', nested(4)],
     ['arrays exactly at the limit', nested(4, 1, true)],
   ])('lets %s through', (_, value) => {

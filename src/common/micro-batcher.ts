@@ -15,7 +15,10 @@ export class MicroBatcher<I, O> {
      * Bounds a batch by what its inputs weigh (e.g. the rows each adds to a statement), not only by their
      * number; an input heavier than `max` alone is a batch of its own.
      */
-    private readonly weight: { readonly of: (input: I) => number; readonly max: number } = { of: () => 1, max: Infinity },
+    private readonly weight: { readonly of: (input: I) => number; readonly max: number } = {
+      of: () => 1,
+      max: Infinity,
+    },
   ) {}
 
   call(input: I): Promise<O> {

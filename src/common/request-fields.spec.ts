@@ -8,7 +8,10 @@ const fieldsOf = (root: unknown): RequestField[] => {
 
 describe('forEachField', () => {
   it('visits every nested value in document order, named by the path validation errors use', () => {
-    const fields = fieldsOf({ body: 'x', recipients: [{ recipient: '1' }, [true]] }).map((field) => [field.path, field.key]);
+    const fields = fieldsOf({ body: 'x', recipients: [{ recipient: '1' }, [true]] }).map((field) => [
+      field.path,
+      field.key,
+    ]);
     expect(fields).toEqual([
       ['body', 'body'],
       ['recipients', 'recipients'],

@@ -32,7 +32,8 @@ export function forEachField(root: unknown, visit: (field: RequestField) => void
       for (let i = value.length - 1; i >= 0; i--) pending.push(new RequestField(value[i], undefined, i, field));
     } else {
       const keys = Object.keys(value);
-      for (let i = keys.length - 1; i >= 0; i--) pending.push(new RequestField((value as Record<string, unknown>)[keys[i]], keys[i], undefined, field));
+      for (let i = keys.length - 1; i >= 0; i--)
+        pending.push(new RequestField((value as Record<string, unknown>)[keys[i]], keys[i], undefined, field));
     }
   }
 }

@@ -7,12 +7,18 @@ const wellFormed = (text: string) => !/\p{Cs}/u.test(text);
 describe('decodeUtf8', () => {
   it('decodes valid UTF-8 exactly as Buffer does, and anything else to text that is not well-formed', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.string({ unit: 'grapheme' }).map((s) => new TextEncoder().encode(s))), (bytes) => {
-        const buffer = Buffer.from(bytes);
-        const text = decodeUtf8(buffer);
-        if (isUtf8(buffer)) expect(text).toBe(buffer.toString('utf8'));
-        else expect(wellFormed(text)).toBe(false);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 64 }),
+          fc.string({ unit: 'grapheme' }).map((s) => new TextEncoder().encode(s)),
+        ),
+        (bytes) => {
+          const buffer = Buffer.from(bytes);
+          const text = decodeUtf8(buffer);
+          if (isUtf8(buffer)) expect(text).toBe(buffer.toString('utf8'));
+          else expect(wellFormed(text)).toBe(false);
+        },
+      ),
       { numRuns: 2_000 },
     );
   });
@@ -39,12 +45,23 @@ describe('decodeUtf8', () => {
 
 describe('illFormedTextErrors', () => {
   it('names each string and key that holds a lone surrogate by its path, and nothing else', () => {
-    const value = { body: 'ok 😀', recipients: [{ recipient: 'fine' }, { recipient: 'bad \uD800' }], ['k\uDC00']: 1, list: ['x', '\uDFFF'] };
-    expect(illFormedTextErrors(value).map((e) => e.field).sort()).toEqual(['k\uFFFD', 'list[1]', 'recipients[1].recipient']);
+    const value = {
+      body: 'ok 😀',
+      recipients: [{ recipient: 'fine' }, { recipient: 'bad \uD800' }],
+      ['k\uDC00']: 1,
+      list: ['x', '\uDFFF'],
+    };
+    expect(
+      illFormedTextErrors(value)
+        .map((e) => e.field)
+        .sort(),
+    ).toEqual(['k\uFFFD', 'list[1]', 'recipients[1].recipient']);
   });
 
   it('names a body that is one bad string as the request body', () => {
-    expect(illFormedTextErrors('\uD800')).toEqual([{ field: '(request body)', reason: expect.stringMatching(/Unicode/) }]);
+    expect(illFormedTextErrors('\uD800')).toEqual([
+      { field: '(request body)', reason: expect.stringMatching(/Unicode/) },
+    ]);
   });
 
   it('finds nothing in well-formed text, whatever its script', () => {
@@ -77,7 +94,11 @@ describe('parseQueryString', () => {
 
   it('marks percent-encoded bytes that are not UTF-8, in names and values', () => {
     const parsed = parseQueryString('a=x%FF&%C3=1');
-    expect(illFormedTextErrors(parsed).map((e) => e.field).sort()).toEqual(['a', '\uFFFD\uFFFD']);
+    expect(
+      illFormedTextErrors(parsed)
+        .map((e) => e.field)
+        .sort(),
+    ).toEqual(['a', '\uFFFD\uFFFD']);
   });
 
   it('makes an object without a prototype, as fastify does', () => {

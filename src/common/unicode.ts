@@ -22,7 +22,7 @@ export function decodeUtf8(bytes: Buffer): string {
   if (isUtf8(bytes)) return bytes.toString('utf8');
   let text = '';
   let run = 0;
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const length = utf8SequenceLength(bytes, i);
     if (length > 0) {
       i += length;
@@ -67,7 +67,10 @@ export function illFormedTextErrors(value: unknown): FieldErrorDto[] {
   if (typeof value === 'string') return LONE_SURROGATE.test(value) ? [{ field: '(request body)', reason: REASON }] : [];
   const errors: FieldErrorDto[] = [];
   forEachField(value, (field) => {
-    if ((field.key !== undefined && LONE_SURROGATE.test(field.key)) || (typeof field.value === 'string' && LONE_SURROGATE.test(field.value))) {
+    if (
+      (field.key !== undefined && LONE_SURROGATE.test(field.key)) ||
+      (typeof field.value === 'string' && LONE_SURROGATE.test(field.value))
+    ) {
       // The path is printable, so that the error itself is well-formed.
       errors.push({ field: field.path.replace(LONE_SURROGATES, '\uFFFD'), reason: REASON });
     }

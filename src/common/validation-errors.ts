@@ -11,8 +11,15 @@ export class RequestValidationException extends BadRequestException {
 /** Flattens class-validator's tree into `recipients[1].recipient`-style paths. */
 export function toFieldErrors(errors: ValidationError[], parent = ''): FieldErrorDto[] {
   return errors.flatMap((error) => {
-    const field = !parent ? error.property : /^\d+$/.test(error.property) ? `${parent}[${error.property}]` : `${parent}.${error.property}`;
-    const own = Object.values(error.constraints ?? {}).map((reason) => ({ field, reason: stripPropertyName(reason, error.property) }));
+    const field = !parent
+      ? error.property
+      : /^\d+$/.test(error.property)
+        ? `${parent}[${error.property}]`
+        : `${parent}.${error.property}`;
+    const own = Object.values(error.constraints ?? {}).map((reason) => ({
+      field,
+      reason: stripPropertyName(reason, error.property),
+    }));
     return [...own, ...toFieldErrors(error.children ?? [], field)];
   });
 }

@@ -160,7 +160,12 @@ describe('loadConfig', () => {
 
   it.each([
     { DISPATCH_LEASE_SECONDS: '51' },
-    { DISPATCH_BATCH_SIZE: '100', DISPATCH_CONCURRENCY: '1', DISPATCH_SEND_TIMEOUT_MS: '500', DISPATCH_LEASE_SECONDS: '51' },
+    {
+      DISPATCH_BATCH_SIZE: '100',
+      DISPATCH_CONCURRENCY: '1',
+      DISPATCH_SEND_TIMEOUT_MS: '500',
+      DISPATCH_LEASE_SECONDS: '51',
+    },
     { RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '5000' },
   ])('accepts the edge case %j', (env) => {
     expect(() => loadConfig(env)).not.toThrow();
@@ -173,7 +178,13 @@ describe('loadConfig', () => {
   });
 
   it('lists every bad variable in one error', () => {
-    const env = { PORT: 'abc', APP_ROLE: 'boss', DATABASE_URL: 'mysql://x', MAX_RETRIES: '-1', DISPATCH_CRON: '61 * * * * *' };
+    const env = {
+      PORT: 'abc',
+      APP_ROLE: 'boss',
+      DATABASE_URL: 'mysql://x',
+      MAX_RETRIES: '-1',
+      DISPATCH_CRON: '61 * * * * *',
+    };
     const problems = problemsOf(env);
     for (const variable of Object.keys(env)) {
       expect(problems).toContainEqual(expect.stringMatching(new RegExp(`^${variable}=`)));
@@ -190,7 +201,9 @@ describe('loadConfig', () => {
   it('treats empty and undefined variables as unset', () => {
     const blank = Object.fromEntries(Object.keys(loadConfig({})).map((key) => [key, '']));
     expect(loadConfig(blank)).toEqual(loadConfig({}));
-    expect(loadConfig({ PORT: undefined, DATABASE_URL: '', EMULATOR_SEED: '', LOG_FORMAT: '' })).toEqual(loadConfig({}));
+    expect(loadConfig({ PORT: undefined, DATABASE_URL: '', EMULATOR_SEED: '', LOG_FORMAT: '' })).toEqual(
+      loadConfig({}),
+    );
   });
 });
 
@@ -235,7 +248,9 @@ describe('API keys, open mode and the production rule', () => {
 
   it.each(['all', 'api'])('refuses to serve the API (APP_ROLE=%s) in production without keys', (role) => {
     const problems = problemsOf({ NODE_ENV: 'production', APP_ROLE: role });
-    expect(problems).toEqual([expect.stringMatching(/^API_KEYS: must be set when NODE_ENV=production .*open to anyone/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^API_KEYS: must be set when NODE_ENV=production .*open to anyone/),
+    ]);
   });
 
   it('lets a production worker start without keys: it serves no API', () => {
@@ -254,8 +269,14 @@ describe('the rate limit, the body limit and CORS', () => {
   });
 
   it('makes the window as long as the steady rate takes to earn the burst', () => {
-    expect(loadConfig({ API_RATE_LIMIT_PER_SECOND: '50', API_RATE_LIMIT_BURST: '500' }).rateLimit).toEqual({ max: 500, windowMs: 10_000 });
-    expect(loadConfig({ API_RATE_LIMIT_PER_SECOND: '3', API_RATE_LIMIT_BURST: '4' }).rateLimit).toEqual({ max: 4, windowMs: 1333 });
+    expect(loadConfig({ API_RATE_LIMIT_PER_SECOND: '50', API_RATE_LIMIT_BURST: '500' }).rateLimit).toEqual({
+      max: 500,
+      windowMs: 10_000,
+    });
+    expect(loadConfig({ API_RATE_LIMIT_PER_SECOND: '3', API_RATE_LIMIT_BURST: '4' }).rateLimit).toEqual({
+      max: 4,
+      windowMs: 1333,
+    });
   });
 
   it('turns the limit off with API_RATE_LIMIT_PER_SECOND=0', () => {

@@ -59,7 +59,9 @@ export class AppConfig {
    * The address PORT and HEALTH_PORT listen on. Every interface by default: in a container that is what
    * makes the port reachable through its published mapping. 127.0.0.1: this machine only.
    */
-  @IsIP(undefined, { message: 'must be an IP address to listen on, e.g. 0.0.0.0 (every interface) or 127.0.0.1 (this machine only)' })
+  @IsIP(undefined, {
+    message: 'must be an IP address to listen on, e.g. 0.0.0.0 (every interface) or 127.0.0.1 (this machine only)',
+  })
   HOST = '0.0.0.0';
 
   /** all: API and scheduler in one process; api / worker: one of them, so workers scale apart. */
@@ -70,7 +72,8 @@ export class AppConfig {
    * A worker's own HTTP listener, for /health/* and /metrics only (the api and all roles serve them on PORT).
    * Unset: a worker listens on no port at all, so any number of them can run on one machine.
    */
-  @IsOptional() @NumberSetting({ min: 1, max: 65535 })
+  @IsOptional()
+  @NumberSetting({ min: 1, max: 65535 })
   HEALTH_PORT?: number = undefined;
 
   /**
@@ -78,7 +81,8 @@ export class AppConfig {
    * that client: it sees only that client's messages. Unset: open mode, where every request is client
    * "default"; refused when NODE_ENV=production and the process serves the API.
    */
-  @IsOptional() @ParsesWith(parseApiKeys)
+  @IsOptional()
+  @ParsesWith(parseApiKeys)
   API_KEYS?: string = undefined;
 
   /** Requests a second that one client may make, in this process (0: no limit). */
@@ -86,7 +90,8 @@ export class AppConfig {
   API_RATE_LIMIT_PER_SECOND = 1000;
 
   /** Requests one client may make at once; unset: two seconds' worth of API_RATE_LIMIT_PER_SECOND. */
-  @IsOptional() @NumberSetting({ min: 1, max: 100_000_000 })
+  @IsOptional()
+  @NumberSetting({ min: 1, max: 100_000_000 })
   API_RATE_LIMIT_BURST?: number = undefined;
 
   /** The largest request body accepted, in bytes; larger ones are answered 413. */
@@ -116,11 +121,13 @@ export class AppConfig {
   API_MAX_RECIPIENTS_IN_FLIGHT = 4000;
 
   /** Origins a browser may call the API from, comma-separated. Unset: no CORS headers at all. */
-  @IsOptional() @ParsesWith(parseOrigins)
+  @IsOptional()
+  @ParsesWith(parseOrigins)
   CORS_ORIGINS?: string = undefined;
 
   /** json: one object a line (production); pretty: one readable line each, for a terminal. */
-  @IsOptional() @IsIn(LOG_FORMATS)
+  @IsOptional()
+  @IsIn(LOG_FORMATS)
   LOG_FORMAT?: LogFormat = undefined;
 
   /** The least severe level written; request lines are info, failed attempts warn. */
@@ -163,13 +170,16 @@ export class AppConfig {
   DISPATCH_PACING: 'on' | 'off' = 'on';
 
   /** Sends per second to each messenger (0: unpaced). Unset: 95% of the messenger's documented limit. */
-  @IsOptional() @NumberSetting({ min: 0, max: 100_000, integer: false })
+  @IsOptional()
+  @NumberSetting({ min: 0, max: 100_000, integer: false })
   DISPATCH_RATE_TELEGRAM?: number = undefined;
 
-  @IsOptional() @NumberSetting({ min: 0, max: 100_000, integer: false })
+  @IsOptional()
+  @NumberSetting({ min: 0, max: 100_000, integer: false })
   DISPATCH_RATE_WHATSAPP?: number = undefined;
 
-  @IsOptional() @NumberSetting({ min: 0, max: 100_000, integer: false })
+  @IsOptional()
+  @NumberSetting({ min: 0, max: 100_000, integer: false })
   DISPATCH_RATE_VIBER?: number = undefined;
 
   /** Share of sends the emulators answer with a transient error (every messenger; see EMULATOR_<MESSENGER>). */
@@ -196,7 +206,8 @@ export class AppConfig {
   EMULATOR_INBOX: 'on' | 'off' = 'on';
 
   /** Makes the emulators' outcomes reproducible; unset means a random seed. */
-  @IsOptional() @NumberSetting({ min: -(2 ** 31), max: 2 ** 32 })
+  @IsOptional()
+  @NumberSetting({ min: -(2 ** 31), max: 2 ** 32 })
   EMULATOR_SEED?: number = undefined;
 
   /** Median simulated latency of one send; the tail is log-normal (p99 about 3× the median). */
@@ -204,13 +215,16 @@ export class AppConfig {
   EMULATOR_LATENCY_MS = 50;
 
   /** Per-messenger overrides, e.g. "failure_rate=0.1,latency_ms=200,limit=30/1000,recipient_interval_ms=0". */
-  @IsOptional() @IsEmulatorOverrides()
+  @IsOptional()
+  @IsEmulatorOverrides()
   EMULATOR_TELEGRAM?: string = undefined;
 
-  @IsOptional() @IsEmulatorOverrides()
+  @IsOptional()
+  @IsEmulatorOverrides()
   EMULATOR_WHATSAPP?: string = undefined;
 
-  @IsOptional() @IsEmulatorOverrides()
+  @IsOptional()
+  @IsEmulatorOverrides()
   EMULATOR_VIBER?: string = undefined;
 
   /** How this messenger's emulator behaves. */
@@ -304,7 +318,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   if (config.API_RATE_LIMIT_BURST !== undefined && config.API_RATE_LIMIT_BURST < config.API_RATE_LIMIT_PER_SECOND) {
-    problems.push(`API_RATE_LIMIT_BURST: must be at least API_RATE_LIMIT_PER_SECOND (${config.API_RATE_LIMIT_PER_SECOND})`);
+    problems.push(
+      `API_RATE_LIMIT_BURST: must be at least API_RATE_LIMIT_PER_SECOND (${config.API_RATE_LIMIT_PER_SECOND})`,
+    );
   }
   const worstBatchMs =
     Math.ceil(config.DISPATCH_BATCH_SIZE / config.DISPATCH_CONCURRENCY) * config.DISPATCH_SEND_TIMEOUT_MS;

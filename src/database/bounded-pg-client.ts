@@ -51,6 +51,9 @@ export class BoundedPgClient extends Client {
 }
 
 /** pg Client (and pg-pool) options that bound every wait on the server: see BoundedPgClient. */
-export function boundedClientOptions({ connectTimeoutMs, queryTimeoutMs }: ConnectionBounds): ClientConfig & { Client: typeof BoundedPgClient } {
+export function boundedClientOptions({
+  connectTimeoutMs,
+  queryTimeoutMs,
+}: ConnectionBounds): ClientConfig & { Client: typeof BoundedPgClient } {
   return { Client: BoundedPgClient, connectionTimeoutMillis: connectTimeoutMs, query_timeout: queryTimeoutMs };
 }

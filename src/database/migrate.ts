@@ -19,7 +19,8 @@ export async function openMigrated(options: DataSourceOptions): Promise<DataSour
     try {
       await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       const applied = await migrator.runMigrations({ transaction: 'each' });
-      if (applied.length > 0) new Logger('Database').log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
+      if (applied.length > 0)
+        new Logger('Database').log(`applied migrations: ${applied.map((m) => m.name).join(', ')}`);
     } finally {
       await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
       await lock.release();

@@ -58,11 +58,14 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
     const current = this.timers.get(provider);
     if (current && current.at <= dueAt) return;
     if (current) clearTimeout(current.timer);
-    const timer = setTimeout(() => {
-      this.timers.delete(provider);
-      void this.drain(provider);
-      // A few ms late rather than early: a timer that fires before the row is due finds nothing to claim.
-    }, Math.min(delay + TIMER_SLACK_MS, MAX_TIMER_MS));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(provider);
+        void this.drain(provider);
+        // A few ms late rather than early: a timer that fires before the row is due finds nothing to claim.
+      },
+      Math.min(delay + TIMER_SLACK_MS, MAX_TIMER_MS),
+    );
     timer.unref();
     this.timers.set(provider, { at: dueAt, timer });
   }
@@ -78,7 +81,9 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
       this.wake(provider, claimed === 0 && due <= Date.now() ? Date.now() + IDLE_RETRY_MS : due);
     } catch (error) {
       // The database may be away: the sweep and the reconnecting listener carry on.
-      this.logger.warn(`wake-up drain of ${provider} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `wake-up drain of ${provider} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -89,7 +94,10 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
   private async listen(delayMs = 0): Promise<void> {
     if (this.stopped) return;
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
-    const client = new BoundedPgClient({ connectionString: this.config.DATABASE_URL, ...boundedClientOptions(this.config.databaseBounds) });
+    const client = new BoundedPgClient({
+      connectionString: this.config.DATABASE_URL,
+      ...boundedClientOptions(this.config.databaseBounds),
+    });
     client.on('notification', (message: Notification) => this.onNotification(message.payload ?? ''));
     client.on('error', () => undefined); // 'end' follows; handled there
     client.on('end', () => {

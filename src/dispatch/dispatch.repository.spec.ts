@@ -15,11 +15,27 @@ const FITS: Record<string, (value: unknown) => boolean> = {
 describe('RECORD_OUTCOMES and its parameters', () => {
   const id = randomUUID();
   const outcomes: RecordedOutcome[] = [
-    { id, attempt: 2, status: 'pending', retriesCount: 1, retryInMs: 1500.2, code: '500', description: 'Internal Server Error' },
+    {
+      id,
+      attempt: 2,
+      status: 'pending',
+      retriesCount: 1,
+      retryInMs: 1500.2,
+      code: '500',
+      description: 'Internal Server Error',
+    },
     { id: randomUUID(), attempt: 1, status: 'sent', retriesCount: 0, providerMessageId: '52817', sentAt: new Date() },
   ];
   const attempts: AttemptRecord[] = [
-    { messageId: id, attempt: 2, outcome: 'retry', startedAt: new Date(), latencyMs: 14.6, code: '500', description: 'Internal Server Error' },
+    {
+      messageId: id,
+      attempt: 2,
+      outcome: 'retry',
+      startedAt: new Date(),
+      latencyMs: 14.6,
+      code: '500',
+      description: 'Internal Server Error',
+    },
   ];
   const sql = DISPATCH_SQL.recordOutcomes;
   const placeholders = [...sql.matchAll(/\$(\d+)::(\w+)\[\]/g)].map(([, n, type]) => ({ n: Number(n), type }));
@@ -38,7 +54,9 @@ describe('RECORD_OUTCOMES and its parameters', () => {
 
   it('puts in each array only what its SQL type takes, or NULL', () => {
     const misfits = placeholders.flatMap(({ n, type }) =>
-      params[n - 1].filter((value) => value !== null && !FITS[type](value)).map((value) => `$${n}::${type}[]: ${String(value)}`),
+      params[n - 1]
+        .filter((value) => value !== null && !FITS[type](value))
+        .map((value) => `$${n}::${type}[]: ${String(value)}`),
     );
     expect(misfits).toEqual([]);
   });

@@ -181,7 +181,12 @@ const NEXT_DUE = `
   SELECT min(next_attempt_at) AS due FROM messages WHERE provider = $1 AND ${statusIn(QUEUED_STATUSES)}`;
 
 /** The hot statements, for the spec that checks their plans stay index-only whatever the statistics say. */
-export const DISPATCH_SQL = { claimDue: CLAIM_DUE, claimDueInOrder: CLAIM_DUE_IN_ORDER, recordOutcomes: RECORD_OUTCOMES, nextDue: NEXT_DUE } as const;
+export const DISPATCH_SQL = {
+  claimDue: CLAIM_DUE,
+  claimDueInOrder: CLAIM_DUE_IN_ORDER,
+  recordOutcomes: RECORD_OUTCOMES,
+  nextDue: NEXT_DUE,
+} as const;
 
 interface ClaimedRow {
   id: string;
@@ -198,10 +203,26 @@ export class DispatchRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** `inOrder`: only messages with no earlier one to their recipient still in line (DISPATCH_ORDERING). */
-  async claimDue(provider: ProviderName, limit: number, leaseSeconds: number, inOrder = false): Promise<ClaimedMessage[]> {
-    const rows = await queryRows<ClaimedRow>(this.dataSource.manager, inOrder ? CLAIM_DUE_IN_ORDER : CLAIM_DUE, [provider, limit, leaseSeconds]);
+  async claimDue(
+    provider: ProviderName,
+    limit: number,
+    leaseSeconds: number,
+    inOrder = false,
+  ): Promise<ClaimedMessage[]> {
+    const rows = await queryRows<ClaimedRow>(this.dataSource.manager, inOrder ? CLAIM_DUE_IN_ORDER : CLAIM_DUE, [
+      provider,
+      limit,
+      leaseSeconds,
+    ]);
     return rows.map((row) => ({
-      message: { id: row.id, provider: row.provider, recipient: row.recipient, body: row.body, attempts: row.attempts, retriesCount: row.retries_count },
+      message: {
+        id: row.id,
+        provider: row.provider,
+        recipient: row.recipient,
+        body: row.body,
+        attempts: row.attempts,
+        retriesCount: row.retries_count,
+      },
       leaseExpired: row.lease_expired,
     }));
   }
@@ -220,6 +241,9 @@ export class DispatchRepository {
 }
 
 /** RECORD_OUTCOMES's parameters: one array per column, the outcomes' then the attempts'. */
-export function recordOutcomesParams(outcomes: readonly RecordedOutcome[], attempts: readonly AttemptRecord[]): unknown[] {
+export function recordOutcomesParams(
+  outcomes: readonly RecordedOutcome[],
+  attempts: readonly AttemptRecord[],
+): unknown[] {
   return [...arraysOf(OUTCOME_COLUMNS, outcomes), ...arraysOf(ATTEMPT_COLUMNS, attempts)];
 }

@@ -9,7 +9,13 @@ import { DispatchMetrics } from '../metrics/dispatch.metrics';
 import { SendResult } from '../providers/messenger-provider';
 import { MessengerRegistry } from '../providers/messenger.registry';
 import { PROVIDER_NAMES, ProviderName } from '../providers/messengers';
-import { AttemptRecord, ClaimedFields, ClaimedMessage, DispatchRepository, RecordedOutcome } from './dispatch.repository';
+import {
+  AttemptRecord,
+  ClaimedFields,
+  ClaimedMessage,
+  DispatchRepository,
+  RecordedOutcome,
+} from './dispatch.repository';
 import { Pacer } from './pacer';
 import { AttemptOutcome, LEASE_EXPIRED, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
 
@@ -92,7 +98,10 @@ export class DispatchService {
       baseDelayMs: config.RETRY_BASE_DELAY_MS,
       maxDelayMs: config.RETRY_MAX_DELAY_MS,
     };
-    this.pacers = Object.fromEntries(PROVIDER_NAMES.map((p) => [p, new Pacer(config.pacingRule(p))])) as Record<ProviderName, Pacer>;
+    this.pacers = Object.fromEntries(PROVIDER_NAMES.map((p) => [p, new Pacer(config.pacingRule(p))])) as Record<
+      ProviderName,
+      Pacer
+    >;
   }
 
   /**
@@ -116,7 +125,11 @@ export class DispatchService {
 
   private drain(provider: ProviderName): Promise<DispatchSummary> {
     const running = this.draining.get(provider);
-    if (running) return running.then(() => this.drain(provider), () => this.drain(provider));
+    if (running)
+      return running.then(
+        () => this.drain(provider),
+        () => this.drain(provider),
+      );
     const drain = this.drainProvider(provider).finally(() => this.draining.delete(provider));
     this.draining.set(provider, drain);
     return drain;
@@ -143,10 +156,15 @@ export class DispatchService {
           continue;
         }
         // Each message settles on its own (settle() never throws), so one bad message never stops the batch.
-        const settled = await mapWithConcurrency(batch, this.config.DISPATCH_CONCURRENCY, (claimed) => this.settle(claimed, pacer));
+        const settled = await mapWithConcurrency(batch, this.config.DISPATCH_CONCURRENCY, (claimed) =>
+          this.settle(claimed, pacer),
+        );
         await recording;
         unwritten = true;
-        recording = this.record(settled.map((s) => s.outcome), settled.flatMap((s) => s.attempts)).then((written) => {
+        recording = this.record(
+          settled.map((s) => s.outcome),
+          settled.flatMap((s) => s.attempts),
+        ).then((written) => {
           summary.claimed += batch.length;
           summary.lostLeases += settled.length - written;
           for (const { tally } of settled) summary[tally]++;
@@ -167,7 +185,12 @@ export class DispatchService {
   private async settle({ message, leaseExpired }: ClaimedMessage, pacer: Pacer): Promise<Settled> {
     // The attempt before this claim was lost with its worker: history says so.
     const lost: AttemptRecord[] = leaseExpired
-      ? [attemptRecord(message, message.attempts - 1, 'lost', { code: LEASE_EXPIRED, description: 'the worker stopped before recording an outcome' })]
+      ? [
+          attemptRecord(message, message.attempts - 1, 'lost', {
+            code: LEASE_EXPIRED,
+            description: 'the worker stopped before recording an outcome',
+          }),
+        ]
       : [];
 
     const abandoned = leaseExpired ? outcomeOfExpiredLease(message.retriesCount, this.policy) : null;
@@ -187,13 +210,28 @@ export class DispatchService {
 
     const startedAt = new Date();
     const started = performance.now();
-    const result = await this.send(message.provider, { id: message.id, recipient: message.recipient, body: message.body });
+    const result = await this.send(message.provider, {
+      id: message.id,
+      recipient: message.recipient,
+      body: message.body,
+    });
     const latencyMs = Math.round(performance.now() - started);
     const outcome = outcomeOf(result, message.retriesCount, this.policy);
     this.logAttempt(message, outcome, latencyMs);
     const name = historyOutcome(outcome);
-    const attempt = attemptRecord(message, message.attempts, name, outcome.status === 'sent' ? { providerMessageId: outcome.providerMessageId } : outcome, startedAt, latencyMs);
-    return { outcome: recordedOutcome(message, outcome), tally: TALLY[name], attempts: lost.length === 0 ? [attempt] : [...lost, attempt] };
+    const attempt = attemptRecord(
+      message,
+      message.attempts,
+      name,
+      outcome.status === 'sent' ? { providerMessageId: outcome.providerMessageId } : outcome,
+      startedAt,
+      latencyMs,
+    );
+    return {
+      outcome: recordedOutcome(message, outcome),
+      tally: TALLY[name],
+      attempts: lost.length === 0 ? [attempt] : [...lost, attempt],
+    };
   }
 
   /**
@@ -208,7 +246,9 @@ export class DispatchService {
         return await this.repository.recordOutcomes(outcomes, attempts);
       } catch (error) {
         if (tryNumber >= RECORD_TRIES) throw error;
-        this.logger.warn(`recording ${outcomes.length} outcome(s) failed (${error instanceof Error ? error.message : String(error)}); trying again`);
+        this.logger.warn(
+          `recording ${outcomes.length} outcome(s) failed (${error instanceof Error ? error.message : String(error)}); trying again`,
+        );
         await sleep(250 * 2 ** tryNumber);
       }
     }
@@ -222,13 +262,20 @@ export class DispatchService {
     return { outcome: undoneClaim(message, 0), attempts: lost, tally: 'handedBack' };
   }
 
-  private async send(provider: ProviderName, message: { id: string; recipient: string; body: string }): Promise<SendResult> {
+  private async send(
+    provider: ProviderName,
+    message: { id: string; recipient: string; body: string },
+  ): Promise<SendResult> {
     try {
       return await withTimeout(this.messengers.get(provider).send(message), this.config.DISPATCH_SEND_TIMEOUT_MS);
     } catch (error) {
       // A timeout or a thrown error says nothing about the message itself: worth another try.
       if (error instanceof TimeoutError) return { outcome: 'retry', code: 'timeout', description: error.message };
-      return { outcome: 'retry', code: 'exception', description: error instanceof Error ? error.message : String(error) };
+      return {
+        outcome: 'retry',
+        code: 'exception',
+        description: error instanceof Error ? error.message : String(error),
+      };
     }
   }
 

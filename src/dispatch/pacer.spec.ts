@@ -15,7 +15,10 @@ describe('Pacer', () => {
 
   it('never lets a one-second window hold more sends than the rate', () => {
     const { pacer } = pacerAt({ perSecond: 30, perRecipientIntervalMs: 0 });
-    const sendTimes = Array.from({ length: 300 }, (_, i) => 1_000_000 + (pacer.book(`r${i}`) as { waitMs: number }).waitMs);
+    const sendTimes = Array.from(
+      { length: 300 },
+      (_, i) => 1_000_000 + (pacer.book(`r${i}`) as { waitMs: number }).waitMs,
+    );
     const busiestWindow = Math.max(...sendTimes.map((t) => sendTimes.filter((u) => u >= t && u < t + 1000).length));
     expect(busiestWindow).toBeLessThanOrEqual(30);
   });

@@ -46,7 +46,12 @@ describe('outcomeOf', () => {
   });
 
   it('fails a transient failure once MAX_RETRIES retries are spent, with retries_count = MAX_RETRIES', () => {
-    expect(outcomeOf(transient, 3, policy)).toEqual({ status: 'failed', retriesCount: 3, code: '502', description: 'Bad Gateway' });
+    expect(outcomeOf(transient, 3, policy)).toEqual({
+      status: 'failed',
+      retriesCount: 3,
+      code: '502',
+      description: 'Bad Gateway',
+    });
   });
 
   it('fails a permanent failure at once, without spending a retry', () => {
@@ -64,7 +69,13 @@ describe('outcomeOf', () => {
   });
 
   it('spends no retry when the messenger only asks us to slow down, and waits as long as it asks', () => {
-    const slowDown: SendResult = { outcome: 'retry', code: '429', description: 'Too Many Requests: retry after 7', rateLimited: true, retryAfterMs: 7_000 };
+    const slowDown: SendResult = {
+      outcome: 'retry',
+      code: '429',
+      description: 'Too Many Requests: retry after 7',
+      rateLimited: true,
+      retryAfterMs: 7_000,
+    };
     expect(outcomeOf(slowDown, 2, policy)).toEqual({
       status: 'pending',
       retriesCount: 2,
@@ -92,6 +103,10 @@ describe('outcomeOfExpiredLease', () => {
   });
 
   it('fails a message whose leases keep expiring, so it cannot loop forever', () => {
-    expect(outcomeOfExpiredLease(4, policy)).toMatchObject({ status: 'failed', retriesCount: 3, code: 'lease_expired' });
+    expect(outcomeOfExpiredLease(4, policy)).toMatchObject({
+      status: 'failed',
+      retriesCount: 3,
+      code: 'lease_expired',
+    });
   });
 });

@@ -7,10 +7,15 @@ import { HealthAnswer, HealthService } from './health.service';
  * A worker has no API, yet an orchestrator must probe it and Prometheus scrape it: this listener serves
  * /health/live, /health/ready and /metrics, and nothing else, on HEALTH_PORT.
  */
-export async function listenForProbes(app: INestApplicationContext, port: number, host: string): Promise<FastifyInstance> {
+export async function listenForProbes(
+  app: INestApplicationContext,
+  port: number,
+  host: string,
+): Promise<FastifyInstance> {
   const health = app.get(HealthService);
   const metrics = app.get(MetricsService);
-  const answer = (reply: FastifyReply, { statusCode, body }: HealthAnswer) => reply.status(statusCode).header('cache-control', 'no-store').send(body);
+  const answer = (reply: FastifyReply, { statusCode, body }: HealthAnswer) =>
+    reply.status(statusCode).header('cache-control', 'no-store').send(body);
 
   const server = fastify();
   server.get('/health/live', (_request, reply) => answer(reply, health.live()));

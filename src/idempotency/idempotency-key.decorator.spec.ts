@@ -13,7 +13,11 @@ describe('idempotencyKeyProblem', () => {
   it.each([
     ['empty', '', 'must not be empty'],
     ['256 characters', 'k'.repeat(256), 'must be at most 255 characters, not 256'],
-    ['a UTF-8 character (as latin1)', 'caf\u00c3\u00a9', 'must contain only printable ASCII characters; byte 4 is 0xC3'],
+    [
+      'a UTF-8 character (as latin1)',
+      'caf\u00c3\u00a9',
+      'must contain only printable ASCII characters; byte 4 is 0xC3',
+    ],
     ['a tab', 'a\tb', 'must contain only printable ASCII characters; byte 2 is 0x09'],
     ['DEL', 'ab\u007f', 'must contain only printable ASCII characters; byte 3 is 0x7F'],
   ])('refuses %s', (_, key, problem) => {

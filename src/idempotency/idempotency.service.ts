@@ -55,7 +55,9 @@ export class IdempotencyService {
   ): Promise<IdempotentAnswer<T>> {
     if (key === undefined) return { ...(await handler()), replayed: false };
 
-    const requestHash = createHash('sha256').update(`${request.operation}\n${canonicalJson(request.payload)}`).digest();
+    const requestHash = createHash('sha256')
+      .update(`${request.operation}\n${canonicalJson(request.payload)}`)
+      .digest();
     const claim = await this.claimOrReplay<T>(client, key, requestHash);
     if ('replay' in claim) return claim.replay;
     const { claimToken } = claim;
@@ -63,17 +65,21 @@ export class IdempotencyService {
     try {
       const answer = await handler();
       if (!(await this.keys.complete(client, key, claimToken, answer))) {
-        this.logger.warn(`Idempotency-Key ${JSON.stringify(key)}: held past its lease and taken over; its answer was not stored`);
+        this.logger.warn(
+          `Idempotency-Key ${JSON.stringify(key)}: held past its lease and taken over; its answer was not stored`,
+        );
       }
       return { ...answer, replayed: false };
     } catch (error) {
       // If the database is what failed, this fails too, and the key stays in flight until its lease ends.
-      const released = this.keys.release(client, key, claimToken).catch((releaseError: unknown) =>
-        this.logger.warn(
-          `Idempotency-Key ${JSON.stringify(key)} stays in flight for up to ${IDEMPOTENCY_LEASE_SECONDS} s: ` +
-            `it could not be released (${releaseError instanceof Error ? releaseError.message : String(releaseError)})`,
-        ),
-      );
+      const released = this.keys
+        .release(client, key, claimToken)
+        .catch((releaseError: unknown) =>
+          this.logger.warn(
+            `Idempotency-Key ${JSON.stringify(key)} stays in flight for up to ${IDEMPOTENCY_LEASE_SECONDS} s: ` +
+              `it could not be released (${releaseError instanceof Error ? releaseError.message : String(releaseError)})`,
+          ),
+        );
       // A database that did not answer in time would most likely keep the release waiting as long again:
       // the answer (a 503) goes at once then, so that it comes within the documented bound.
       if (!isDatabaseTimeout(error)) await released;

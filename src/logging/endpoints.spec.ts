@@ -5,7 +5,10 @@ describe('databaseEndpoint', () => {
     ['postgres://app:s3cret-pw@db.internal:6543/dispatch', { host: 'db.internal', port: 6543, database: 'dispatch' }],
     ['postgresql://db/dispatch', { host: 'db', port: 5432, database: 'dispatch' }],
     ['postgres://app:s3cret-pw@[::1]:5433/my%20db', { host: '[::1]', port: 5433, database: 'my db' }],
-    ['postgres://app:s3cret-pw@/dispatch?host=/var/run/postgresql', { host: 'unknown', port: null, database: 'unknown' }],
+    [
+      'postgres://app:s3cret-pw@/dispatch?host=/var/run/postgresql',
+      { host: 'unknown', port: null, database: 'unknown' },
+    ],
   ])('names %s by host, port and database, never its user or password', (url, endpoint) => {
     expect(databaseEndpoint(url)).toEqual(endpoint);
     expect(JSON.stringify(databaseEndpoint(url))).not.toMatch(/app|s3cret/);

@@ -17,7 +17,10 @@ export function databaseEndpoint(databaseUrl: string): { host: string; port: num
 }
 
 /** What a listener is bound to, said plainly: 0.0.0.0 is every interface, not just localhost. */
-export function listenerEndpoint({ address, port }: Pick<AddressInfo, 'address' | 'port'>): { url: string; scope: string } {
+export function listenerEndpoint({ address, port }: Pick<AddressInfo, 'address' | 'port'>): {
+  url: string;
+  scope: string;
+} {
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   if (address === '0.0.0.0' || address === '::') {
     return { url, scope: `every ${address === '::' ? '' : 'IPv4 '}interface, e.g. http://localhost:${port}` };

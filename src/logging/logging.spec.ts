@@ -7,15 +7,26 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { pinoHttp, Options } from 'pino-http';
 import { loadConfig } from '../config/app-config';
-import { createRootLogger, endLogs, isCredentialName, loggingParams, prettyLine, redactUrl, requestIdFrom } from './logging';
+import {
+  createRootLogger,
+  endLogs,
+  isCredentialName,
+  loggingParams,
+  prettyLine,
+  redactUrl,
+  requestIdFrom,
+} from './logging';
 import { REDACTED, SecretScrubber } from './secret-scrubber';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('requestIdFrom', () => {
-  it.each(['abc-123', 'f47ac10b-58cc-4372-a567-0e02b2c3d479', 'x'.repeat(128), 'trace:1/2;span=3'])('keeps %p', (id) => {
-    expect(requestIdFrom(id)).toBe(id);
-  });
+  it.each(['abc-123', 'f47ac10b-58cc-4372-a567-0e02b2c3d479', 'x'.repeat(128), 'trace:1/2;span=3'])(
+    'keeps %p',
+    (id) => {
+      expect(requestIdFrom(id)).toBe(id);
+    },
+  );
 
   it.each([
     ['absent', undefined],
@@ -46,7 +57,9 @@ describe('prettyLine', () => {
       error: 'Bad Gateway',
       detail: { a: 1 },
     });
-    expect(line).toBe('09:41:07.123 WARN  [DispatchService] delivery_attempt messageId=m-1 outcome=retry latencyMs=52 error=Bad Gateway detail={"a":1}\n');
+    expect(line).toBe(
+      '09:41:07.123 WARN  [DispatchService] delivery_attempt messageId=m-1 outcome=retry latencyMs=52 error=Bad Gateway detail={"a":1}\n',
+    );
   });
 
   it('reads a request line as method, url, status and time', () => {
@@ -63,21 +76,53 @@ describe('prettyLine', () => {
   });
 
   it("puts an error's stack on the lines after it", () => {
-    const line = prettyLine({ level: 50, time: '2026-11-28T09:41:07.123Z', msg: 'boom', err: { message: 'x', stack: 'Error: x\n    at f' } });
+    const line = prettyLine({
+      level: 50,
+      time: '2026-11-28T09:41:07.123Z',
+      msg: 'boom',
+      err: { message: 'x', stack: 'Error: x\n    at f' },
+    });
     expect(line).toBe('09:41:07.123 ERROR boom\nError: x\n    at f\n');
   });
 });
 
 describe('credential names', () => {
-  it.each(['authorization', 'Proxy-Authorization', 'cookie', 'x-api-key', 'apikey', 'api_key', 'key', 'x-goog-api-key', 'subscription-key', 'access_token', 'token', 'x-auth-token', 'secret', 'client_secret', 'password', 'x-hub-signature', 'sig', 'session'])(
-    '%p is one',
-    (name) => expect(isCredentialName(name)).toBe(true),
-  );
+  it.each([
+    'authorization',
+    'Proxy-Authorization',
+    'cookie',
+    'x-api-key',
+    'apikey',
+    'api_key',
+    'key',
+    'x-goog-api-key',
+    'subscription-key',
+    'access_token',
+    'token',
+    'x-auth-token',
+    'secret',
+    'client_secret',
+    'password',
+    'x-hub-signature',
+    'sig',
+    'session',
+  ])('%p is one', (name) => expect(isCredentialName(name)).toBe(true));
 
-  it.each(['recipient', 'limit', 'cursor', 'provider', 'status', 'idempotency-key', 'Idempotency-Key', 'x-request-id', 'content-type', 'user-agent', 'host', 'keyboard', 'monkey'])(
-    '%p is not',
-    (name) => expect(isCredentialName(name)).toBe(false),
-  );
+  it.each([
+    'recipient',
+    'limit',
+    'cursor',
+    'provider',
+    'status',
+    'idempotency-key',
+    'Idempotency-Key',
+    'x-request-id',
+    'content-type',
+    'user-agent',
+    'host',
+    'keyboard',
+    'monkey',
+  ])('%p is not', (name) => expect(isCredentialName(name)).toBe(false));
 });
 
 describe('redactUrl', () => {
@@ -101,7 +146,11 @@ describe('the root logger', () => {
     const scrubber = new SecretScrubber();
     scrubber.add(SECRET);
     const lines: string[] = [];
-    const logger = createRootLogger(loadConfig({ APP_ROLE: 'api', LOG_LEVEL: 'trace' }), { write: (line: string) => void lines.push(line) }, scrubber);
+    const logger = createRootLogger(
+      loadConfig({ APP_ROLE: 'api', LOG_LEVEL: 'trace' }),
+      { write: (line: string) => void lines.push(line) },
+      scrubber,
+    );
 
     logger.info({ event: 'x', value: SECRET, nested: { [SECRET]: [encodeURIComponent(SECRET)] } }, `got ${SECRET}`);
     logger.error(new Error(`invalid input syntax for type uuid: "${SECRET}"`));
@@ -113,7 +162,12 @@ describe('the root logger', () => {
       expect(line).not.toContain(SECRET);
       expect(prettyLine(JSON.parse(line) as Record<string, unknown>)).not.toContain(SECRET);
     }
-    expect(JSON.parse(lines[0])).toMatchObject({ event: 'x', value: REDACTED, nested: { [REDACTED]: [REDACTED] }, msg: `got ${REDACTED}` });
+    expect(JSON.parse(lines[0])).toMatchObject({
+      event: 'x',
+      value: REDACTED,
+      nested: { [REDACTED]: [REDACTED] },
+      msg: `got ${REDACTED}`,
+    });
   });
 });
 
@@ -153,7 +207,11 @@ describe('the request logging (pino-http with loggingParams)', () => {
         expect.objectContaining({
           reqId: 'req-7',
           msg: 'request completed',
-          req: expect.objectContaining({ method: 'POST', url: '/messages', headers: expect.objectContaining({ authorization: '[REDACTED]', cookie: '[REDACTED]' }) }),
+          req: expect.objectContaining({
+            method: 'POST',
+            url: '/messages',
+            headers: expect.objectContaining({ authorization: '[REDACTED]', cookie: '[REDACTED]' }),
+          }),
           res: { statusCode: 201 },
         }),
       ]);
@@ -171,7 +229,12 @@ describe('the request logging (pino-http with loggingParams)', () => {
     const app = await serve((_req, res) => res.end());
     try {
       const res = await fetch(`${app.url}/messages?api_key=wrong-1&recipient=123&limit=5&access_token=wrong-2`, {
-        headers: { 'x-api-key': 'wrong-3', 'proxy-authorization': 'Basic d3Jvbmc=', 'x-auth-token': 'wrong-4', 'idempotency-key': 'order-1042' },
+        headers: {
+          'x-api-key': 'wrong-3',
+          'proxy-authorization': 'Basic d3Jvbmc=',
+          'x-auth-token': 'wrong-4',
+          'idempotency-key': 'order-1042',
+        },
       });
       await res.text();
       expect(app.lines).toEqual([
@@ -224,7 +287,10 @@ describe('endLogs', () => {
 
       await endLogs(logger);
 
-      const written = readFileSync(file, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { i: number }).i);
+      const written = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { i: number }).i);
       expect(written).toEqual(Array.from({ length: 2000 }, (_, i) => i));
     } finally {
       rmSync(dir, { recursive: true, force: true });

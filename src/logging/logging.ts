@@ -41,19 +41,32 @@ function decodedName(name: string): string {
 export function redactUrl(url: string): string {
   const query = url.indexOf('?');
   if (query === -1) return url;
-  const params = url.slice(query + 1).split('&').map((param) => {
-    const equals = param.indexOf('=');
-    return equals !== -1 && isCredentialName(decodedName(param.slice(0, equals))) ? `${param.slice(0, equals + 1)}${REDACTED}` : param;
-  });
+  const params = url
+    .slice(query + 1)
+    .split('&')
+    .map((param) => {
+      const equals = param.indexOf('=');
+      return equals !== -1 && isCredentialName(decodedName(param.slice(0, equals)))
+        ? `${param.slice(0, equals + 1)}${REDACTED}`
+        : param;
+    });
   return `${url.slice(0, query + 1)}${params.join('&')}`;
 }
 
 const redactValues = <T>(fields: Record<string, T> | undefined) =>
-  fields && Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, isCredentialName(name) ? REDACTED : value]));
+  fields &&
+  Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, isCredentialName(name) ? REDACTED : value]));
 
 /** pino-http's request, without the values of credential-named headers and query parameters. */
-export function redactRequest<T extends { url?: string; headers?: Record<string, unknown>; query?: Record<string, unknown> }>(req: T): T {
-  return { ...req, url: req.url && redactUrl(req.url), headers: redactValues(req.headers), query: redactValues(req.query) };
+export function redactRequest<
+  T extends { url?: string; headers?: Record<string, unknown>; query?: Record<string, unknown> },
+>(req: T): T {
+  return {
+    ...req,
+    url: req.url && redactUrl(req.url),
+    headers: redactValues(req.headers),
+    query: redactValues(req.query),
+  };
 }
 
 export function requestIdFrom(header: unknown): string {
@@ -100,7 +113,9 @@ export function logDestination(format: LogFormat): pino.DestinationStream {
  * not at all.
  */
 export function endLogs(logger: pino.Logger): Promise<void> {
-  const stream = (logger as unknown as Record<symbol, Partial<Pick<NodeJS.WritableStream, 'end' | 'once'>>>)[pino.symbols.streamSym];
+  const stream = (logger as unknown as Record<symbol, Partial<Pick<NodeJS.WritableStream, 'end' | 'once'>>>)[
+    pino.symbols.streamSym
+  ];
   if (!stream?.end || !stream.once) return Promise.resolve();
   return new Promise((resolve) => {
     stream.once!('close', () => resolve());
@@ -134,7 +149,9 @@ export function loggingParams(logger: pino.Logger): Params {
         return res.statusCode >= 500 ? 'warn' : 'info';
       },
       // Middleware sees req.url with the path it was mounted on stripped; originalUrl is the request's.
-      autoLogging: { ignore: (req) => UNLOGGED_PATHS.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? '') },
+      autoLogging: {
+        ignore: (req) => UNLOGGED_PATHS.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? ''),
+      },
       serializers: { req: redactRequest, res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
       // On a 5xx pino-http makes up an Error ("failed with status code 500") whose stack is its own; the real
       // error is logged, with its stack, by HttpErrorFilter on a line with the same reqId.
@@ -149,9 +166,29 @@ export function nestLogger(logger: pino.Logger): LoggerService {
   return new NestPinoLogger(new PinoLogger(params), params);
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 /** Said by the line's layout, or the same on every line of a process. */
-const LAID_OUT = new Set(['level', 'time', 'pid', 'hostname', 'role', 'context', 'event', 'msg', 'req', 'res', 'responseTime', 'err']);
+const LAID_OUT = new Set([
+  'level',
+  'time',
+  'pid',
+  'hostname',
+  'role',
+  'context',
+  'event',
+  'msg',
+  'req',
+  'res',
+  'responseTime',
+  'err',
+]);
 
 /**
  * One log entry as one line for a terminal: `09:41:07.123 INFO  [DispatchService] delivery_attempt
@@ -171,7 +208,8 @@ export function prettyLine(entry: Record<string, unknown>): string {
   if (req) parts.push(`${req.method} ${req.url}${res ? ` ${res.statusCode}` : ''}`);
   if (entry.responseTime !== undefined) parts.push(`${String(entry.responseTime)}ms`);
   for (const [key, value] of Object.entries(entry)) {
-    if (!LAID_OUT.has(key) && value !== undefined) parts.push(`${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    if (!LAID_OUT.has(key) && value !== undefined)
+      parts.push(`${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
   }
   const err = entry.err as { stack?: string; message?: string } | undefined;
   const stack = err ? `\n${err.stack ?? err.message}` : '';

@@ -2,7 +2,8 @@ import { REDACTED, SecretScrubber } from './secret-scrubber';
 
 const SECRET = 'alpha-secret-0123456789abcdef';
 /** Every character percent-encoded, as a client may send it. */
-const everyCharacterEncoded = (text: string) => [...Buffer.from(text)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+const everyCharacterEncoded = (text: string) =>
+  [...Buffer.from(text)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 
 function scrubberOf(...secrets: string[]): SecretScrubber {
   const scrubber = new SecretScrubber();
@@ -24,13 +25,20 @@ describe('SecretScrubber', () => {
   });
 
   it('replaces the secret in plain text', () => {
-    expect(scrubber.scrub(`Error: invalid input syntax for type uuid: "${SECRET}"`)).toBe(`Error: invalid input syntax for type uuid: "${REDACTED}"`);
+    expect(scrubber.scrub(`Error: invalid input syntax for type uuid: "${SECRET}"`)).toBe(
+      `Error: invalid input syntax for type uuid: "${REDACTED}"`,
+    );
   });
 
   it('replaces it in a JSON line, which stays one valid JSON object with everything else intact', () => {
     const line = scrubber.scrub(lineWith(SECRET));
     expect(line.endsWith('}\n')).toBe(true);
-    expect(JSON.parse(line)).toEqual({ level: 30, reqId: 'r-1', req: { method: 'GET', url: `/messages?x=${REDACTED}` }, msg: 'request completed' });
+    expect(JSON.parse(line)).toEqual({
+      level: 30,
+      reqId: 'r-1',
+      req: { method: 'GET', url: `/messages?x=${REDACTED}` },
+      msg: 'request completed',
+    });
   });
 
   it.each([
@@ -64,7 +72,11 @@ describe('SecretScrubber', () => {
   it('finds it in a key, in a number, in an array, in an error stack', () => {
     const digits = scrubberOf('1234567890123456');
     expect(JSON.parse(digits.scrub(JSON.stringify({ n: 1234567890123456, ok: 1 })))).toEqual({ n: REDACTED, ok: 1 });
-    const line = JSON.stringify({ query: { [SECRET]: '1' }, list: ['a', SECRET], err: { stack: `Error: no ${SECRET}\n    at f (x.ts:1)` } });
+    const line = JSON.stringify({
+      query: { [SECRET]: '1' },
+      list: ['a', SECRET],
+      err: { stack: `Error: no ${SECRET}\n    at f (x.ts:1)` },
+    });
     expect(JSON.parse(scrubber.scrub(line))).toEqual({
       query: { [REDACTED]: '1' },
       list: ['a', REDACTED],

@@ -20,7 +20,9 @@ function characterPattern(char: string): string {
   const ways = [escapeRegExp(char)];
   const json = JSON.stringify(char).slice(1, -1);
   if (json !== char) ways.push(`\\\\+${escapeRegExp(json.slice(1))}`);
-  ways.push([...Buffer.from(char, 'utf8')].map((byte) => `%(?:25)*${hexDigit(byte >> 4)}${hexDigit(byte & 15)}`).join(''));
+  ways.push(
+    [...Buffer.from(char, 'utf8')].map((byte) => `%(?:25)*${hexDigit(byte >> 4)}${hexDigit(byte & 15)}`).join(''),
+  );
   if (char === ' ') ways.push('\\+');
   return `(?:${ways.join('|')})`;
 }
@@ -74,7 +76,9 @@ export class SecretScrubber {
     this.encoded = new RegExp(encoded);
     this.encodedGlobal = new RegExp(encoded, 'g');
     const all = forms.join('');
-    this.encodingMarks = new RegExp(`[%${JSON.stringify(all).slice(1, -1) === all ? '' : '\\\\'}${all.includes(' ') ? '+' : ''}]`);
+    this.encodingMarks = new RegExp(
+      `[%${JSON.stringify(all).slice(1, -1) === all ? '' : '\\\\'}${all.includes(' ') ? '+' : ''}]`,
+    );
   }
 
   /** Whether `text` holds a configured secret, in any form. */
@@ -106,7 +110,9 @@ export class SecretScrubber {
     if (typeof value === 'number') return this.holds(String(value)) ? REDACTED : value;
     if (Array.isArray(value)) return value.map((item) => this.scrubValue(item));
     if (value === null || typeof value !== 'object') return value;
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [this.scrubString(key), this.scrubValue(inner)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [this.scrubString(key), this.scrubValue(inner)]),
+    );
   }
 }
 

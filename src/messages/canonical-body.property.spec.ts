@@ -14,9 +14,34 @@ const check = <Ts>(property: fc.IRawProperty<Ts>) => fc.assert(property, { seed:
 
 /** Pieces that exercise the form: accents in both orders, jamo, every kind of whitespace and line break. */
 const TRICKY = [
-  'e\u0301', '\u00e9', 'q\u0323\u0307', 'q\u0307\u0323', '\u1112\u1161\u11ab', '\ud55c', '\u212b', 'A\u030a',
-  '\n', '\r', '\r\n', ' ', '\t', '\u00a0', '\u3000', '\u0085', '\u2028', '\u2000',
-  '\u200b', '\u2060', '\ufeff', '\u200c', '\u200d', '\u200e', '\u200f', '\u061c', '\u{1f469}', '\ufb01',
+  'e\u0301',
+  '\u00e9',
+  'q\u0323\u0307',
+  'q\u0307\u0323',
+  '\u1112\u1161\u11ab',
+  '\ud55c',
+  '\u212b',
+  'A\u030a',
+  '\n',
+  '\r',
+  '\r\n',
+  ' ',
+  '\t',
+  '\u00a0',
+  '\u3000',
+  '\u0085',
+  '\u2028',
+  '\u2000',
+  '\u200b',
+  '\u2060',
+  '\ufeff',
+  '\u200c',
+  '\u200d',
+  '\u200e',
+  '\u200f',
+  '\u061c',
+  '\u{1f469}',
+  '\ufb01',
 ];
 const body = fc.string({
   unit: fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), fc.constantFrom(...TRICKY)),
@@ -99,7 +124,11 @@ describe('bodyDedupKey (properties)', () => {
     check(
       fc.property(body, fc.nat(), mark, (text, at, char) => {
         const points = codePoints(canonicalBody(text));
-        const marked = [...points.slice(0, at % (points.length + 1)), char, ...points.slice(at % (points.length + 1))].join('');
+        const marked = [
+          ...points.slice(0, at % (points.length + 1)),
+          char,
+          ...points.slice(at % (points.length + 1)),
+        ].join('');
         expect(key(marked)).not.toBe(key(text));
       }),
     );

@@ -27,7 +27,11 @@ describe('canonicalBody', () => {
 
   it.each([
     ['a zero-width joiner (emoji sequences)', '\u{1f469}\u200d\u{1f4bb}', '\u{1f469}\u{1f4bb}'],
-    ['a zero-width non-joiner (Persian)', '\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645', '\u0645\u06cc\u062e\u0648\u0627\u0647\u0645'],
+    [
+      'a zero-width non-joiner (Persian)',
+      '\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645',
+      '\u0645\u06cc\u062e\u0648\u0627\u0647\u0645',
+    ],
     ['a left-to-right mark', 'a\u200eb', 'ab'],
     ['a right-to-left mark', 'a\u200fb', 'ab'],
     ['an Arabic letter mark', 'a\u061cb', 'ab'],

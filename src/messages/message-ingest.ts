@@ -26,8 +26,20 @@ export interface StoredMessage {
 
 /** What an answer needs of a message: not the body (the request has it) nor its hash, the lease or the client. */
 const ANSWERED = [
-  'id', 'provider', 'recipient', 'status', 'send_at', 'next_attempt_at', 'retries_count', 'attempts',
-  'last_error', 'last_error_code', 'provider_message_id', 'sent_at', 'created_at', 'updated_at',
+  'id',
+  'provider',
+  'recipient',
+  'status',
+  'send_at',
+  'next_attempt_at',
+  'retries_count',
+  'attempts',
+  'last_error',
+  'last_error_code',
+  'provider_message_id',
+  'sent_at',
+  'created_at',
+  'updated_at',
 ] as const;
 const ANSWERED_COLUMNS = [...ANSWERED, 'client'].join(', ');
 /**
@@ -38,7 +50,9 @@ const ANSWERED_COLUMNS = [...ANSWERED, 'client'].join(', ');
 const TIME_COLUMNS = new Set(['send_at', 'next_attempt_at', 'sent_at', 'created_at', 'updated_at']);
 const columnsOf = (alias: string) =>
   ANSWERED.map((column) =>
-    TIME_COLUMNS.has(column) ? `floor(extract(epoch FROM ${alias}.${column}) * 1000)::float8 AS ${column}` : `${alias}.${column}`,
+    TIME_COLUMNS.has(column)
+      ? `floor(extract(epoch FROM ${alias}.${column}) * 1000)::float8 AS ${column}`
+      : `${alias}.${column}`,
   ).join(', ');
 
 /**
@@ -166,7 +180,8 @@ export class MessageIngest {
       });
       missing = left;
     }
-    if (missing.providers.length > 0) throw new Error(`Could neither insert nor find ${missing.providers.length} message(s)`);
+    if (missing.providers.length > 0)
+      throw new Error(`Could neither insert nor find ${missing.providers.length} message(s)`);
     const stored = answers as StoredMessage[];
     // Within one batch, two requests may carry the same row: the first inserts it, and to the later ones
     // it is a duplicate, as it would be had they come after it.

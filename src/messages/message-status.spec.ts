@@ -3,7 +3,15 @@ import { join, relative } from 'node:path';
 import { DISPATCH_SQL } from '../dispatch/dispatch.repository';
 import { METRICS_SQL } from '../metrics/metrics.repository';
 import { INGEST_SQL } from './message-ingest';
-import { MESSAGE_STATUSES, NEW_STATUS, QUEUED_STATUSES, statusIn, statusNotIn, TRANSITIONS, type MessageStatus } from './message-status';
+import {
+  MESSAGE_STATUSES,
+  NEW_STATUS,
+  QUEUED_STATUSES,
+  statusIn,
+  statusNotIn,
+  TRANSITIONS,
+  type MessageStatus,
+} from './message-status';
 import { MESSAGES_SQL } from './messages.repository';
 
 const SRC = join(__dirname, '..');
@@ -28,7 +36,7 @@ const sourceFiles = (dir: string): string[] =>
 describe('The message state machine (message-status.ts)', () => {
   it('reaches every status from the one a new message starts in', () => {
     const reached = new Set<MessageStatus>([NEW_STATUS]);
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const { from, to } of Object.values(TRANSITIONS)) {
         if (!from.some((status) => reached.has(status))) continue;
@@ -57,14 +65,18 @@ describe('The message state machine (message-status.ts)', () => {
     const spelled = sourceFiles(SRC)
       .filter((file) => !file.endsWith('message-status.ts'))
       .flatMap((file) =>
-        statusLiterals(readFileSync(file, 'utf8')).compared.filter((literal) => statuses.includes(literal)).map((literal) => `${relative(SRC, file)}: '${literal}'`),
+        statusLiterals(readFileSync(file, 'utf8'))
+          .compared.filter((literal) => statuses.includes(literal))
+          .map((literal) => `${relative(SRC, file)}: '${literal}'`),
       );
 
     expect(spelled).toEqual([]);
   });
 
   it.each(
-    Object.entries({ ...DISPATCH_SQL, ...MESSAGES_SQL, ...INGEST_SQL, ...METRICS_SQL }).map(([name, sql]) => [name, sql] as const),
+    Object.entries({ ...DISPATCH_SQL, ...MESSAGES_SQL, ...INGEST_SQL, ...METRICS_SQL }).map(
+      ([name, sql]) => [name, sql] as const,
+    ),
   )('%s compares the status only with statuses, and sets it only to a transition’s target', (_name, sql) => {
     const { compared, set } = statusLiterals(sql);
     const targets = new Set<string>(Object.values(TRANSITIONS).flatMap(({ to }) => to));

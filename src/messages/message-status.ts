@@ -58,7 +58,9 @@ export const statusIn = (statuses: readonly MessageStatus[], column = 'status'):
 
 /** SQL: `column` is none of `statuses` (`status <> 'cancelled'`). */
 export const statusNotIn = (statuses: readonly MessageStatus[], column = 'status'): string =>
-  statuses.length === 1 ? `${column} <> ${literal(statuses[0])}` : `${column} NOT IN (${statuses.map(literal).join(', ')})`;
+  statuses.length === 1
+    ? `${column} <> ${literal(statuses[0])}`
+    : `${column} NOT IN (${statuses.map(literal).join(', ')})`;
 
 /** SQL: the status a transition with one target sets (`'cancelled'`). */
 export const targetOf = (transition: { readonly to: readonly [MessageStatus] }): string => literal(transition.to[0]);

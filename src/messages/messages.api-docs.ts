@@ -29,7 +29,8 @@ const notFound = () =>
     description: 'No message has this id, or it is another client’s.',
     examples: [MESSAGE_EXAMPLES.notFound],
   });
-const badId = () => ApiErrorResponse({ status: 400, description: 'The id is not a UUID.', examples: [MESSAGE_EXAMPLES.badId] });
+const badId = () =>
+  ApiErrorResponse({ status: 400, description: 'The id is not a UUID.', examples: [MESSAGE_EXAMPLES.badId] });
 
 const replayHeader = {
   [IDEMPOTENCY_REPLAY_HEADER]: {
@@ -49,7 +50,7 @@ export const ApiCreateMessage = () =>
         'existing message with "duplicate": true. Bodies are compared as a reader sees them: after Unicode NFC, ' +
         'with CRLF and CR as LF, without whitespace at the end of each line and of the text, and without ' +
         'U+200B, U+2060 and U+FEFF; the body stored and delivered is the one sent. Deduplication is per client: ' +
-        'another client\'s messages never count.',
+        "another client's messages never count.",
     }),
     ApiHeader({
       name: IDEMPOTENCY_KEY_HEADER,
@@ -100,8 +101,16 @@ export const ApiCreateMessage = () =>
 /** GET /messages */
 export const ApiListMessages = () =>
   applyDecorators(
-    ApiOperation({ summary: 'List messages, newest first', description: 'Keyset pagination: pass next_cursor back as cursor.' }),
-    ApiExampleResponse({ status: HttpStatus.OK, type: MessagePageDto, description: 'A page of messages.', examples: [MESSAGE_EXAMPLES.page] }),
+    ApiOperation({
+      summary: 'List messages, newest first',
+      description: 'Keyset pagination: pass next_cursor back as cursor.',
+    }),
+    ApiExampleResponse({
+      status: HttpStatus.OK,
+      type: MessagePageDto,
+      description: 'A page of messages.',
+      examples: [MESSAGE_EXAMPLES.page],
+    }),
     ApiErrorResponse({
       status: 400,
       description: 'A query parameter breaks a rule, or the cursor is unknown.',
@@ -117,7 +126,12 @@ export const ApiListAttempts = () =>
       description: 'One entry per attempt, first to last, with the messenger’s answer: code, description, latency.',
     }),
     ApiMessageId(),
-    ApiExampleResponse({ status: HttpStatus.OK, type: AttemptListDto, description: 'Its attempts.', examples: [MESSAGE_EXAMPLES.attempts] }),
+    ApiExampleResponse({
+      status: HttpStatus.OK,
+      type: AttemptListDto,
+      description: 'Its attempts.',
+      examples: [MESSAGE_EXAMPLES.attempts],
+    }),
     badId(),
     notFound(),
   );
@@ -140,7 +154,11 @@ export const ApiRetryMessage = () =>
     }),
     badId(),
     notFound(),
-    ApiErrorResponse({ status: 409, description: 'The message is not failed.', examples: [MESSAGE_EXAMPLES.notRetryable] }),
+    ApiErrorResponse({
+      status: 409,
+      description: 'The message is not failed.',
+      examples: [MESSAGE_EXAMPLES.notRetryable],
+    }),
   );
 
 /** DELETE /messages/:id */
@@ -179,7 +197,12 @@ export const ApiGetMessage = () =>
         'last_error_code) and, once sent, the messenger’s own id for it (provider_message_id).',
     }),
     ApiMessageId(),
-    ApiExampleResponse({ status: HttpStatus.OK, type: MessageDto, description: 'The message.', examples: [MESSAGE_EXAMPLES.sent] }),
+    ApiExampleResponse({
+      status: HttpStatus.OK,
+      type: MessageDto,
+      description: 'The message.',
+      examples: [MESSAGE_EXAMPLES.sent],
+    }),
     badId(),
     notFound(),
   );

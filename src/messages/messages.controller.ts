@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
@@ -20,7 +32,14 @@ import {
   toAttemptDto,
   toMessageDto,
 } from './dto/message.dto';
-import { ApiCancelMessage, ApiCreateMessage, ApiGetMessage, ApiListAttempts, ApiListMessages, ApiRetryMessage } from './messages.api-docs';
+import {
+  ApiCancelMessage,
+  ApiCreateMessage,
+  ApiGetMessage,
+  ApiListAttempts,
+  ApiListMessages,
+  ApiRetryMessage,
+} from './messages.api-docs';
 import { MessagesService } from './messages.service';
 
 const idPipe = new ParseUUIDPipe({
@@ -53,13 +72,18 @@ export class MessagesController {
     @IdempotencyKey() idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreateMessagesResponseDto> {
-    const answer = await this.idempotency.run(client, idempotencyKey, { operation: 'POST /messages', payload: request }, async () => {
-      const stored = await this.messages.create(client, request);
-      return {
-        status: stored.every((entry) => entry.duplicate) ? HttpStatus.OK : HttpStatus.ACCEPTED,
-        body: { messages: stored.map(({ message, duplicate }) => toAcceptedMessageDto(message, duplicate)) },
-      };
-    });
+    const answer = await this.idempotency.run(
+      client,
+      idempotencyKey,
+      { operation: 'POST /messages', payload: request },
+      async () => {
+        const stored = await this.messages.create(client, request);
+        return {
+          status: stored.every((entry) => entry.duplicate) ? HttpStatus.OK : HttpStatus.ACCEPTED,
+          body: { messages: stored.map(({ message, duplicate }) => toAcceptedMessageDto(message, duplicate)) },
+        };
+      },
+    );
     reply.status(answer.status);
     if (answer.replayed) reply.header(IDEMPOTENCY_REPLAY_HEADER, 'true');
     else this.metrics.accepted(answer.body.messages);

@@ -50,11 +50,20 @@ const failed = {
 };
 
 /** A message as POST /messages answers it: without the body, which the caller sent. */
-const entry = ({ body: _body, ...fields }: { body: string } & Record<string, unknown>, duplicate: boolean) => ({ ...fields, duplicate });
+const entry = ({ body: _body, ...fields }: { body: string } & Record<string, unknown>, duplicate: boolean) => ({
+  ...fields,
+  duplicate,
+});
 
 /** An error about one field, as DomainError words it: the message is the reason. */
-const fieldError = (name: string, summary: string, statusCode: number, code: ErrorCode, field: string, reason: string) =>
-  apiErrorExample(name, summary, statusCode, code, reason, { field, reason });
+const fieldError = (
+  name: string,
+  summary: string,
+  statusCode: number,
+  code: ErrorCode,
+  field: string,
+  reason: string,
+) => apiErrorExample(name, summary, statusCode, code, reason, { field, reason });
 
 /** A validation error, as the ValidationPipe words it: the message is "field: reason". */
 const validation = (name: string, summary: string, field: string, reason: string) =>
@@ -74,8 +83,24 @@ export const MESSAGE_EXAMPLES = {
   page: apiExample('MessagePage', 'A page with more after it', { items: [sent], next_cursor: MESSAGE_ID }),
   attempts: apiExample('Attempts', 'A retry, then sent', {
     items: [
-      { attempt: 1, started_at: '2026-12-01T06:00:00.102Z', latency_ms: 311, outcome: 'retry', code: '502', description: 'Bad Gateway', provider_message_id: null },
-      { attempt: 2, started_at: '2026-12-01T06:00:01.398Z', latency_ms: 14, outcome: 'sent', code: null, description: null, provider_message_id: '52817' },
+      {
+        attempt: 1,
+        started_at: '2026-12-01T06:00:00.102Z',
+        latency_ms: 311,
+        outcome: 'retry',
+        code: '502',
+        description: 'Bad Gateway',
+        provider_message_id: null,
+      },
+      {
+        attempt: 2,
+        started_at: '2026-12-01T06:00:01.398Z',
+        latency_ms: 14,
+        outcome: 'sent',
+        code: null,
+        description: null,
+        provider_message_id: '52817',
+      },
     ],
   }),
   requeued: apiExample('RequeuedMessage', 'Pending again, due now', {
@@ -90,7 +115,14 @@ export const MESSAGE_EXAMPLES = {
     next_attempt_at: null,
     updated_at: '2026-11-28T09:05:00.000Z',
   }),
-  notFound: fieldError('MessageNotFound', 'No such message', 404, 'MESSAGE_NOT_FOUND', 'id', `No message has id ${MESSAGE_ID}`),
+  notFound: fieldError(
+    'MessageNotFound',
+    'No such message',
+    404,
+    'MESSAGE_NOT_FOUND',
+    'id',
+    `No message has id ${MESSAGE_ID}`,
+  ),
   badId: validation('IdNotAUuid', 'The id is not a UUID', 'id', 'must be a UUID'),
   notRetryable: fieldError(
     'MessageNotRetryable',
@@ -138,7 +170,12 @@ export const MESSAGE_EXAMPLES = {
       'recipients[0].recipient',
       `is not a valid whatsapp recipient: expected ${MESSENGER_RULES.whatsapp.recipientFormat}`,
     ),
-    validation('UnknownMessenger', 'Unknown messenger', 'recipients[0].provider', 'must be one of: telegram, whatsapp, viber'),
+    validation(
+      'UnknownMessenger',
+      'Unknown messenger',
+      'recipients[0].provider',
+      'must be one of: telegram, whatsapp, viber',
+    ),
     validation('NoRecipients', 'No recipients', 'recipients', 'must list at least one recipient'),
     validation('RepeatedRecipient', 'Same recipient twice', 'recipients', 'lists telegram:123456789 more than once'),
     validation(
@@ -156,9 +193,21 @@ export const MESSAGE_EXAMPLES = {
     ),
   ],
   listErrors: [
-    validation('UnknownStatus', 'Unknown status', 'status', 'must be one of: pending, sending, sent, failed, cancelled'),
+    validation(
+      'UnknownStatus',
+      'Unknown status',
+      'status',
+      'must be one of: pending, sending, sent, failed, cancelled',
+    ),
     validation('LimitOutOfRange', 'Limit out of range', 'limit', 'must not be greater than 100'),
-    fieldError('UnknownCursor', 'Unknown cursor', 400, 'UNKNOWN_CURSOR', 'cursor', 'is not a next_cursor from an earlier page'),
+    fieldError(
+      'UnknownCursor',
+      'Unknown cursor',
+      400,
+      'UNKNOWN_CURSOR',
+      'cursor',
+      'is not a next_cursor from an earlier page',
+    ),
   ],
 };
 

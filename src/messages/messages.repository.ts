@@ -93,7 +93,8 @@ export class MessagesRepository {
       .limit(limit);
     if (filter.status) query.andWhere('m.status = :status', { status: filter.status });
     if (filter.provider) query.andWhere('m.provider = :provider', { provider: filter.provider });
-    if (filter.recipient) this.whereRecipient(query, filter.recipient, filter.provider ? [filter.provider] : PROVIDER_NAMES);
+    if (filter.recipient)
+      this.whereRecipient(query, filter.recipient, filter.provider ? [filter.provider] : PROVIDER_NAMES);
     if (afterId) {
       // Compared in SQL: created_at has microseconds, which a JavaScript Date would round away.
       query.andWhere('(m.created_at, m.id) < (SELECT c.created_at, c.id FROM messages c WHERE c.id = :afterId)', {
@@ -108,7 +109,11 @@ export class MessagesRepository {
    * one per spelling, each for the messengers that spell it so (`@SomeUser` is `@someuser` on Telegram
    * only). Plain equalities on the row, checked along messages_created_idx like the other filters.
    */
-  private whereRecipient(query: SelectQueryBuilder<MessageEntity>, recipient: string, providers: readonly ProviderName[]): void {
+  private whereRecipient(
+    query: SelectQueryBuilder<MessageEntity>,
+    recipient: string,
+    providers: readonly ProviderName[],
+  ): void {
     const spellings = [...recipientSpellings(recipient, providers)];
     if (spellings.length === 1) {
       query.andWhere('m.recipient = :recipient', { recipient: spellings[0][0] });

@@ -87,7 +87,9 @@ export class MessagesService {
 
   async list(client: string, query: ListMessagesQueryDto): Promise<MessagePage> {
     if (query.cursor && !(await this.messages.exists(client, query.cursor))) {
-      throw new DomainError(DomainErrorCode.UnknownCursor, 'is not a next_cursor from an earlier page', { field: 'cursor' });
+      throw new DomainError(DomainErrorCode.UnknownCursor, 'is not a next_cursor from an earlier page', {
+        field: 'cursor',
+      });
     }
     const { status, provider, recipient } = query;
     // One row more than asked tells whether there is a next page without counting.

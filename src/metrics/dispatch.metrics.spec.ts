@@ -45,14 +45,20 @@ describe('DispatchMetrics', () => {
   ] as const)('counts an attempt ending %s in %s and times it, in seconds', async (outcome, counter) => {
     metrics.attempt('whatsapp', outcome, 250);
     expect(await value(counter, { provider: 'whatsapp' })).toBe(1);
-    expect(await value('dispatch_attempt_duration_seconds_bucket', { provider: 'whatsapp', outcome, le: '0.25' })).toBe(1);
-    expect(await value('dispatch_attempt_duration_seconds_bucket', { provider: 'whatsapp', outcome, le: '0.1' })).toBe(0);
+    expect(await value('dispatch_attempt_duration_seconds_bucket', { provider: 'whatsapp', outcome, le: '0.25' })).toBe(
+      1,
+    );
+    expect(await value('dispatch_attempt_duration_seconds_bucket', { provider: 'whatsapp', outcome, le: '0.1' })).toBe(
+      0,
+    );
   });
 
   it('counts a message given up without a send, but has no latency to record for it', async () => {
     metrics.attempt('viber', 'failed', undefined);
     expect(await value('dispatch_messages_failed_total', { provider: 'viber' })).toBe(1);
-    expect(await registry.metrics()).not.toMatch(/^dispatch_attempt_duration_seconds_count\{provider="viber",outcome="failed"\} [1-9]/m);
+    expect(await registry.metrics()).not.toMatch(
+      /^dispatch_attempt_duration_seconds_count\{provider="viber",outcome="failed"\} [1-9]/m,
+    );
   });
 
   it('ignores lost attempts (they are recorded when the message is claimed again)', async () => {

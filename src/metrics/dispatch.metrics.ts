@@ -31,13 +31,26 @@ export class DispatchMetrics {
   private lastTickAtMs: number | undefined;
 
   constructor(registry: Registry) {
-    const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['provider'], registers: [registry] });
-    const accepted = counter('dispatch_messages_accepted_total', 'Messages queued by POST /messages (duplicates and replays not counted)');
+    const counter = (name: string, help: string) =>
+      new Counter({ name, help, labelNames: ['provider'], registers: [registry] });
+    const accepted = counter(
+      'dispatch_messages_accepted_total',
+      'Messages queued by POST /messages (duplicates and replays not counted)',
+    );
     const outcomes: Record<TimedOutcome, Counter<'provider'>> = {
       sent: counter('dispatch_messages_sent_total', 'Attempts the messenger accepted: messages sent'),
-      retry: counter('dispatch_messages_retried_total', 'Attempts that failed transiently (timeouts included) and were scheduled again'),
-      rate_limited: counter('dispatch_messages_rate_limited_total', 'Attempts the messenger answered "slow down" (no retry spent)'),
-      failed: counter('dispatch_messages_failed_total', 'Messages that ended failed: refused for good, out of retries, or lost with their worker too often'),
+      retry: counter(
+        'dispatch_messages_retried_total',
+        'Attempts that failed transiently (timeouts included) and were scheduled again',
+      ),
+      rate_limited: counter(
+        'dispatch_messages_rate_limited_total',
+        'Attempts the messenger answered "slow down" (no retry spent)',
+      ),
+      failed: counter(
+        'dispatch_messages_failed_total',
+        'Messages that ended failed: refused for good, out of retries, or lost with their worker too often',
+      ),
     };
     const latency = new Histogram({
       name: 'dispatch_attempt_duration_seconds',
@@ -73,7 +86,8 @@ export class DispatchMetrics {
   accepted(entries: readonly { provider: string; duplicate: boolean }[]): void {
     // Counted first, then one inc per messenger: a 1000-recipient request is one counter update, not 1000.
     const counts = new Map<string, number>();
-    for (const { provider, duplicate } of entries) if (!duplicate) counts.set(provider, (counts.get(provider) ?? 0) + 1);
+    for (const { provider, duplicate } of entries)
+      if (!duplicate) counts.set(provider, (counts.get(provider) ?? 0) + 1);
     for (const [provider, count] of counts) this.acceptedTotal[provider as ProviderName]?.inc(count);
   }
 

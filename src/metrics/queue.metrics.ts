@@ -57,7 +57,9 @@ export class QueueMetrics {
       for (const row of lag) this.lag.labels(row.provider).set(Math.max(0, row.lag_seconds));
     } catch (error) {
       for (const gauge of [this.messages, this.due, this.lag]) gauge.reset();
-      this.logger.warn(`queue gauges left out of this scrape: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `queue gauges left out of this scrape: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 }

@@ -1,4 +1,11 @@
-import { characterCount, isProviderName, MESSENGER_RULES, normalizeRecipient, PROVIDER_NAMES, recipientSpellings } from './messengers';
+import {
+  characterCount,
+  isProviderName,
+  MESSENGER_RULES,
+  normalizeRecipient,
+  PROVIDER_NAMES,
+  recipientSpellings,
+} from './messengers';
 
 describe('MESSENGER_RULES', () => {
   it('has rules for exactly the messengers we deliver to', () => {

@@ -61,7 +61,10 @@ export function normalizeRecipient(provider: unknown, recipient: unknown): unkno
  * spell it so: `@SomeUser` is `@someuser` on Telegram and `@SomeUser` on WhatsApp and Viber. What a filter
  * on stored recipients has to match.
  */
-export function recipientSpellings(recipient: string, providers: readonly ProviderName[] = PROVIDER_NAMES): Map<string, ProviderName[]> {
+export function recipientSpellings(
+  recipient: string,
+  providers: readonly ProviderName[] = PROVIDER_NAMES,
+): Map<string, ProviderName[]> {
   const spellings = new Map<string, ProviderName[]>();
   for (const provider of providers) {
     const spelling = normalizeRecipient(provider, recipient) as string;

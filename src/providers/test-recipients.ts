@@ -16,5 +16,7 @@ export function testRecipientsMarkdown(): string {
   const rows = Object.entries(TEST_RECIPIENTS).flatMap(([provider, recipients]) =>
     recipients.map((t) => `| ${provider} | \`${t.recipient}\` | ${t.answer} | ${t.outcome} |`),
   );
-  return ['| messenger | recipient | the messenger answers | the message ends |', '|---|---|---|---|', ...rows].join('\n');
+  return ['| messenger | recipient | the messenger answers | the message ends |', '|---|---|---|---|', ...rows].join(
+    '\n',
+  );
 }

@@ -25,7 +25,12 @@ export function maximalRequest(n: number): string {
  * byte first, and the last bytes once every connection has handed the rest to the kernel: the requests
  * arrive as nearly at once as HTTP allows.
  */
-export async function sendAtOnce(port: number, bodies: string[], keys: string[], headers: Record<string, string> = {}): Promise<Answer[]> {
+export async function sendAtOnce(
+  port: number,
+  bodies: string[],
+  keys: string[],
+  headers: Record<string, string> = {},
+): Promise<Answer[]> {
   const exchanges = bodies.map((body, i) => {
     const payload = Buffer.from(body);
     const started = Date.now();
@@ -38,12 +43,19 @@ export async function sendAtOnce(port: number, bodies: string[], keys: string[],
         method: 'POST',
         path: '/messages',
         agent: false,
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': payload.length, 'idempotency-key': keys[i] },
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': payload.length,
+          'idempotency-key': keys[i],
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', (error: NodeJS.ErrnoException) => answered({ status: error.code ?? error.message, ms: Date.now() - started }));
+        res.on('error', (error: NodeJS.ErrnoException) =>
+          answered({ status: error.code ?? error.message, ms: Date.now() - started }),
+        );
         res.on('end', () =>
           answered({
             status: res.statusCode!,
@@ -54,7 +66,9 @@ export async function sendAtOnce(port: number, bodies: string[], keys: string[],
         );
       },
     );
-    req.on('error', (error: NodeJS.ErrnoException) => answered({ status: error.code ?? error.message, ms: Date.now() - started }));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      answered({ status: error.code ?? error.message, ms: Date.now() - started }),
+    );
     const written = new Promise<void>((resolve) => req.write(payload.subarray(0, -1), () => resolve()));
     return { written, finish: () => (req.end(payload.subarray(-1)), answer) };
   });
@@ -71,7 +85,12 @@ export function probeEvery(url: string, everyMs: number, max: number): { stop: (
   const latencies: Promise<number>[] = [];
   const probe = () => {
     const started = Date.now();
-    latencies.push(fetch(url).then((res) => (res.ok ? Date.now() - started : Infinity), () => Infinity));
+    latencies.push(
+      fetch(url).then(
+        (res) => (res.ok ? Date.now() - started : Infinity),
+        () => Infinity,
+      ),
+    );
   };
   probe();
   const timer = setInterval(() => (latencies.length < max ? probe() : clearInterval(timer)), everyMs);
@@ -83,4 +102,5 @@ export function probeEvery(url: string, everyMs: number, max: number): { stop: (
   };
 }
 
-export const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.ceil((p / 100) * values.length) - 1];
+export const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.ceil((p / 100) * values.length) - 1];

@@ -108,7 +108,14 @@ export class FreezableProxy {
   private accept(client: Socket): void {
     this.acceptedCount++;
     const server = connect({ ...this.target, allowHalfOpen: true });
-    const link: Link = { client, server, up: { to: server, held: [] }, down: { to: client, held: [] }, stranded: false, tail: '' };
+    const link: Link = {
+      client,
+      server,
+      up: { to: server, held: [] },
+      down: { to: client, held: [] },
+      stranded: false,
+      tail: '',
+    };
     this.links.add(link);
     client.on('data', (chunk: Buffer) => {
       this.checkTrigger(link, chunk);
@@ -116,7 +123,10 @@ export class FreezableProxy {
     });
     server.on('data', (chunk: Buffer) => this.pass(link, link.down, chunk));
     // A reset counts as a close: what a frozen peer would see of either when it resumes.
-    for (const [socket, direction] of [[client, link.up], [server, link.down]] as const) {
+    for (const [socket, direction] of [
+      [client, link.up],
+      [server, link.down],
+    ] as const) {
       socket.on('end', () => this.pass(link, direction, 'end'));
       socket.on('error', () => undefined);
       socket.on('close', () => {

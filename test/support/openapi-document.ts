@@ -63,7 +63,8 @@ export class OpenApiDocument {
       if (!('$ref' in example)) return { name, value: example.value as unknown };
       const target = example.$ref.replace('#/components/examples/', '');
       const resolved = this.document.components?.examples?.[target];
-      if (!resolved || '$ref' in resolved) throw new Error(`${method.toUpperCase()} ${path} ${status}: ${example.$ref} leads nowhere`);
+      if (!resolved || '$ref' in resolved)
+        throw new Error(`${method.toUpperCase()} ${path} ${status}: ${example.$ref} leads nowhere`);
       return { name, value: resolved.value as unknown };
     });
   }
@@ -78,7 +79,8 @@ export class OpenApiDocument {
   /** Why `body` does not fit the request body this operation declares. */
   requestMismatches(method: HttpMethod, path: string, body: unknown): string[] {
     const requestBody = this.operation(method, path).requestBody;
-    const schema = requestBody && 'content' in requestBody ? requestBody.content['application/json']?.schema : undefined;
+    const schema =
+      requestBody && 'content' in requestBody ? requestBody.content['application/json']?.schema : undefined;
     if (!schema) return [`${method.toUpperCase()} ${path} declares no JSON request body`];
     return this.mismatchesOf(schema, body);
   }
@@ -91,7 +93,9 @@ export class OpenApiDocument {
       this.validators.set(schema, validate);
     }
     if (validate(value)) return [];
-    return (validate.errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+    return (validate.errors ?? []).map(
+      (e) => `${e.instancePath || '(body)'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`,
+    );
   }
 
   /**
@@ -109,7 +113,9 @@ export class OpenApiDocument {
     }
     const mismatches = this.mismatches(method, path, answer.status, answer.body);
     if (mismatches.length > 0) {
-      throw new Error(`${where} with a body the document does not describe:\n  ${mismatches.join('\n  ')}\n${JSON.stringify(answer.body)}`);
+      throw new Error(
+        `${where} with a body the document does not describe:\n  ${mismatches.join('\n  ')}\n${JSON.stringify(answer.body)}`,
+      );
     }
   }
 }
@@ -122,13 +128,19 @@ function toJsonSchema(node: unknown): unknown {
   const schema: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
     if (key === 'example' || key === 'examples' || key === 'enum' || key === 'default') schema[key] = value;
-    else if (key === '$ref' && typeof value === 'string' && value.startsWith('#/')) schema[key] = `${SCHEMAS_ID}${value}`;
+    else if (key === '$ref' && typeof value === 'string' && value.startsWith('#/'))
+      schema[key] = `${SCHEMAS_ID}${value}`;
     else schema[key] = toJsonSchema(value);
   }
-  if (schema.type === 'object' && schema.properties && !('additionalProperties' in schema)) schema.additionalProperties = false;
+  if (schema.type === 'object' && schema.properties && !('additionalProperties' in schema))
+    schema.additionalProperties = false;
   if (nullable !== true) return schema;
   if (typeof schema.type === 'string') {
-    return { ...schema, type: [schema.type, 'null'], ...(Array.isArray(schema.enum) ? { enum: [...(schema.enum as unknown[]), null] } : {}) };
+    return {
+      ...schema,
+      type: [schema.type, 'null'],
+      ...(Array.isArray(schema.enum) ? { enum: [...(schema.enum as unknown[]), null] } : {}),
+    };
   }
   return { anyOf: [schema, { type: 'null' }] };
 }

@@ -27,13 +27,26 @@ export class ServiceProcess {
   private readonly child: ChildProcess;
   private exit?: { code: number | null };
 
-  constructor(env: Record<string, string>, { project = ROOT, cwd = project, preload = [] }: ServiceProcessOptions = {}) {
+  constructor(
+    env: Record<string, string>,
+    { project = ROOT, cwd = project, preload = [] }: ServiceProcessOptions = {},
+  ) {
     const main = resolve(project, 'src/main.ts');
-    this.child = spawn(process.execPath, ['-r', 'ts-node/register', ...preload.flatMap((module) => ['-r', module]), main], {
-      cwd,
-      env: { PATH: process.env.PATH, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_SWC: 'true', LOG_FORMAT: 'json', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    this.child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register', ...preload.flatMap((module) => ['-r', module]), main],
+      {
+        cwd,
+        env: {
+          PATH: process.env.PATH,
+          TS_NODE_TRANSPILE_ONLY: 'true',
+          TS_NODE_SWC: 'true',
+          LOG_FORMAT: 'json',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       // A chunk may end inside a line: its start waits for the rest.
       let partial = '';

@@ -26,7 +26,9 @@ export async function loadSwaggerPluginMetadata(): Promise<void> {
   }
   // The visitor yields TypeScript expressions (`await import("./messages/dto/message.dto")`, schema
   // literals): printed as a module, compiled to CommonJS, and run with imports resolved against src/.
-  const typeImports = Object.entries(visitor.typeImports).map(([path, expression]) => `[${JSON.stringify(path)}]: ${expression}`);
+  const typeImports = Object.entries(visitor.typeImports).map(
+    ([path, expression]) => `[${JSON.stringify(path)}]: ${expression}`,
+  );
   const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed });
   const file = ts.createSourceFile('metadata.ts', '', ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
   // Nodes where the plugin has an expression; nested plain objects (class -> property -> ...) around them.
@@ -35,14 +37,17 @@ export async function loadSwaggerPluginMetadata(): Promise<void> {
       ? `[${value.map(literal).join(', ')}]`
       : isNode(value)
         ? printer.printNode(ts.EmitHint.Unspecified, value, file)
-        : `{${Object.entries(value as object).map(([key, inner]) => `${JSON.stringify(key)}: ${literal(inner)}`).join(', ')}}`;
+        : `{${Object.entries(value as object)
+            .map(([key, inner]) => `${JSON.stringify(key)}: ${literal(inner)}`)
+            .join(', ')}}`;
   const metadata = literal({ '@nestjs/swagger': visitor.collect() });
   const source = `module.exports = async () => { const t = {${typeImports.join(', ')}}; return ${metadata}; };`;
   const { outputText } = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
   });
   const module = { exports: {} as () => Promise<Record<string, unknown>> };
-  const requireFromSrc = (specifier: string): unknown => require(specifier.startsWith('.') ? join(SRC, specifier) : specifier);
+  const requireFromSrc = (specifier: string): unknown =>
+    require(specifier.startsWith('.') ? join(SRC, specifier) : specifier);
   new Function('module', 'exports', 'require', outputText)(module, module.exports, requireFromSrc);
   await SwaggerModule.loadPluginMetadata(module.exports);
 }

@@ -68,7 +68,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   }
   const moduleRef = await builder.compile();
   const app = configureHttpApp(
-    moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { ...HTTP_APP_OPTIONS, logger: nestLogger(logger) }),
+    moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
+      ...HTTP_APP_OPTIONS,
+      logger: nestLogger(logger),
+    }),
   );
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -43,7 +43,10 @@ export async function createTestDatabase({ empty = false } = {}): Promise<TestDa
   return {
     name,
     url: databaseUrl(serverUrl, name),
-    drop: () => withAdminClient(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdminClient(serverUrl, (admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+        () => undefined,
+      ),
   };
 }
 
@@ -73,7 +76,8 @@ export function ownDatabaseConnection(): SqlClient {
 
 function required(variable: string): string {
   const value = process.env[variable];
-  if (!value) throw new Error(`${variable} is not set: run the tests through jest (npm test), whose global setup sets it`);
+  if (!value)
+    throw new Error(`${variable} is not set: run the tests through jest (npm test), whose global setup sets it`);
   return value;
 }
 
@@ -84,12 +88,15 @@ function required(variable: string): string {
 export async function takeDatabaseAway(database: TestDatabase): Promise<void> {
   await withAdminClient(required(TEST_ENV.serverUrl), async (admin) => {
     await admin.query(`ALTER DATABASE "${database.name}" WITH ALLOW_CONNECTIONS false`);
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [
-      database.name,
-    ]);
+    await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [database.name],
+    );
   });
 }
 
 export async function allowConnections(database: TestDatabase): Promise<void> {
-  await withAdminClient(required(TEST_ENV.serverUrl), (admin) => admin.query(`ALTER DATABASE "${database.name}" WITH ALLOW_CONNECTIONS true`));
+  await withAdminClient(required(TEST_ENV.serverUrl), (admin) =>
+    admin.query(`ALTER DATABASE "${database.name}" WITH ALLOW_CONNECTIONS true`),
+  );
 }

@@ -21,10 +21,13 @@ import { DispatchService } from '../../src/dispatch/dispatch.service';
 import { MessagesService } from '../../src/messages/messages.service';
 import { isProviderName, MESSENGER_RULES, ProviderName } from '../../src/providers/messengers';
 
-const { values } = parseArgs({ options: { provider: { type: 'string', default: 'telegram' }, count: { type: 'string', default: '2000' } } });
+const { values } = parseArgs({
+  options: { provider: { type: 'string', default: 'telegram' }, count: { type: 'string', default: '2000' } },
+});
 const provider = values.provider as ProviderName;
 const count = Number(values.count);
-if (!isProviderName(provider) || !(count > 0 && count <= 100_000)) throw new Error('usage: --provider telegram|whatsapp|viber --count 1..100000');
+if (!isProviderName(provider) || !(count > 0 && count <= 100_000))
+  throw new Error('usage: --provider telegram|whatsapp|viber --count 1..100000');
 
 const recipientFor: Record<ProviderName, (i: number) => string> = {
   telegram: (i) => String(100_000_000 + i),
@@ -59,7 +62,9 @@ async function run(serverUrl: string, pacing: 'on' | 'off') {
   try {
     const recipients = Array.from({ length: count }, (_, i) => ({ provider, recipient: recipientFor[provider](i) }));
     for (let i = 0; i < recipients.length; i += 1000) {
-      await app.get(MessagesService).create(DEFAULT_CLIENT, { body: `burst ${pacing}`, recipients: recipients.slice(i, i + 1000) });
+      await app
+        .get(MessagesService)
+        .create(DEFAULT_CLIENT, { body: `burst ${pacing}`, recipients: recipients.slice(i, i + 1000) });
     }
     const started = Date.now();
     const dispatch = app.get(DispatchService);
@@ -67,7 +72,9 @@ async function run(serverUrl: string, pacing: 'on' | 'off') {
     let pending = count;
     while (pending > 0 && Date.now() < deadline) {
       await dispatch.dispatchDue();
-      const { rows } = await client.query(`SELECT count(*)::int AS n FROM messages WHERE status IN ('pending', 'sending')`);
+      const { rows } = await client.query(
+        `SELECT count(*)::int AS n FROM messages WHERE status IN ('pending', 'sending')`,
+      );
       pending = rows[0].n;
       if (pending > 0) await new Promise((r) => setTimeout(r, 100));
     }
@@ -76,7 +83,12 @@ async function run(serverUrl: string, pacing: 'on' | 'off') {
       SELECT (SELECT count(*)::int FROM messages WHERE status = 'sent') AS sent,
              (SELECT count(*)::int FROM message_attempts WHERE outcome = 'rate_limited') AS rate_limited,
              (SELECT count(*)::int FROM message_attempts) AS attempts`);
-    return { pacing, seconds: Math.round(seconds * 10) / 10, perSecond: Math.round(rows[0].sent / seconds), ...rows[0] };
+    return {
+      pacing,
+      seconds: Math.round(seconds * 10) / 10,
+      perSecond: Math.round(rows[0].sent / seconds),
+      ...rows[0],
+    };
   } finally {
     await client.end();
     await app.close();
@@ -87,7 +99,13 @@ async function run(serverUrl: string, pacing: 'on' | 'off') {
 
 async function main() {
   let serverUrl = process.env.DATABASE_URL;
-  const embedded = serverUrl ? undefined : await startEmbeddedPostgres({ dir: mkdtempSync(join(tmpdir(), 'burst-pg-')), database: 'postgres', persistent: false });
+  const embedded = serverUrl
+    ? undefined
+    : await startEmbeddedPostgres({
+        dir: mkdtempSync(join(tmpdir(), 'burst-pg-')),
+        database: 'postgres',
+        persistent: false,
+      });
   serverUrl ??= embedded!.url;
   const { limits } = MESSENGER_RULES[provider];
   console.log(`${count} messages to ${provider}, whose limit is ${limits.count} per ${limits.windowMs} ms`);

@@ -60,7 +60,10 @@ const LOG_DIR = mkdtempSync(join(tmpdir(), 'chaos-logs-'));
 let started = 0;
 
 function startService(name: string, env: Record<string, string>): Service {
-  const out = openSync(join(LOG_DIR, `${String(++started).padStart(2, '0')}-${env.DISPATCH_ORDERING}-${name}.log`), 'w');
+  const out = openSync(
+    join(LOG_DIR, `${String(++started).padStart(2, '0')}-${env.DISPATCH_ORDERING}-${name}.log`),
+    'w',
+  );
   const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, ...SERVICE_ENV, ...env },
@@ -123,7 +126,11 @@ function plannedRequests(count: number) {
 }
 
 /** Submits a request until it is answered 2xx, retrying outages under its Idempotency-Key. */
-async function submit(api: string, request: object, stats: { unavailable: number; serverErrors: number; replays: number }) {
+async function submit(
+  api: string,
+  request: object,
+  stats: { unavailable: number; serverErrors: number; replays: number },
+) {
   const key = randomUUID();
   const submittedAt = new Date();
   const deadline = Date.now() + 90_000;
@@ -137,7 +144,11 @@ async function submit(api: string, request: object, stats: { unavailable: number
       if (res.status === 200 || res.status === 202) {
         if (res.headers.get('idempotency-replay') === 'true') stats.replays++;
         const answeredAt = new Date();
-        return ((await res.json()) as { messages: { id: string }[] }).messages.map((m) => ({ id: m.id, submittedAt, answeredAt }));
+        return ((await res.json()) as { messages: { id: string }[] }).messages.map((m) => ({
+          id: m.id,
+          submittedAt,
+          answeredAt,
+        }));
       }
       if (res.status === 503) stats.unavailable++;
       else if (res.status >= 500) stats.serverErrors++;
@@ -194,7 +205,10 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
   try {
     services.push(startService('api', { ...env, APP_ROLE: 'api', PORT: String(apiPort) }));
     await waitForHttp(`${api}/docs-json`);
-    const workers = [startService('worker-1', { ...env, APP_ROLE: 'worker' }), startService('worker-2', { ...env, APP_ROLE: 'worker' })];
+    const workers = [
+      startService('worker-1', { ...env, APP_ROLE: 'worker' }),
+      startService('worker-2', { ...env, APP_ROLE: 'worker' }),
+    ];
     services.push(...workers);
     log(`round ${ordering}: PostgreSQL on ${pgPort}, API on ${apiPort}, two workers`);
 
@@ -250,7 +264,9 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
       let lastReport = 0;
       for (;;) {
         const { rows } = await db.query(`SELECT status, count(*)::int AS n FROM messages GROUP BY 1`);
-        const open = rows.filter((r) => r.status === 'pending' || r.status === 'sending').reduce((sum, r) => sum + r.n, 0);
+        const open = rows
+          .filter((r) => r.status === 'pending' || r.status === 'sending')
+          .reduce((sum, r) => sum + r.n, 0);
         if (open === 0 || Date.now() > deadline) break;
         if (Date.now() - lastReport > 10_000) {
           log(`settling: ${rows.map((r) => `${r.status} ${r.n}`).join(', ')}`);
@@ -355,7 +371,7 @@ async function main() {
       stuck: r.stuck,
       failed: r.failed,
       'out of order': r.outOfOrder ?? '-',
-      'SIGKILLs': r.sigkills,
+      SIGKILLs: r.sigkills,
       'SIGTERM exit': r.sigtermExit,
       '503s': r.apiUnavailableAnswers,
       'other 5xx': r.apiServerErrors,
@@ -365,12 +381,17 @@ async function main() {
   );
   for (const r of reports) console.log(`failed (${r.ordering}) by code: ${JSON.stringify(r.failedReasons)}`);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench-results/chaos.json'), JSON.stringify({ at: new Date().toISOString(), rounds: reports }, null, 2));
+  writeFileSync(
+    join(ROOT, 'bench-results/chaos.json'),
+    JSON.stringify({ at: new Date().toISOString(), rounds: reports }, null, 2),
+  );
   log(`written to bench-results/chaos.json; the services' logs are in ${LOG_DIR}`);
 
   const violations = reports.flatMap((r) => [
     ...(r.lost ? [`${r.ordering}: ${r.lost} lost`] : []),
-    ...(r.deliveredMoreThanOnce || r.duplicateBodies ? [`${r.ordering}: ${r.deliveredMoreThanOnce + r.duplicateBodies} delivered twice`] : []),
+    ...(r.deliveredMoreThanOnce || r.duplicateBodies
+      ? [`${r.ordering}: ${r.deliveredMoreThanOnce + r.duplicateBodies} delivered twice`]
+      : []),
     ...(r.stuck ? [`${r.ordering}: ${r.stuck} stuck`] : []),
     ...(r.outOfOrder ? [`${r.ordering}: ${r.outOfOrder} out of order`] : []),
     ...(r.sigtermExit !== 0 ? [`${r.ordering}: SIGTERM exit code ${r.sigtermExit}`] : []),
@@ -380,7 +401,10 @@ async function main() {
     console.error(`chaos: FAILED — ${violations.join('; ')}`);
     process.exit(1);
   }
-  log('chaos: passed — nothing lost, duplicated or stuck' + (reports.some((r) => r.outOfOrder === 0) ? ', nothing out of order' : ''));
+  log(
+    'chaos: passed — nothing lost, duplicated or stuck' +
+      (reports.some((r) => r.outOfOrder === 0) ? ', nothing out of order' : ''),
+  );
   process.exit(0);
 }
 

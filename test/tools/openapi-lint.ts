@@ -54,7 +54,13 @@ function compileWithSwaggerPlugin(outDir: string): void {
   const result = program.emit(undefined, undefined, undefined, false, { before });
   const errors = result.diagnostics.filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (result.emitSkipped || errors.length > 0) {
-    throw new Error(ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n' }));
+    throw new Error(
+      ts.formatDiagnostics(errors, {
+        getCanonicalFileName: (f) => f,
+        getCurrentDirectory: () => ROOT,
+        getNewLine: () => '\n',
+      }),
+    );
   }
 }
 
@@ -125,20 +131,28 @@ async function servedDocument(dist: string, databaseUrl: string, env: Record<str
 
 /** Every problem Redocly finds, warnings included, one line each. */
 function redoclyLint(file: string): string[] {
-  const lint = spawnSync(join(ROOT, 'node_modules/.bin/redocly'), ['lint', file, '--format=json', `--config=${REDOCLY_CONFIG}`], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    // No usage report and no update check: CI may run without network.
-    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
-  });
+  const lint = spawnSync(
+    join(ROOT, 'node_modules/.bin/redocly'),
+    ['lint', file, '--format=json', `--config=${REDOCLY_CONFIG}`],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      // No usage report and no update check: CI may run without network.
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+    },
+  );
   if (lint.error) throw lint.error;
-  let report: { problems: Array<{ ruleId: string; severity: string; message: string; location: Array<{ pointer: string }> }> };
+  let report: {
+    problems: Array<{ ruleId: string; severity: string; message: string; location: Array<{ pointer: string }> }>;
+  };
   try {
     report = JSON.parse(lint.stdout) as typeof report;
   } catch {
     throw new Error(`redocly lint gave no report (exit ${lint.status}): ${lint.stderr}`);
   }
-  return report.problems.map(({ ruleId, severity, message, location }) => `${severity} ${ruleId} at ${location[0]?.pointer}: ${message}`);
+  return report.problems.map(
+    ({ ruleId, severity, message, location }) => `${severity} ${ruleId} at ${location[0]?.pointer}: ${message}`,
+  );
 }
 
 async function main(keep: boolean): Promise<number> {
@@ -155,7 +169,8 @@ async function main(keep: boolean): Promise<number> {
     const database = await throwawayDatabase();
     const documents: Array<[string, unknown]> = [];
     try {
-      for (const [mode, env] of Object.entries(MODES)) documents.push([mode, await servedDocument(dist, database.url, env)]);
+      for (const [mode, env] of Object.entries(MODES))
+        documents.push([mode, await servedDocument(dist, database.url, env)]);
     } finally {
       await database.drop();
     }
@@ -167,7 +182,9 @@ async function main(keep: boolean): Promise<number> {
       const file = join(outDir, `${mode}.json`);
       writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
       const found = redoclyLint(file);
-      console.log(`${mode}: ${found.length === 0 ? 'clean' : `${found.length} problem(s)`}${keep || found.length > 0 ? `, kept: ${file}` : ''}`);
+      console.log(
+        `${mode}: ${found.length === 0 ? 'clean' : `${found.length} problem(s)`}${keep || found.length > 0 ? `, kept: ${file}` : ''}`,
+      );
       for (const problem of found) console.log(`  ${problem}`);
       problems += found.length;
     }

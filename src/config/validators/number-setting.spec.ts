@@ -12,7 +12,8 @@ class Settings {
   @NumberSetting({ min: -3 })
   UNBOUNDED = 0;
 
-  @IsOptional() @NumberSetting({ min: 1 })
+  @IsOptional()
+  @NumberSetting({ min: 1 })
   OPTIONAL?: number = undefined;
 }
 

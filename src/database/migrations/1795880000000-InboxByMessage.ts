@@ -17,7 +17,9 @@ export class InboxByMessage1795880000000 implements MigrationInterface {
       CREATE FUNCTION inbox_message_id(key varchar) RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         SELECT CASE WHEN key ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' THEN key::uuid END
       $$`);
-    await queryRunner.query(`CREATE INDEX "emulator_inbox_message_idx" ON "emulator_inbox" ("provider", inbox_message_id("idempotency_key"))`);
+    await queryRunner.query(
+      `CREATE INDEX "emulator_inbox_message_idx" ON "emulator_inbox" ("provider", inbox_message_id("idempotency_key"))`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

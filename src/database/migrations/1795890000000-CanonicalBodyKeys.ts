@@ -27,7 +27,8 @@ interface Rekey {
  * (client, created_at, id), so the read is an index range scan whatever the table's size, and of two rows
  * that now share a key the older comes first and claims it.
  */
-const COLUMNS = 'm.id, m.client, m.provider, m.recipient, m.status, m.body, m.body_hash, m.created_at::text AS cursor_at';
+const COLUMNS =
+  'm.id, m.client, m.provider, m.recipient, m.status, m.body, m.body_hash, m.created_at::text AS cursor_at';
 const FIRST_BATCH = `SELECT ${COLUMNS} FROM messages m ORDER BY m.client, m.created_at, m.id LIMIT $1`;
 const NEXT_BATCH = `
   SELECT ${COLUMNS} FROM messages m

@@ -65,7 +65,9 @@ export function FitsEveryMessenger(recipientsProperty: string): PropertyDecorato
 /** Every item is a plain object (class-validator's nested validation lets arrays and nulls through). */
 export function HasOnlyObjects(what: string): PropertyDecorator {
   const firstBad = (value: unknown): number =>
-    Array.isArray(value) ? value.findIndex((item) => typeof item !== 'object' || item === null || Array.isArray(item)) : -1;
+    Array.isArray(value)
+      ? value.findIndex((item) => typeof item !== 'object' || item === null || Array.isArray(item))
+      : -1;
   return constraint(
     'hasOnlyObjects',
     (value) => firstBad(value) === -1,

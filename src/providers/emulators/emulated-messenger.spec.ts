@@ -54,14 +54,26 @@ describe('EmulatedMessenger', () => {
       }
 
       clock.now = 300;
-      await expect(emulated.decide('r300', 'm300')).resolves.toStrictEqual({ kind: 'throttled', scope: 'messenger', retryAfterMs: 700 });
+      await expect(emulated.decide('r300', 'm300')).resolves.toStrictEqual({
+        kind: 'throttled',
+        scope: 'messenger',
+        retryAfterMs: 700,
+      });
       clock.now = 999;
-      await expect(emulated.decide('r999', 'm999')).resolves.toStrictEqual({ kind: 'throttled', scope: 'messenger', retryAfterMs: 1 });
+      await expect(emulated.decide('r999', 'm999')).resolves.toStrictEqual({
+        kind: 'throttled',
+        scope: 'messenger',
+        retryAfterMs: 1,
+      });
 
       clock.now = 1000; // the request sent at 0 has left the window
       await expect(emulated.decide('r1000', 'm1000')).resolves.toStrictEqual(ACCEPT);
       clock.now = 1050; // window: 100, 200, 1000
-      await expect(emulated.decide('r1050', 'm1050')).resolves.toStrictEqual({ kind: 'throttled', scope: 'messenger', retryAfterMs: 50 });
+      await expect(emulated.decide('r1050', 'm1050')).resolves.toStrictEqual({
+        kind: 'throttled',
+        scope: 'messenger',
+        retryAfterMs: 50,
+      });
     });
 
     it('does not count throttled requests toward the window', async () => {
@@ -75,8 +87,13 @@ describe('EmulatedMessenger', () => {
 
       // Had the throttled ones counted, the window would still be full.
       clock.now = 1000;
-      for (let n = 0; n < 3; n++) await expect(emulated.decide(`again${n}`, `again${n}`)).resolves.toStrictEqual(ACCEPT);
-      await expect(emulated.decide('fourth', 'fourth')).resolves.toStrictEqual({ kind: 'throttled', scope: 'messenger', retryAfterMs: 1000 });
+      for (let n = 0; n < 3; n++)
+        await expect(emulated.decide(`again${n}`, `again${n}`)).resolves.toStrictEqual(ACCEPT);
+      await expect(emulated.decide('fourth', 'fourth')).resolves.toStrictEqual({
+        kind: 'throttled',
+        scope: 'messenger',
+        retryAfterMs: 1000,
+      });
     });
 
     it('with no limit, accepts any number at the same instant', async () => {
@@ -92,14 +109,26 @@ describe('EmulatedMessenger', () => {
       await expect(emulated.decide('alice', 'first')).resolves.toStrictEqual(ACCEPT);
 
       clock.now = 400;
-      await expect(emulated.decide('alice', 'second')).resolves.toStrictEqual({ kind: 'throttled', scope: 'recipient', retryAfterMs: 600 });
+      await expect(emulated.decide('alice', 'second')).resolves.toStrictEqual({
+        kind: 'throttled',
+        scope: 'recipient',
+        retryAfterMs: 600,
+      });
       await expect(emulated.decide('bob', 'first')).resolves.toStrictEqual(ACCEPT);
 
       clock.now = 999; // the throttled request at 400 did not restart alice's interval
-      await expect(emulated.decide('alice', 'second')).resolves.toStrictEqual({ kind: 'throttled', scope: 'recipient', retryAfterMs: 1 });
+      await expect(emulated.decide('alice', 'second')).resolves.toStrictEqual({
+        kind: 'throttled',
+        scope: 'recipient',
+        retryAfterMs: 1,
+      });
       clock.now = 1000;
       await expect(emulated.decide('alice', 'second')).resolves.toStrictEqual(ACCEPT);
-      await expect(emulated.decide('alice', 'third')).resolves.toStrictEqual({ kind: 'throttled', scope: 'recipient', retryAfterMs: 1000 });
+      await expect(emulated.decide('alice', 'third')).resolves.toStrictEqual({
+        kind: 'throttled',
+        scope: 'recipient',
+        retryAfterMs: 1000,
+      });
       clock.now = 1400; // bob's interval, started at 400, is over
       await expect(emulated.decide('bob', 'second')).resolves.toStrictEqual(ACCEPT);
     });
@@ -131,7 +160,8 @@ describe('EmulatedMessenger', () => {
       },
       { recipient: 'silent', verdict: { kind: 'timeout' }, answer: 'no answer', outcome: 'times out' },
     ];
-    const scripted = (overrides: Partial<EmulatorProfile> = {}) => messenger(overrides, { testRecipients: TEST_RECIPIENTS });
+    const scripted = (overrides: Partial<EmulatorProfile> = {}) =>
+      messenger(overrides, { testRecipients: TEST_RECIPIENTS });
 
     it('answers the first `times` requests of one message with the verdict, then accepts', async () => {
       const emulated = scripted();
@@ -145,8 +175,14 @@ describe('EmulatedMessenger', () => {
     it('answers with `then` once `times` is used up', async () => {
       const emulated = scripted();
       await expect(emulated.decide('flaky-then-gone', 'm1')).resolves.toStrictEqual({ kind: 'transient' });
-      await expect(emulated.decide('flaky-then-gone', 'm1')).resolves.toStrictEqual({ kind: 'permanent', reason: 'gone' });
-      await expect(emulated.decide('flaky-then-gone', 'm1')).resolves.toStrictEqual({ kind: 'permanent', reason: 'gone' });
+      await expect(emulated.decide('flaky-then-gone', 'm1')).resolves.toStrictEqual({
+        kind: 'permanent',
+        reason: 'gone',
+      });
+      await expect(emulated.decide('flaky-then-gone', 'm1')).resolves.toStrictEqual({
+        kind: 'permanent',
+        reason: 'gone',
+      });
     });
 
     it('without `times`, answers every request with the verdict', async () => {
@@ -199,7 +235,9 @@ describe('EmulatedMessenger', () => {
 
     it('refuses every request for good with permanentRate 1, spread over the given reasons', async () => {
       const verdicts = await draw(messenger({ permanentRate: 1 }), 300);
-      const reasons = verdicts.map((verdict) => (verdict.kind === 'permanent' ? verdict.reason : `not permanent: ${verdict.kind}`));
+      const reasons = verdicts.map((verdict) =>
+        verdict.kind === 'permanent' ? verdict.reason : `not permanent: ${verdict.kind}`,
+      );
       expect(new Set(reasons)).toStrictEqual(new Set(REASONS));
       for (const reason of REASONS) expect(reasons.filter((r) => r === reason).length).toBeGreaterThan(50);
     });
@@ -221,8 +259,16 @@ describe('EmulatedMessenger', () => {
     });
 
     it('draws the shares side by side: 0.2 transient, 0.3 throttled, 0.1 permanent', async () => {
-      const verdicts = await draw(messenger({ failureRate: 0.2, rateLimitedRate: 0.3, permanentRate: 0.1 }, { seed: 99 }), 2000);
-      for (const [kind, expected] of [['transient', 0.2], ['throttled', 0.3], ['permanent', 0.1], ['accept', 0.4]] as const) {
+      const verdicts = await draw(
+        messenger({ failureRate: 0.2, rateLimitedRate: 0.3, permanentRate: 0.1 }, { seed: 99 }),
+        2000,
+      );
+      for (const [kind, expected] of [
+        ['transient', 0.2],
+        ['throttled', 0.3],
+        ['permanent', 0.1],
+        ['accept', 0.4],
+      ] as const) {
         expect(share(verdicts, kind)).toBeGreaterThan(expected - 0.05);
         expect(share(verdicts, kind)).toBeLessThan(expected + 0.05);
       }
@@ -236,7 +282,8 @@ describe('EmulatedMessenger', () => {
       expect(second).toStrictEqual(first);
       expect(other).not.toStrictEqual(first);
       // Every kind really occurred in what was compared.
-      for (const kind of ['accept', 'transient', 'throttled', 'permanent'] as const) expect(share(first, kind)).toBeGreaterThan(0);
+      for (const kind of ['accept', 'transient', 'throttled', 'permanent'] as const)
+        expect(share(first, kind)).toBeGreaterThan(0);
     });
   });
 
@@ -272,7 +319,12 @@ describe('EmulatedMessenger', () => {
     });
 
     it('a timeout stays pending after its latency too', async () => {
-      const silent: TestRecipient<Reason> = { recipient: 'silent', verdict: { kind: 'timeout' }, answer: '', outcome: '' };
+      const silent: TestRecipient<Reason> = {
+        recipient: 'silent',
+        verdict: { kind: 'timeout' },
+        answer: '',
+        outcome: '',
+      };
       const emulated = messenger({ latencyMs: 5 }, { testRecipients: [silent], seed: 2 });
       const decided = emulated.decide('silent', 'm1');
       const control = emulated.decide('someone', 'm1');

@@ -85,7 +85,14 @@ export class EmulatedMessenger<Reason extends string> {
     const verdict = await this.decide(send.recipient, key ?? `${send.recipient}\n${send.body}`);
     if (verdict.kind !== 'accept') return verdict;
     const providerMessageId = newMessageId();
-    if (inbox && key) await inbox.record({ provider, idempotencyKey: key, recipient: send.recipient, body: send.body, providerMessageId });
+    if (inbox && key)
+      await inbox.record({
+        provider,
+        idempotencyKey: key,
+        recipient: send.recipient,
+        body: send.body,
+        providerMessageId,
+      });
     if (this.profile.lostAnswerRate > 0 && this.random() < this.profile.lostAnswerRate) await NEVER();
     return { kind: 'accepted', providerMessageId, replay: false };
   }
@@ -139,8 +146,13 @@ export class EmulatedMessenger<Reason extends string> {
     if (roll < failureRate) return { kind: 'transient' };
     if (roll < failureRate + rateLimitedRate) return { kind: 'throttled', scope: 'messenger', retryAfterMs: 1000 };
     if (roll < failureRate + rateLimitedRate + permanentRate && this.randomPermanentReasons.length > 0) {
-      const pick = Math.floor(((roll - failureRate - rateLimitedRate) / permanentRate) * this.randomPermanentReasons.length);
-      return { kind: 'permanent', reason: this.randomPermanentReasons[Math.min(pick, this.randomPermanentReasons.length - 1)] };
+      const pick = Math.floor(
+        ((roll - failureRate - rateLimitedRate) / permanentRate) * this.randomPermanentReasons.length,
+      );
+      return {
+        kind: 'permanent',
+        reason: this.randomPermanentReasons[Math.min(pick, this.randomPermanentReasons.length - 1)],
+      };
     }
     return ACCEPT;
   }
@@ -150,7 +162,8 @@ export class EmulatedMessenger<Reason extends string> {
     if (this.profile.limit) this.window.push(now);
     if (this.profile.recipientIntervalMs > 0) {
       if (this.recipientLastSent.size >= SCRIPTED_MEMORY) {
-        for (const [r, at] of this.recipientLastSent) if (now - at >= this.profile.recipientIntervalMs) this.recipientLastSent.delete(r);
+        for (const [r, at] of this.recipientLastSent)
+          if (now - at >= this.profile.recipientIntervalMs) this.recipientLastSent.delete(r);
       }
       this.recipientLastSent.set(recipient, now);
     }

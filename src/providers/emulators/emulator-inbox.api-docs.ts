@@ -9,7 +9,11 @@ import { PROVIDER_NAMES } from '../messengers';
 // decorators.
 
 export class InboxDeliveryDto {
-  @ApiProperty({ description: 'Our message id, as the idempotency key of the send.', format: 'uuid', example: EXAMPLE_MESSAGE_ID })
+  @ApiProperty({
+    description: 'Our message id, as the idempotency key of the send.',
+    format: 'uuid',
+    example: EXAMPLE_MESSAGE_ID,
+  })
   idempotency_key: string;
 
   @ApiProperty({ example: '123456789' })
@@ -21,12 +25,19 @@ export class InboxDeliveryDto {
   @ApiProperty({ description: 'The id the messenger gave the message.', example: '52817' })
   provider_message_id: string;
 
-  @ApiProperty({ description: 'When the messenger accepted it.', format: 'date-time', example: '2026-12-01T06:00:01.412Z' })
+  @ApiProperty({
+    description: 'When the messenger accepted it.',
+    format: 'date-time',
+    example: '2026-12-01T06:00:01.412Z',
+  })
   accepted_at: string;
 }
 
 export class InboxDto {
-  @ApiProperty({ description: 'What the messenger accepted, newest first: one entry per delivery.', type: [InboxDeliveryDto] })
+  @ApiProperty({
+    description: 'What the messenger accepted, newest first: one entry per delivery.',
+    type: [InboxDeliveryDto],
+  })
   items: InboxDeliveryDto[];
 }
 
@@ -63,7 +74,12 @@ export const ApiListInbox = () =>
         'actually arrived. Other clients’ deliveries are never shown.',
     }),
     ApiParam({ name: 'provider', description: 'The emulated messenger.', enum: PROVIDER_NAMES, example: 'telegram' }),
-    ApiExampleResponse({ status: HttpStatus.OK, type: InboxDto, description: 'Its deliveries.', examples: [INBOX_EXAMPLES.deliveries] }),
+    ApiExampleResponse({
+      status: HttpStatus.OK,
+      type: InboxDto,
+      description: 'Its deliveries.',
+      examples: [INBOX_EXAMPLES.deliveries],
+    }),
     ApiErrorResponse({
       status: 400,
       description: 'An unknown messenger, or a query parameter that breaks a rule.',

@@ -13,7 +13,8 @@ import { ApiListInbox, type InboxDto } from './emulator-inbox.api-docs';
 
 export class InboxQueryDto {
   @ApiPropertyOptional({
-    description: 'Only deliveries to this recipient, written as POST /messages takes it (a Telegram @username in any case).',
+    description:
+      'Only deliveries to this recipient, written as POST /messages takes it (a Telegram @username in any case).',
     maxLength: 64,
     example: '123456789',
   })
@@ -23,7 +24,13 @@ export class InboxQueryDto {
   @IsOptional()
   recipient?: string;
 
-  @ApiPropertyOptional({ description: 'How many, newest first (1-1000).', type: 'integer', minimum: 1, maximum: 1000, default: 100 })
+  @ApiPropertyOptional({
+    description: 'How many, newest first (1-1000).',
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
+    default: 100,
+  })
   @Max(1000)
   @Min(1)
   @IsInt()

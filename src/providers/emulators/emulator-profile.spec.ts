@@ -20,7 +20,9 @@ describe('parseEmulatorOverrides', () => {
 
   it('reads several keys at once, around spaces and stray commas', () => {
     expect(
-      parseEmulatorOverrides(' failure_rate = 0.1 , latency_ms=200,,limit=500/10000, recipient_interval_ms=0,permanent_rate=0.5,rate_limited_rate=0.01 ,'),
+      parseEmulatorOverrides(
+        ' failure_rate = 0.1 , latency_ms=200,,limit=500/10000, recipient_interval_ms=0,permanent_rate=0.5,rate_limited_rate=0.01 ,',
+      ),
     ).toStrictEqual({
       overrides: {
         failureRate: 0.1,
@@ -43,20 +45,32 @@ describe('parseEmulatorOverrides', () => {
     expect(overrides).toStrictEqual({});
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/unknown key "bogus"/);
-    for (const known of ['failure_rate', 'rate_limited_rate', 'permanent_rate', 'latency_ms', 'limit', 'recipient_interval_ms']) {
+    for (const known of [
+      'failure_rate',
+      'rate_limited_rate',
+      'permanent_rate',
+      'latency_ms',
+      'limit',
+      'recipient_interval_ms',
+    ]) {
       expect(problems[0]).toContain(known);
     }
   });
 
   it('takes key names as written: FAILURE_RATE is not failure_rate', () => {
-    expect(parseEmulatorOverrides('FAILURE_RATE=0.1').problems).toStrictEqual([expect.stringMatching(/unknown key "FAILURE_RATE"/)]);
+    expect(parseEmulatorOverrides('FAILURE_RATE=0.1').problems).toStrictEqual([
+      expect.stringMatching(/unknown key "FAILURE_RATE"/),
+    ]);
   });
 
   it.each(['failure_rate=1.5', 'failure_rate=-0.1', 'rate_limited_rate=2', 'permanent_rate=1.01'])(
     'refuses the out-of-range rate %p',
     (text) => {
       const key = text.split('=')[0];
-      expect(parseEmulatorOverrides(text)).toStrictEqual({ overrides: {}, problems: [`${key} must be a number from 0 to 1`] });
+      expect(parseEmulatorOverrides(text)).toStrictEqual({
+        overrides: {},
+        problems: [`${key} must be a number from 0 to 1`],
+      });
     },
   );
 
@@ -64,7 +78,10 @@ describe('parseEmulatorOverrides', () => {
     'refuses the non-numeric rate %p',
     (text) => {
       const key = text.split('=')[0];
-      expect(parseEmulatorOverrides(text)).toStrictEqual({ overrides: {}, problems: [`${key} must be a number from 0 to 1`] });
+      expect(parseEmulatorOverrides(text)).toStrictEqual({
+        overrides: {},
+        problems: [`${key} must be a number from 0 to 1`],
+      });
     },
   );
 
@@ -89,7 +106,10 @@ describe('parseEmulatorOverrides', () => {
   it.each(['constructor=1', 'toString=0.5', '__proto__=0', 'hasOwnProperty=abc'])(
     'refuses %p as an unknown key, not a property every object has',
     (text) => {
-      expect(parseEmulatorOverrides(text)).toStrictEqual({ overrides: {}, problems: [expect.stringMatching(/^unknown key/)] });
+      expect(parseEmulatorOverrides(text)).toStrictEqual({
+        overrides: {},
+        problems: [expect.stringMatching(/^unknown key/)],
+      });
     },
   );
 
@@ -100,15 +120,22 @@ describe('parseEmulatorOverrides', () => {
     });
   });
 
-  it.each(['limit=30', 'limit=30/', 'limit=/1000', 'limit=0/1000', 'limit=30/0', 'limit=a/b', 'limit=30/1000/5', 'limit=-1/1000', 'limit='])(
-    'refuses the malformed %p',
-    (text) => {
-      expect(parseEmulatorOverrides(text)).toStrictEqual({
-        overrides: {},
-        problems: ['limit must be count/window_ms (e.g. 30/1000) or 0'],
-      });
-    },
-  );
+  it.each([
+    'limit=30',
+    'limit=30/',
+    'limit=/1000',
+    'limit=0/1000',
+    'limit=30/0',
+    'limit=a/b',
+    'limit=30/1000/5',
+    'limit=-1/1000',
+    'limit=',
+  ])('refuses the malformed %p', (text) => {
+    expect(parseEmulatorOverrides(text)).toStrictEqual({
+      overrides: {},
+      problems: ['limit must be count/window_ms (e.g. 30/1000) or 0'],
+    });
+  });
 
   it('reports every problem, and still reads the good keys', () => {
     const { overrides, problems } = parseEmulatorOverrides('bogus=1,failure_rate=2,latency_ms=100,limit=x');
@@ -121,7 +148,13 @@ describe('parseEmulatorOverrides', () => {
 });
 
 describe('emulatorProfile', () => {
-  const defaults: EmulatorDefaults = { failureRate: 0.02, rateLimitedRate: 0.002, permanentRate: 0.001, lostAnswerRate: 0, latencyMs: 50 };
+  const defaults: EmulatorDefaults = {
+    failureRate: 0.02,
+    rateLimitedRate: 0.002,
+    permanentRate: 0.001,
+    lostAnswerRate: 0,
+    latencyMs: 50,
+  };
 
   it.each([
     ['telegram', { count: 30, windowMs: 1000 }, 1000],
@@ -156,11 +189,15 @@ describe('emulatorProfile', () => {
 describe('the emulator settings in AppConfig', () => {
   it('refuses a bad EMULATOR_TELEGRAM, naming it and what is wrong', () => {
     expect(() => loadConfig({ EMULATOR_TELEGRAM: 'bogus=1' })).toThrow(InvalidConfigError);
-    expect(() => loadConfig({ EMULATOR_TELEGRAM: 'bogus=1' })).toThrow(/EMULATOR_TELEGRAM="bogus=1".*unknown key "bogus"/);
+    expect(() => loadConfig({ EMULATOR_TELEGRAM: 'bogus=1' })).toThrow(
+      /EMULATOR_TELEGRAM="bogus=1".*unknown key "bogus"/,
+    );
   });
 
   it.each(['EMULATOR_WHATSAPP', 'EMULATOR_VIBER'])('refuses a bad %s too', (name) => {
-    expect(() => loadConfig({ [name]: 'failure_rate=2' })).toThrow(new RegExp(`${name}=.*failure_rate must be a number from 0 to 1`));
+    expect(() => loadConfig({ [name]: 'failure_rate=2' })).toThrow(
+      new RegExp(`${name}=.*failure_rate must be a number from 0 to 1`),
+    );
   });
 
   it('builds the viber profile from EMULATOR_VIBER and the global EMULATOR_* settings', () => {

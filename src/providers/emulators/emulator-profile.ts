@@ -46,7 +46,10 @@ const RATE_KEYS = {
 export function parseEmulatorOverrides(text: string): { overrides: Partial<EmulatorProfile>; problems: string[] } {
   const overrides: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [key, value = '', ...extra] = pair.split('=').map((p) => p.trim());
     const number = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
     if (extra.length > 0) {
@@ -55,7 +58,8 @@ export function parseEmulatorOverrides(text: string): { overrides: Partial<Emula
       if (!(number >= 0 && number <= 1)) problems.push(`${key} must be a number from 0 to 1`);
       else overrides[RATE_KEYS[key as keyof typeof RATE_KEYS]] = number;
     } else if (key === 'latency_ms' || key === 'recipient_interval_ms') {
-      if (!Number.isInteger(number) || number > MAX_MS[key]) problems.push(`${key} must be a whole number of milliseconds up to ${MAX_MS[key]}`);
+      if (!Number.isInteger(number) || number > MAX_MS[key])
+        problems.push(`${key} must be a whole number of milliseconds up to ${MAX_MS[key]}`);
       else overrides[key === 'latency_ms' ? 'latencyMs' : 'recipientIntervalMs'] = number;
     } else if (key === 'limit') {
       const match = /^(\d+)\/(\d+)$/.exec(value);
@@ -64,14 +68,20 @@ export function parseEmulatorOverrides(text: string): { overrides: Partial<Emula
         overrides.limit = { count: Number(match[1]), windowMs: Number(match[2]) };
       } else problems.push('limit must be count/window_ms (e.g. 30/1000) or 0');
     } else {
-      problems.push(`unknown key "${key}" (known: ${[...Object.keys(RATE_KEYS), 'latency_ms', 'limit', 'recipient_interval_ms'].join(', ')})`);
+      problems.push(
+        `unknown key "${key}" (known: ${[...Object.keys(RATE_KEYS), 'latency_ms', 'limit', 'recipient_interval_ms'].join(', ')})`,
+      );
     }
   }
   return { overrides: overrides as Partial<EmulatorProfile>, problems };
 }
 
 /** A messenger's profile: its documented limits, the global defaults, then its own overrides. */
-export function emulatorProfile(provider: ProviderName, defaults: EmulatorDefaults, overrides?: string): EmulatorProfile {
+export function emulatorProfile(
+  provider: ProviderName,
+  defaults: EmulatorDefaults,
+  overrides?: string,
+): EmulatorProfile {
   const { limits } = MESSENGER_RULES[provider];
   return {
     ...defaults,

@@ -3,7 +3,8 @@ import { parseJsonExact } from './exact-json';
 
 describe('parseJsonExact', () => {
   it("keeps every digit of Viber's 64-bit message_token, which JSON.parse rounds", () => {
-    const answer = '{"status":0,"status_message":"ok","message_token":5741311803571721087,"chat_hostname":"SN-CHAT-05_"}';
+    const answer =
+      '{"status":0,"status_message":"ok","message_token":5741311803571721087,"chat_hostname":"SN-CHAT-05_"}';
     expect(String((JSON.parse(answer) as { message_token: number }).message_token)).not.toBe('5741311803571721087');
     expect(parseJsonExact(answer)).toStrictEqual({
       status: 0,
@@ -51,7 +52,8 @@ describe('parseJsonExact', () => {
   });
 
   it('parses text without long digit runs exactly as JSON.parse does', () => {
-    const text = '{"ok":true,"result":{"message_id":42,"date":1700000000,"chat":{"id":-100123,"type":"group"},"text":"hi"}}';
+    const text =
+      '{"ok":true,"result":{"message_id":42,"date":1700000000,"chat":{"id":-100123,"type":"group"},"text":"hi"}}';
     expect(parseJsonExact(text)).toStrictEqual(JSON.parse(text));
   });
 
@@ -60,15 +62,28 @@ describe('parseJsonExact', () => {
   });
 
   it('reads any tree of strings, safe integers and 64-bit integers: the big ones as their digits, the rest as JSON.parse', () => {
-    const big = fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }).filter((n) => n > BigInt(Number.MAX_SAFE_INTEGER) || n < -BigInt(Number.MAX_SAFE_INTEGER));
+    const big = fc
+      .bigInt({ min: -(2n ** 64n), max: 2n ** 64n })
+      .filter((n) => n > BigInt(Number.MAX_SAFE_INTEGER) || n < -BigInt(Number.MAX_SAFE_INTEGER));
     const { tree } = fc.letrec((tie) => ({
-      tree: fc.oneof({ depthSize: 'small' }, fc.string({ unit: 'binary' }), fc.maxSafeInteger(), big, fc.array(tie('tree')), fc.dictionary(fc.string(), tie('tree'))),
+      tree: fc.oneof(
+        { depthSize: 'small' },
+        fc.string({ unit: 'binary' }),
+        fc.maxSafeInteger(),
+        big,
+        fc.array(tie('tree')),
+        fc.dictionary(fc.string(), tie('tree')),
+      ),
     }));
     fc.assert(
       fc.property(tree, (value) => {
         // JSON.stringify cannot write a bigint: it goes out as a marker, and the marker is swapped for the bare digits.
-        const text = JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? `\u0000big${inner}` : inner)).replace(/"\\u0000big(-?\d+)"/g, '$1');
-        const expected: unknown = JSON.parse(JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? String(inner) : inner)));
+        const text = JSON.stringify(value, (_key, inner: unknown) =>
+          typeof inner === 'bigint' ? `\u0000big${inner}` : inner,
+        ).replace(/"\\u0000big(-?\d+)"/g, '$1');
+        const expected: unknown = JSON.parse(
+          JSON.stringify(value, (_key, inner: unknown) => (typeof inner === 'bigint' ? String(inner) : inner)),
+        );
         expect(parseJsonExact(text)).toStrictEqual(expected);
       }),
     );

@@ -19,14 +19,18 @@ type Route = (request: IncomingMessage, response: ServerResponse, body: string) 
 
 /** The answers of the local API, by the path's last segment. */
 const ROUTES: Record<string, Route> = {
-  sendMessage: (request, response, body) => json(response, 200, { ok: true, result: { path: request.url, body: JSON.parse(body) as unknown } }),
+  sendMessage: (request, response, body) =>
+    json(response, 200, { ok: true, result: { path: request.url, body: JSON.parse(body) as unknown } }),
   redirect: (_request, response) => response.writeHead(302, { location: '/elsewhere' }).end(),
   elsewhere: (_request, response) => json(response, 200, { ok: true }),
-  html: (_request, response) => response.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>Bad Gateway</body></html>'),
+  html: (_request, response) =>
+    response.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>Bad Gateway</body></html>'),
   empty: (_request, response) => response.writeHead(204).end(),
   viber: (_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' });
-    response.end('{"status":0,"status_message":"ok","message_token":5741311803571721087,"chat_hostname":"SN-CHAT-05_","billing_status":1}');
+    response.end(
+      '{"status":0,"status_message":"ok","message_token":5741311803571721087,"chat_hostname":"SN-CHAT-05_","billing_status":1}',
+    );
   },
   stall: (_request, response) => stalled.push(response),
   'reset-before-answer': (request) => request.socket.destroy(),
@@ -86,7 +90,13 @@ afterAll(async () => {
 
 /** A transport to the local server, patient by default: only the tests of timeouts shorten them. */
 function transport(options: Partial<HttpTransportOptions> = {}): HttpTransport {
-  const made = new HttpTransport({ baseUrl: origin, secrets: [TOKEN], connectTimeoutMs: 10_000, sendTimeoutMs: 10_000, ...options });
+  const made = new HttpTransport({
+    baseUrl: origin,
+    secrets: [TOKEN],
+    connectTimeoutMs: 10_000,
+    sendTimeoutMs: 10_000,
+    ...options,
+  });
   transports.push(made);
   return made;
 }
@@ -168,13 +178,23 @@ describe('HttpTransport', () => {
       await expect(transport().post('pa/viber', {}, 'k')).resolves.toStrictEqual({
         kind: 'answered',
         httpStatus: 200,
-        body: { status: 0, status_message: 'ok', message_token: '5741311803571721087', chat_hostname: 'SN-CHAT-05_', billing_status: 1 },
+        body: {
+          status: 0,
+          status_message: 'ok',
+          message_token: '5741311803571721087',
+          chat_hostname: 'SN-CHAT-05_',
+          billing_status: 1,
+        },
       });
     });
 
     it('gives an answer that is not JSON as its text, and an empty one as ""', async () => {
       const live = transport();
-      await expect(live.post('html', {}, 'k')).resolves.toStrictEqual({ kind: 'answered', httpStatus: 502, body: '<html><body>Bad Gateway</body></html>' });
+      await expect(live.post('html', {}, 'k')).resolves.toStrictEqual({
+        kind: 'answered',
+        httpStatus: 502,
+        body: '<html><body>Bad Gateway</body></html>',
+      });
       await expect(live.post('empty', {}, 'k')).resolves.toStrictEqual({ kind: 'answered', httpStatus: 204, body: '' });
     });
 
@@ -187,7 +207,11 @@ describe('HttpTransport', () => {
     });
 
     it('never follows a redirect: a 3xx is the answer', async () => {
-      await expect(transport().post('redirect', {}, 'k')).resolves.toStrictEqual({ kind: 'answered', httpStatus: 302, body: '' });
+      await expect(transport().post('redirect', {}, 'k')).resolves.toStrictEqual({
+        kind: 'answered',
+        httpStatus: 302,
+        body: '',
+      });
       expect(seen.map((request) => request.path)).toStrictEqual(['/redirect']);
     });
 
@@ -229,9 +253,17 @@ describe('HttpTransport', () => {
     it('is not_sent when the connection is not made within the connect timeout (a TLS handshake never answered)', async () => {
       const silent = await silentServer();
       try {
-        const result = await transport({ baseUrl: `https://127.0.0.1:${silent.port}`, connectTimeoutMs: 200 }).post(SEND, {}, 'k');
+        const result = await transport({ baseUrl: `https://127.0.0.1:${silent.port}`, connectTimeoutMs: 200 }).post(
+          SEND,
+          {},
+          'k',
+        );
         expect(result).toMatchObject({ kind: 'not_sent', code: 'connect_timeout' });
-        expect((result as { description: string }).description).toMatch(new RegExp(`^POST https://127\\.0\\.0\\.1:${silent.port}/bot\\[REDACTED\\]/sendMessage: not sent: .*UND_ERR_CONNECT_TIMEOUT`));
+        expect((result as { description: string }).description).toMatch(
+          new RegExp(
+            `^POST https://127\\.0\\.0\\.1:${silent.port}/bot\\[REDACTED\\]/sendMessage: not sent: .*UND_ERR_CONNECT_TIMEOUT`,
+          ),
+        );
         expectNoToken(result);
       } finally {
         await silent.close();
@@ -241,7 +273,11 @@ describe('HttpTransport', () => {
     it('is not_sent when the send timeout ends the wait for a connection', async () => {
       const silent = await silentServer();
       try {
-        const result = await transport({ baseUrl: `https://127.0.0.1:${silent.port}`, sendTimeoutMs: 200 }).post(SEND, {}, 'k');
+        const result = await transport({ baseUrl: `https://127.0.0.1:${silent.port}`, sendTimeoutMs: 200 }).post(
+          SEND,
+          {},
+          'k',
+        );
         expect(result).toStrictEqual({
           kind: 'not_sent',
           code: 'connect_timeout',
@@ -278,7 +314,11 @@ describe('HttpTransport', () => {
       const call = live.post(`bot${TOKEN}/stall`, {}, 'k');
       await until(() => stalled.length === 1);
       expire();
-      await expect(call).resolves.toStrictEqual({ kind: 'no_answer', code: 'timeout', description: `POST ${origin}/bot[REDACTED]/stall: sent, then no answer within 10000 ms` });
+      await expect(call).resolves.toStrictEqual({
+        kind: 'no_answer',
+        code: 'timeout',
+        description: `POST ${origin}/bot[REDACTED]/stall: sent, then no answer within 10000 ms`,
+      });
       await until(() => stalled[0].socket === null || stalled[0].socket.destroyed);
     });
 
@@ -294,7 +334,9 @@ describe('HttpTransport', () => {
     it('is no_answer (connection_lost) when the connection drops in the middle of the answer', async () => {
       const result = await transport().post(`bot${TOKEN}/reset-mid-answer`, {}, 'k');
       expect(result).toMatchObject({ kind: 'no_answer', code: 'connection_lost' });
-      expect((result as { description: string }).description).toMatch(/^POST .*\/bot\[REDACTED\]\/reset-mid-answer: sent, then no answer: /);
+      expect((result as { description: string }).description).toMatch(
+        /^POST .*\/bot\[REDACTED\]\/reset-mid-answer: sent, then no answer: /,
+      );
     });
   });
 
@@ -302,7 +344,9 @@ describe('HttpTransport', () => {
     it('is redacted in the name logs give a request, percent-encoded or not', () => {
       const live = transport({ baseUrl: 'https://api.telegram.org' });
       expect(live.nameOf(SEND)).toBe('POST https://api.telegram.org/bot[REDACTED]/sendMessage');
-      expect(live.nameOf(`bot${encodeURIComponent(TOKEN)}/sendMessage`)).toBe('POST https://api.telegram.org/bot[REDACTED]/sendMessage');
+      expect(live.nameOf(`bot${encodeURIComponent(TOKEN)}/sendMessage`)).toBe(
+        'POST https://api.telegram.org/bot[REDACTED]/sendMessage',
+      );
     });
 
     it('is in no result, whatever went wrong', async () => {
@@ -321,7 +365,14 @@ describe('HttpTransport', () => {
         await until(() => stalled.length === 1);
         stalling.expire();
         const results = await Promise.all(calls);
-        expect(results.map((result) => result.kind)).toStrictEqual(['not_sent', 'not_sent', 'no_answer', 'no_answer', 'no_answer', 'no_answer']);
+        expect(results.map((result) => result.kind)).toStrictEqual([
+          'not_sent',
+          'not_sent',
+          'no_answer',
+          'no_answer',
+          'no_answer',
+          'no_answer',
+        ]);
         for (const result of results) expectNoToken(result);
       } finally {
         await silent.close();

@@ -34,7 +34,11 @@ export interface HttpTransportOptions {
 export type TransportResult =
   | { readonly kind: 'answered'; readonly httpStatus: number; readonly body: unknown }
   | { readonly kind: 'not_sent'; readonly code: 'connect_failed' | 'connect_timeout'; readonly description: string }
-  | { readonly kind: 'no_answer'; readonly code: 'timeout' | 'connection_lost' | 'malformed_response'; readonly description: string };
+  | {
+      readonly kind: 'no_answer';
+      readonly code: 'timeout' | 'connection_lost' | 'malformed_response';
+      readonly description: string;
+    };
 
 /** Enough for the dispatcher's concurrency against one account; more would only queue at the API. */
 const DEFAULT_CONNECTIONS = 16;
@@ -64,7 +68,9 @@ export class HttpTransport {
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
     // A secret may be written percent-encoded in a path; longest first, so one inside another goes whole.
-    const forms = options.secrets.filter((secret) => secret !== '').flatMap((secret) => [secret, encodeURIComponent(secret)]);
+    const forms = options.secrets
+      .filter((secret) => secret !== '')
+      .flatMap((secret) => [secret, encodeURIComponent(secret)]);
     this.redactions = [...new Set(forms)].sort((a, b) => b.length - a.length);
     this.pool = new Pool(this.origin, {
       connections: options.connections ?? DEFAULT_CONNECTIONS,
@@ -138,7 +144,8 @@ export class HttpTransport {
         onResponseEnd: () => settle({ kind: 'answered', httpStatus: status, body: answerBody(Buffer.concat(chunks)) }),
         onResponseError: (_controller, error) => {
           const code = errorCode(error);
-          if (!written) return notSent(code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect_timeout' : 'connect_failed', describe(error));
+          if (!written)
+            return notSent(code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect_timeout' : 'connect_failed', describe(error));
           const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
           noAnswer(timedOut ? 'timeout' : 'connection_lost', `sent, then no answer: ${describe(error)}`);
         },

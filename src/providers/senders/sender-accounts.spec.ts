@@ -17,7 +17,13 @@ const VIBER_TOKEN = '4453b6ac1234567f-secret-viber-token';
 
 /** The issue's contract, word for word but for the tokens. */
 const CONTRACT = [
-  { client: 'billing', provider: 'telegram', name: 'billing-bot', token: TELEGRAM_TOKEN, base_url: 'https://api.telegram.org' },
+  {
+    client: 'billing',
+    provider: 'telegram',
+    name: 'billing-bot',
+    token: TELEGRAM_TOKEN,
+    base_url: 'https://api.telegram.org',
+  },
   {
     client: 'billing',
     provider: 'whatsapp',
@@ -27,10 +33,23 @@ const CONTRACT = [
     base_url: 'https://graph.facebook.com/v21.0',
     rate_per_second: 80,
   },
-  { client: '*', provider: 'viber', name: 'shop', token: VIBER_TOKEN, sender_name: 'Shop', base_url: 'https://chatapi.viber.com' },
+  {
+    client: '*',
+    provider: 'viber',
+    name: 'shop',
+    token: VIBER_TOKEN,
+    sender_name: 'Shop',
+    base_url: 'https://chatapi.viber.com',
+  },
 ];
 
-const telegram = (overrides: Record<string, unknown> = {}) => ({ client: 'billing', provider: 'telegram', name: 'billing-bot', token: TELEGRAM_TOKEN, ...overrides });
+const telegram = (overrides: Record<string, unknown> = {}) => ({
+  client: 'billing',
+  provider: 'telegram',
+  name: 'billing-bot',
+  token: TELEGRAM_TOKEN,
+  ...overrides,
+});
 const whatsapp = (overrides: Record<string, unknown> = {}) => ({
   client: 'billing',
   provider: 'whatsapp',
@@ -39,7 +58,14 @@ const whatsapp = (overrides: Record<string, unknown> = {}) => ({
   token: WHATSAPP_TOKEN,
   ...overrides,
 });
-const viber = (overrides: Record<string, unknown> = {}) => ({ client: '*', provider: 'viber', name: 'shop', token: VIBER_TOKEN, sender_name: 'Shop', ...overrides });
+const viber = (overrides: Record<string, unknown> = {}) => ({
+  client: '*',
+  provider: 'viber',
+  name: 'shop',
+  token: VIBER_TOKEN,
+  sender_name: 'Shop',
+  ...overrides,
+});
 
 const parse = (list: unknown) => parseSenderAccounts(JSON.stringify(list));
 /** The problems of a list of one entry. */
@@ -88,7 +114,9 @@ describe('parseSenderAccounts', () => {
   });
 
   it('keeps base_url without its trailing slash, so paths join it with one', () => {
-    expect(parse([whatsapp({ base_url: 'http://127.0.0.1:3000/v21.0/' })]).accounts[0].baseUrl).toBe('http://127.0.0.1:3000/v21.0');
+    expect(parse([whatsapp({ base_url: 'http://127.0.0.1:3000/v21.0/' })]).accounts[0].baseUrl).toBe(
+      'http://127.0.0.1:3000/v21.0',
+    );
     expect(parse([telegram({ base_url: 'http://localhost:3000/' })]).accounts[0].baseUrl).toBe('http://localhost:3000');
   });
 
@@ -109,7 +137,10 @@ describe('parseSenderAccounts', () => {
     });
 
     it.each([null, 'telegram', 42, []])('an entry that is not an object (%p)', (entry) => {
-      expect(parse([telegram(), entry])).toMatchObject({ accounts: [expect.objectContaining({ name: 'billing-bot' })], problems: ['entry 2 must be a JSON object'] });
+      expect(parse([telegram(), entry])).toMatchObject({
+        accounts: [expect.objectContaining({ name: 'billing-bot' })],
+        problems: ['entry 2 must be a JSON object'],
+      });
     });
 
     it.each([
@@ -121,12 +152,20 @@ describe('parseSenderAccounts', () => {
       ['telegram', 'client', telegram({ client: undefined })],
       ['whatsapp', 'name', whatsapp({ name: undefined })],
     ])('a %s account without its %s', (_provider, field, entry) => {
-      expect(parse([entry])).toStrictEqual({ accounts: [], problems: [expect.stringMatching(new RegExp(`^entry 1.*: ${field} is missing$`))], warnings: [] });
+      expect(parse([entry])).toStrictEqual({
+        accounts: [],
+        problems: [expect.stringMatching(new RegExp(`^entry 1.*: ${field} is missing$`))],
+        warnings: [],
+      });
     });
 
     it('an account without a provider, or of a messenger we do not deliver to', () => {
-      expect(problemsOf(telegram({ provider: undefined }))).toStrictEqual(['entry 1 ("billing-bot"): provider is missing']);
-      expect(problemsOf(telegram({ provider: 'signal' }))).toStrictEqual(['entry 1 ("billing-bot"): provider must be one of telegram, whatsapp, viber']);
+      expect(problemsOf(telegram({ provider: undefined }))).toStrictEqual([
+        'entry 1 ("billing-bot"): provider is missing',
+      ]);
+      expect(problemsOf(telegram({ provider: 'signal' }))).toStrictEqual([
+        'entry 1 ("billing-bot"): provider must be one of telegram, whatsapp, viber',
+      ]);
     });
 
     it.each([
@@ -137,7 +176,9 @@ describe('parseSenderAccounts', () => {
       ['sender_name', viber({ sender_name: { name: 'Shop' } })],
       ['base_url', telegram({ base_url: 42 })],
     ])('%s of another type than a string', (field, entry) => {
-      expect(problemsOf(entry)).toStrictEqual([expect.stringMatching(new RegExp(`^entry 1.*: ${field} must be a string$`))]);
+      expect(problemsOf(entry)).toStrictEqual([
+        expect.stringMatching(new RegExp(`^entry 1.*: ${field} must be a string$`)),
+      ]);
     });
 
     it('a phone_number_id given as a number, which past 2^53 would lose digits, or that is a phone number', () => {
@@ -152,28 +193,43 @@ describe('parseSenderAccounts', () => {
       expect(problemsOf(viber({ sender_name: 'S'.repeat(28) }))).toStrictEqual([]);
       expect(problemsOf(viber({ sender_name: '😀'.repeat(28) }))).toStrictEqual([]);
       for (const name of ['S'.repeat(29), '', '   ']) {
-        expect(problemsOf(viber({ sender_name: name }))).toStrictEqual(['entry 1 ("shop"): sender_name must be 1-28 characters, not all spaces']);
+        expect(problemsOf(viber({ sender_name: name }))).toStrictEqual([
+          'entry 1 ("shop"): sender_name must be 1-28 characters, not all spaces',
+        ]);
       }
     });
 
     it('a token too short to be one, or that a header or (Telegram) a URL path would mangle', () => {
-      expect(problemsOf(telegram({ token: 'short' }))).toStrictEqual(['entry 1 ("billing-bot"): token must be 16-4096 characters']);
-      expect(problemsOf(viber({ token: 'x'.repeat(4097) }))).toStrictEqual(['entry 1 ("shop"): token must be 16-4096 characters']);
-      expect(problemsOf(viber({ token: 'has a space in it, sixteen+' }))).toStrictEqual(['entry 1 ("shop"): token must be printable ASCII without spaces']);
+      expect(problemsOf(telegram({ token: 'short' }))).toStrictEqual([
+        'entry 1 ("billing-bot"): token must be 16-4096 characters',
+      ]);
+      expect(problemsOf(viber({ token: 'x'.repeat(4097) }))).toStrictEqual([
+        'entry 1 ("shop"): token must be 16-4096 characters',
+      ]);
+      expect(problemsOf(viber({ token: 'has a space in it, sixteen+' }))).toStrictEqual([
+        'entry 1 ("shop"): token must be printable ASCII without spaces',
+      ]);
       expect(problemsOf(telegram({ token: '123456:AAE/../other-path' }))).toStrictEqual([
-        expect.stringMatching(/^entry 1 \("billing-bot"\): token must be letters, digits and .* \(it goes in the URL path\)$/),
+        expect.stringMatching(
+          /^entry 1 \("billing-bot"\): token must be letters, digits and .* \(it goes in the URL path\)$/,
+        ),
       ]);
       // What WhatsApp's header takes is not what Telegram's path does.
       expect(problemsOf(whatsapp({ token: 'EAAG+/=secret-with-slash' }))).toStrictEqual([]);
     });
 
     it.each([
-      ['not a name', 'client must be an API key name (1-64 letters, digits, ".", "_" or "-", starting with a letter or digit) or "*" for every client'],
+      [
+        'not a name',
+        'client must be an API key name (1-64 letters, digits, ".", "_" or "-", starting with a letter or digit) or "*" for every client',
+      ],
       ['-billing', 'client must be an API key name'],
       ['b'.repeat(65), 'client must be an API key name'],
       ['**', 'client must be an API key name'],
     ])('the client %p, not shaped like an API key name', (client, problem) => {
-      expect(problemsOf(telegram({ client }))).toStrictEqual([expect.stringContaining(`entry 1 ("billing-bot"): ${problem}`)]);
+      expect(problemsOf(telegram({ client }))).toStrictEqual([
+        expect.stringContaining(`entry 1 ("billing-bot"): ${problem}`),
+      ]);
     });
 
     it('a name not shaped like one, and then names the entry by position only', () => {
@@ -183,7 +239,9 @@ describe('parseSenderAccounts', () => {
     });
 
     it.each([0, -5, 1001, '80', null])('rate_per_second %p', (rate) => {
-      expect(problemsOf(whatsapp({ rate_per_second: rate }))).toStrictEqual(['entry 1 ("billing-wa"): rate_per_second must be a number above 0, at most 1000']);
+      expect(problemsOf(whatsapp({ rate_per_second: rate }))).toStrictEqual([
+        'entry 1 ("billing-wa"): rate_per_second must be a number above 0, at most 1000',
+      ]);
     });
 
     it('unknown fields, naming them and the fields the messenger has', () => {
@@ -200,9 +258,16 @@ describe('parseSenderAccounts', () => {
       ['https://api.telegram.org?x=1', 'base_url must not have a query or a fragment'],
       ['https://api.telegram.org/?', 'base_url must not have a query or a fragment'],
       ['https://api.telegram.org#top', 'base_url must not have a query or a fragment'],
-      [`https://api.telegram.org/bot${TELEGRAM_TOKEN}`, 'base_url holds a token: give the API root, and the token in "token"'],
+      [
+        `https://api.telegram.org/bot${TELEGRAM_TOKEN}`,
+        'base_url holds a token: give the API root, and the token in "token"',
+      ],
     ])('the base_url %p', (baseUrl, problem) => {
-      expect(parse([telegram({ base_url: baseUrl })])).toStrictEqual({ accounts: [], problems: [`entry 1 ("billing-bot"): ${problem}`], warnings: [] });
+      expect(parse([telegram({ base_url: baseUrl })])).toStrictEqual({
+        accounts: [],
+        problems: [`entry 1 ("billing-bot"): ${problem}`],
+        warnings: [],
+      });
     });
 
     it('two entries with one name: the name is what a message records as its sender', () => {
@@ -221,14 +286,21 @@ describe('parseSenderAccounts', () => {
     });
 
     it("a name, client or sender_name that is one of the list's tokens: those are shown", () => {
-      expect(parse([telegram({ name: VIBER_TOKEN }), viber()]).problems).toStrictEqual(['entry 1 ("[REDACTED]"): name is a token of this list']);
-      expect(parse([viber({ sender_name: WHATSAPP_TOKEN.slice(0, 28) }), whatsapp({ token: WHATSAPP_TOKEN.slice(0, 28) })]).problems).toStrictEqual([
-        'entry 1 ("shop"): sender_name is a token of this list',
+      expect(parse([telegram({ name: VIBER_TOKEN }), viber()]).problems).toStrictEqual([
+        'entry 1 ("[REDACTED]"): name is a token of this list',
       ]);
+      expect(
+        parse([viber({ sender_name: WHATSAPP_TOKEN.slice(0, 28) }), whatsapp({ token: WHATSAPP_TOKEN.slice(0, 28) })])
+          .problems,
+      ).toStrictEqual(['entry 1 ("shop"): sender_name is a token of this list']);
     });
 
     it('reports every problem of every entry, each naming its entry', () => {
-      const { accounts, problems } = parse([telegram(), whatsapp({ token: undefined, rate_per_second: 0 }), viber({ sender_name: '' })]);
+      const { accounts, problems } = parse([
+        telegram(),
+        whatsapp({ token: undefined, rate_per_second: 0 }),
+        viber({ sender_name: '' }),
+      ]);
       expect(accounts.map((account) => account.name)).toStrictEqual(['billing-bot']);
       expect(problems).toStrictEqual([
         'entry 2 ("billing-wa"): token is missing',
@@ -239,7 +311,13 @@ describe('parseSenderAccounts', () => {
   });
 
   it('takes one account per client and messenger, a "*" one beside them, and names shared by no two', () => {
-    const list = [telegram(), telegram({ client: 'shop', name: 'shop-bot' }), telegram({ client: '*', name: 'any-bot' }), whatsapp(), viber()];
+    const list = [
+      telegram(),
+      telegram({ client: 'shop', name: 'shop-bot' }),
+      telegram({ client: '*', name: 'any-bot' }),
+      whatsapp(),
+      viber(),
+    ];
     expect(parse(list)).toMatchObject({ problems: [], warnings: [] });
     expect(parse(list).accounts).toHaveLength(5);
   });
@@ -264,10 +342,22 @@ describe('parseSenderAccounts', () => {
       ['a token in a messenger that has none of that kind', [telegram({ client: '*', provider: 'signal' })]],
       ['a token where the name goes', [telegram({ name: VIBER_TOKEN }), viber()]],
       ['a token as a field name', [{ ...telegram(), [WHATSAPP_TOKEN]: true }]],
-      ['a token inside base_url', [telegram({ base_url: `https://api.telegram.org/bot${TELEGRAM_TOKEN}/` }), viber({ base_url: `http://${VIBER_TOKEN}.example/` })]],
-      ['a token where the client goes', [whatsapp({ client: WHATSAPP_TOKEN.slice(0, 20) }), whatsapp({ name: 'x', client: WHATSAPP_TOKEN })]],
+      [
+        'a token inside base_url',
+        [
+          telegram({ base_url: `https://api.telegram.org/bot${TELEGRAM_TOKEN}/` }),
+          viber({ base_url: `http://${VIBER_TOKEN}.example/` }),
+        ],
+      ],
+      [
+        'a token where the client goes',
+        [whatsapp({ client: WHATSAPP_TOKEN.slice(0, 20) }), whatsapp({ name: 'x', client: WHATSAPP_TOKEN })],
+      ],
       ['a Telegram token with a slash', [telegram({ token: `${TELEGRAM_TOKEN}/x` })]],
-      ['tokens in clashing entries', [telegram({ name: TELEGRAM_TOKEN.replace(':', '') }), telegram({ name: TELEGRAM_TOKEN.replace(':', '') })]],
+      [
+        'tokens in clashing entries',
+        [telegram({ name: TELEGRAM_TOKEN.replace(':', '') }), telegram({ name: TELEGRAM_TOKEN.replace(':', '') })],
+      ],
     ])('in a problem or a warning: %s', (_case, list) => {
       const { problems, warnings } = parse(list);
       expect(problems.length + warnings.length).toBeGreaterThan(0);
@@ -325,7 +415,9 @@ describe('accountNamed', () => {
 
 describe('senderSecrets', () => {
   it('lists every token, and nothing that is not a secret', () => {
-    expect(senderSecrets(parse(CONTRACT).accounts).sort()).toStrictEqual([TELEGRAM_TOKEN, WHATSAPP_TOKEN, VIBER_TOKEN].sort());
+    expect(senderSecrets(parse(CONTRACT).accounts).sort()).toStrictEqual(
+      [TELEGRAM_TOKEN, WHATSAPP_TOKEN, VIBER_TOKEN].sort(),
+    );
   });
 
   it('lists nothing for no accounts', () => {
@@ -362,15 +454,24 @@ describe('readSenderAccounts', () => {
     const path = file('senders.json', JSON.stringify(CONTRACT, null, 2));
     const read = readSenderAccounts(path);
     expect(read).toStrictEqual(parse(CONTRACT));
-    expect(read.accounts.map((account: SenderAccount) => account.name)).toStrictEqual(['billing-bot', 'billing-wa', 'shop']);
+    expect(read.accounts.map((account: SenderAccount) => account.name)).toStrictEqual([
+      'billing-bot',
+      'billing-wa',
+      'shop',
+    ]);
   });
 
   it('names SENDERS_FILE and its path in every problem and warning', () => {
-    const path = file('bad.json', JSON.stringify([telegram({ token: undefined }), viber({ base_url: 'http://emulators:3000' })]));
+    const path = file(
+      'bad.json',
+      JSON.stringify([telegram({ token: undefined }), viber({ base_url: 'http://emulators:3000' })]),
+    );
     expect(readSenderAccounts(path)).toMatchObject({
       accounts: [expect.objectContaining({ name: 'shop' })],
       problems: [`SENDERS_FILE (${path}): entry 1 ("billing-bot"): token is missing`],
-      warnings: [expect.stringMatching(new RegExp(`^SENDERS_FILE \\(${path}\\): entry 2 \\("shop"\\): base_url is plain http`))],
+      warnings: [
+        expect.stringMatching(new RegExp(`^SENDERS_FILE \\(${path}\\): entry 2 \\("shop"\\): base_url is plain http`)),
+      ],
     });
   });
 
@@ -379,11 +480,23 @@ describe('readSenderAccounts', () => {
     ['a directory', () => dir, 'is a directory, not a file'],
     ['a file that is not UTF-8', () => file('latin1.json', Buffer.from([0x5b, 0xe9, 0x5d])), 'is not UTF-8 text'],
     ['an empty file', () => file('empty.json', ''), ': the sender list is empty: write [] for no sender accounts'],
-    ['a file over 1 MiB', () => file('huge.json', `[${' '.repeat(1024 * 1024)}]`), 'is over 1024 KiB: not a sender list'],
-    ['a file that is not JSON', () => file('yaml.json', `- token: ${TELEGRAM_TOKEN}\n`), ': the sender list is not valid JSON (line 1, column 2)'],
+    [
+      'a file over 1 MiB',
+      () => file('huge.json', `[${' '.repeat(1024 * 1024)}]`),
+      'is over 1024 KiB: not a sender list',
+    ],
+    [
+      'a file that is not JSON',
+      () => file('yaml.json', `- token: ${TELEGRAM_TOKEN}\n`),
+      ': the sender list is not valid JSON (line 1, column 2)',
+    ],
   ])('refuses %s, without quoting it', (_case, at, problem) => {
     const path = at();
     const read = readSenderAccounts(path);
-    expect(read).toStrictEqual({ accounts: [], problems: [`SENDERS_FILE (${path})${problem.startsWith(':') ? '' : ' '}${problem}`], warnings: [] });
+    expect(read).toStrictEqual({
+      accounts: [],
+      problems: [`SENDERS_FILE (${path})${problem.startsWith(':') ? '' : ' '}${problem}`],
+      warnings: [],
+    });
   });
 });

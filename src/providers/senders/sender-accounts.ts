@@ -54,7 +54,9 @@ export const SENDER_SHAPES = {
     credentials: {
       // A string: an id past 2^53 would lose digits as a JSON number.
       phone_number_id: plain((value) =>
-        /^\d{1,32}$/.test(value) ? undefined : 'phone_number_id must be the number’s id in digits (Meta’s id, not the phone number)',
+        /^\d{1,32}$/.test(value)
+          ? undefined
+          : 'phone_number_id must be the number’s id in digits (Meta’s id, not the phone number)',
       ),
       token: token(HEADER_SAFE, 'printable ASCII without spaces'),
     },
@@ -65,7 +67,9 @@ export const SENDER_SHAPES = {
       token: token(HEADER_SAFE, 'printable ASCII without spaces'),
       // Shown to the receiver as the message's author; Viber allows 28 characters.
       sender_name: plain((value) =>
-        value.trim() !== '' && characterCount(value) <= 28 ? undefined : 'sender_name must be 1-28 characters, not all spaces',
+        value.trim() !== '' && characterCount(value) <= 28
+          ? undefined
+          : 'sender_name must be 1-28 characters, not all spaces',
       ),
     },
   },
@@ -145,7 +149,8 @@ export function parseSenderAccounts(text: string): SenderAccounts {
   list.forEach((entry: unknown, i) => {
     const label = entryLabel(entry, i);
     entryLabels.push(label);
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return void problems.push(`${label} must be a JSON object`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      return void problems.push(`${label} must be a JSON object`);
     const checked = checkEntry(entry as Entry, listSecrets);
     problems.push(...checked.problems.map((problem) => `${label}: ${problem}`));
     warnings.push(...checked.warnings.map((warning) => `${label}: ${warning}`));
@@ -165,7 +170,10 @@ function entryLabel(entry: unknown, i: number): string {
   return typeof name === 'string' && NAME.test(name) ? `entry ${i + 1} ("${name}")` : `entry ${i + 1}`;
 }
 
-function checkEntry(entry: Entry, listSecrets: readonly string[]): { account?: SenderAccount; problems: string[]; warnings: string[] } {
+function checkEntry(
+  entry: Entry,
+  listSecrets: readonly string[],
+): { account?: SenderAccount; problems: string[]; warnings: string[] } {
   const problems: string[] = [];
   const warnings: string[] = [];
   const text = (field: string): string | undefined => {
@@ -204,13 +212,21 @@ function checkEntry(entry: Entry, listSecrets: readonly string[]): { account?: S
 
   // Names and the like are shown (GET, logs, the receiver's screen): a token copied into one would be too.
   for (const [field, value] of Object.entries(entry)) {
-    if (!SECRET_FIELDS.includes(field) && FIELD_NAME.test(field) && typeof value === 'string' && listSecrets.includes(value)) {
+    if (
+      !SECRET_FIELDS.includes(field) &&
+      FIELD_NAME.test(field) &&
+      typeof value === 'string' &&
+      listSecrets.includes(value)
+    ) {
       problems.push(`${field} is a token of this list`);
     }
   }
 
   const rate = entry.rate_per_second;
-  if (rate !== undefined && !(typeof rate === 'number' && Number.isFinite(rate) && rate > 0 && rate <= MAX_RATE_PER_SECOND)) {
+  if (
+    rate !== undefined &&
+    !(typeof rate === 'number' && Number.isFinite(rate) && rate > 0 && rate <= MAX_RATE_PER_SECOND)
+  ) {
     problems.push(`rate_per_second must be a number above 0, at most ${MAX_RATE_PER_SECOND}`);
   }
 
@@ -221,7 +237,9 @@ function checkEntry(entry: Entry, listSecrets: readonly string[]): { account?: S
     const shown = unknown.filter((field) => FIELD_NAME.test(field)).map((field) => `"${field}"`);
     const hidden = unknown.length - shown.length;
     const named = [...shown, ...(hidden > 0 ? [`${hidden} not shown (not plain field names)`] : [])].join(', ');
-    problems.push(`unknown field(s) ${named}; ${known ? `a ${provider} account has` : 'the fields are'} ${allowed.join(', ')}`);
+    problems.push(
+      `unknown field(s) ${named}; ${known ? `a ${provider} account has` : 'the fields are'} ${allowed.join(', ')}`,
+    );
   }
 
   if (problems.length > 0) return { problems, warnings };
@@ -237,11 +255,15 @@ function checkEntry(entry: Entry, listSecrets: readonly string[]): { account?: S
 }
 
 /** base_url checked and normalised (no trailing slash); it must not carry what belongs elsewhere. */
-function checkBaseUrl(value: unknown, listSecrets: readonly string[]): { baseUrl?: string; problems: string[]; warnings: string[] } {
+function checkBaseUrl(
+  value: unknown,
+  listSecrets: readonly string[],
+): { baseUrl?: string; problems: string[]; warnings: string[] } {
   const refuse = (problem: string) => ({ problems: [problem], warnings: [] });
   if (typeof value !== 'string') return refuse('base_url must be a string');
   // A Telegram base_url copied whole from the docs (…/bot<token>) puts the token where logs show URLs.
-  if (listSecrets.some((secret) => value.includes(secret))) return refuse('base_url holds a token: give the API root, and the token in "token"');
+  if (listSecrets.some((secret) => value.includes(secret)))
+    return refuse('base_url holds a token: give the API root, and the token in "token"');
   let url: URL;
   try {
     url = new URL(value);
@@ -253,7 +275,9 @@ function checkBaseUrl(value: unknown, listSecrets: readonly string[]): { baseUrl
   if (value.includes('?') || value.includes('#')) return refuse('base_url must not have a query or a fragment');
   const warnings =
     url.protocol === 'http:' && !LOOPBACK_HOSTS.test(url.hostname)
-      ? [`base_url is plain http to ${url.host}: the token crosses the network unencrypted (fine for an emulator server on a private network only)`]
+      ? [
+          `base_url is plain http to ${url.host}: the token crosses the network unencrypted (fine for an emulator server on a private network only)`,
+        ]
       : [];
   return { baseUrl: url.origin + url.pathname.replace(/\/+$/, ''), problems: [], warnings };
 }
@@ -276,7 +300,10 @@ function clashes(list: readonly unknown[], labels: readonly string[]): string[] 
       const first = byClientMessenger.get(key);
       const whose = client === EVERY_CLIENT ? `every client's (${EVERY_CLIENT})` : `client "${client}"'s`;
       if (first === undefined) byClientMessenger.set(key, i);
-      else problems.push(`${labels[first]} and ${labels[i]} are both ${whose} ${provider} account: a client has one per messenger`);
+      else
+        problems.push(
+          `${labels[first]} and ${labels[i]} are both ${whose} ${provider} account: a client has one per messenger`,
+        );
     }
   });
   return problems;
@@ -296,10 +323,17 @@ function secretValues(entries: readonly unknown[]): string[] {
 }
 
 /** The account `client`'s messages to `provider` go through: its own, else the "*" one, else none (the emulator). */
-export function accountFor<P extends ProviderName>(accounts: readonly SenderAccount[], client: string, provider: P): SenderAccountOf<P> | undefined {
+export function accountFor<P extends ProviderName>(
+  accounts: readonly SenderAccount[],
+  client: string,
+  provider: P,
+): SenderAccountOf<P> | undefined {
   // SenderAccount is a union over messengers: TypeScript cannot narrow it by a generic P.
   const ofProvider = accounts.filter((account) => account.provider === provider) as unknown as SenderAccountOf<P>[];
-  return ofProvider.find((account) => account.client === client) ?? ofProvider.find((account) => account.client === EVERY_CLIENT);
+  return (
+    ofProvider.find((account) => account.client === client) ??
+    ofProvider.find((account) => account.client === EVERY_CLIENT)
+  );
 }
 
 /** The account a message recorded as its sender; undefined once it has left the file. */
@@ -319,7 +353,10 @@ export function senderSecrets(accounts: readonly SenderAccount[]): string[] {
 export function accountsOfUnknownClients(accounts: readonly SenderAccount[], clients: readonly string[]): string[] {
   return accounts
     .filter((account) => account.client !== EVERY_CLIENT && !clients.includes(account.client))
-    .map((account) => `sender account "${account.name}" is for client "${account.client}", which no API key names (the clients: ${clients.join(', ')})`);
+    .map(
+      (account) =>
+        `sender account "${account.name}" is for client "${account.client}", which no API key names (the clients: ${clients.join(', ')})`,
+    );
 }
 
 /** A sender list larger than this is not one (a few hundred bytes an account). */
@@ -331,7 +368,11 @@ const MAX_FILE_BYTES = 1024 * 1024;
  */
 export function readSenderAccounts(path: string): SenderAccounts {
   const where = `SENDERS_FILE (${path})`;
-  const refuse = (problem: string): SenderAccounts => ({ accounts: [], problems: [`${where} ${problem}`], warnings: [] });
+  const refuse = (problem: string): SenderAccounts => ({
+    accounts: [],
+    problems: [`${where} ${problem}`],
+    warnings: [],
+  });
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);

@@ -41,7 +41,12 @@ describe('TelegramBotApiEmulator', () => {
 
     expect(responses[0]).toStrictEqual({
       ok: true,
-      result: { message_id: expect.any(Number), date: expect.any(Number), chat: { id: 100_000, type: 'private' }, text: 'hello 0' },
+      result: {
+        message_id: expect.any(Number),
+        date: expect.any(Number),
+        chat: { id: 100_000, type: 'private' },
+        text: 'hello 0',
+      },
     });
     const ids = responses.map((response) => (response.ok ? response.result.message_id : NaN));
     ids.slice(1).forEach((id, i) => expect(id).toBeGreaterThan(ids[i]));
@@ -75,7 +80,10 @@ describe('TelegramBotApiEmulator', () => {
     /** What each test chat gives on successive attempts at one message; 'pending' for no answer at all. */
     const EXPECTED: Record<string, readonly SendResult[] | 'pending'> = {
       '1000000200': [sent, sent],
-      '1000000403': [failed('403', 'Forbidden: bot was blocked by the user'), failed('403', 'Forbidden: bot was blocked by the user')],
+      '1000000403': [
+        failed('403', 'Forbidden: bot was blocked by the user'),
+        failed('403', 'Forbidden: bot was blocked by the user'),
+      ],
       '1000000404': [failed('400', 'Bad Request: chat not found'), failed('400', 'Bad Request: chat not found')],
       '1000000410': [failed('403', 'Forbidden: user is deactivated'), failed('403', 'Forbidden: user is deactivated')],
       '1000000429': [retry429, retry429, sent, sent],
@@ -86,7 +94,8 @@ describe('TelegramBotApiEmulator', () => {
     itDrivesEachTestRecipientAsDocumented({
       recipients: TELEGRAM_TEST_RECIPIENTS,
       expected: EXPECTED,
-      providerWith: (failureRate) => setUp({ EMULATOR_FAILURE_RATE: failureRate, EMULATOR_TELEGRAM: 'recipient_interval_ms=0' }).provider,
+      providerWith: (failureRate) =>
+        setUp({ EMULATOR_FAILURE_RATE: failureRate, EMULATOR_TELEGRAM: 'recipient_interval_ms=0' }).provider,
       answerShows: (r) => `${r.code} ${r.description}`,
     });
 
@@ -156,7 +165,9 @@ describe('TelegramBotApiEmulator', () => {
     it('answers 502 Bad Gateway to everything with EMULATOR_FAILURE_RATE=1, which the provider retries', async () => {
       const { api, provider } = setUp({ EMULATOR_FAILURE_RATE: '1' });
       for (let n = 0; n < 20; n++) {
-        await expect(api.sendMessage(telegramSendMessageRequest(message(n)))).resolves.toStrictEqual(TELEGRAM_ERRORS.badGateway.response);
+        await expect(api.sendMessage(telegramSendMessageRequest(message(n)))).resolves.toStrictEqual(
+          TELEGRAM_ERRORS.badGateway.response,
+        );
       }
       for (const result of await sendMany(provider, 20)) {
         expect(result).toStrictEqual({ outcome: 'retry', code: '502', description: 'Bad Gateway' });
@@ -165,7 +176,9 @@ describe('TelegramBotApiEmulator', () => {
 
     it('refuses everything for good with EMULATOR_PERMANENT_RATE=1, in each of its random errors, which the provider fails', async () => {
       const { api, provider } = setUp({ EMULATOR_PERMANENT_RATE: '1' });
-      const random = [TELEGRAM_ERRORS.chatNotFound, TELEGRAM_ERRORS.blockedByUser, TELEGRAM_ERRORS.userDeactivated].map((e) => e.response);
+      const random = [TELEGRAM_ERRORS.chatNotFound, TELEGRAM_ERRORS.blockedByUser, TELEGRAM_ERRORS.userDeactivated].map(
+        (e) => e.response,
+      );
       const seen = new Set<string>();
       for (let n = 0; n < 60; n++) {
         const response = await api.sendMessage(telegramSendMessageRequest(message(n)));
@@ -182,7 +195,9 @@ describe('TelegramBotApiEmulator', () => {
   describe('a text over 4096 characters, built past the API’s validation', () => {
     it('is refused as too long, and the provider fails it', async () => {
       const { api, provider } = setUp();
-      await expect(api.sendMessage({ chat_id: 42, text: 'x'.repeat(4097) })).resolves.toStrictEqual(TELEGRAM_ERRORS.messageTooLong.response);
+      await expect(api.sendMessage({ chat_id: 42, text: 'x'.repeat(4097) })).resolves.toStrictEqual(
+        TELEGRAM_ERRORS.messageTooLong.response,
+      );
       await expect(provider.send(message(1, '43', 'x'.repeat(4097)))).resolves.toStrictEqual({
         outcome: 'failed',
         code: '400',
@@ -197,5 +212,7 @@ describe('TelegramBotApiEmulator', () => {
     });
   });
 
-  itReplaysRunsFromTheSeed((seed) => sendMany(setUp({ EMULATOR_SEED: seed, EMULATOR_FAILURE_RATE: '0.5' }).provider, 100));
+  itReplaysRunsFromTheSeed((seed) =>
+    sendMany(setUp({ EMULATOR_SEED: seed, EMULATOR_FAILURE_RATE: '0.5' }).provider, 100),
+  );
 });

@@ -12,12 +12,44 @@ type Reason = 'chatNotFound' | 'blockedByUser' | 'userDeactivated' | 'messageToo
 /** Chat ids that always behave the same way, so client teams can test their handling of each case. */
 export const TELEGRAM_TEST_RECIPIENTS: readonly TestRecipient<Reason>[] = [
   { recipient: '1000000200', verdict: { kind: 'accept' }, answer: 'ok', outcome: 'sent, never a random failure' },
-  { recipient: '1000000403', verdict: { kind: 'permanent', reason: 'blockedByUser' }, answer: '403 Forbidden: bot was blocked by the user', outcome: 'failed at once (code 403)' },
-  { recipient: '1000000404', verdict: { kind: 'permanent', reason: 'chatNotFound' }, answer: '400 Bad Request: chat not found', outcome: 'failed at once (code 400)' },
-  { recipient: '1000000410', verdict: { kind: 'permanent', reason: 'userDeactivated' }, answer: '403 Forbidden: user is deactivated', outcome: 'failed at once (code 403)' },
-  { recipient: '1000000429', verdict: { kind: 'throttled', scope: 'recipient', retryAfterMs: 1000 }, times: 2, answer: '429 Too Many Requests: retry after 1, twice, then ok', outcome: 'sent on the 3rd attempt, retries_count 0 (rate limits cost no retry)' },
-  { recipient: '1000000502', verdict: { kind: 'transient' }, times: 2, answer: '502 Bad Gateway, twice, then ok', outcome: 'sent on the 3rd attempt, retries_count 2' },
-  { recipient: '1000000504', verdict: { kind: 'timeout' }, answer: 'no answer', outcome: 'times out every attempt: failed with code "timeout" after 1 + MAX_RETRIES attempts' },
+  {
+    recipient: '1000000403',
+    verdict: { kind: 'permanent', reason: 'blockedByUser' },
+    answer: '403 Forbidden: bot was blocked by the user',
+    outcome: 'failed at once (code 403)',
+  },
+  {
+    recipient: '1000000404',
+    verdict: { kind: 'permanent', reason: 'chatNotFound' },
+    answer: '400 Bad Request: chat not found',
+    outcome: 'failed at once (code 400)',
+  },
+  {
+    recipient: '1000000410',
+    verdict: { kind: 'permanent', reason: 'userDeactivated' },
+    answer: '403 Forbidden: user is deactivated',
+    outcome: 'failed at once (code 403)',
+  },
+  {
+    recipient: '1000000429',
+    verdict: { kind: 'throttled', scope: 'recipient', retryAfterMs: 1000 },
+    times: 2,
+    answer: '429 Too Many Requests: retry after 1, twice, then ok',
+    outcome: 'sent on the 3rd attempt, retries_count 0 (rate limits cost no retry)',
+  },
+  {
+    recipient: '1000000502',
+    verdict: { kind: 'transient' },
+    times: 2,
+    answer: '502 Bad Gateway, twice, then ok',
+    outcome: 'sent on the 3rd attempt, retries_count 2',
+  },
+  {
+    recipient: '1000000504',
+    verdict: { kind: 'timeout' },
+    answer: 'no answer',
+    outcome: 'times out every attempt: failed with code "timeout" after 1 + MAX_RETRIES attempts',
+  },
 ];
 
 /** Telegram's Bot API, emulated: its answers, its flood control (30/s overall, 1/s per chat), its test chats. */
@@ -30,23 +62,30 @@ export class TelegramBotApiEmulator implements TelegramBotApi {
     config: AppConfig,
     @Optional() private readonly inbox?: EmulatorInbox,
   ) {
-    this.messenger = new EmulatedMessenger(config.emulatorProfile('telegram'), seedFor(config.EMULATOR_SEED, 'telegram'), TELEGRAM_TEST_RECIPIENTS, [
-      'chatNotFound',
-      'blockedByUser',
-      'userDeactivated',
-    ]);
+    this.messenger = new EmulatedMessenger(
+      config.emulatorProfile('telegram'),
+      seedFor(config.EMULATOR_SEED, 'telegram'),
+      TELEGRAM_TEST_RECIPIENTS,
+      ['chatNotFound', 'blockedByUser', 'userDeactivated'],
+    );
   }
 
   async sendMessage(request: TelegramSendMessageRequest, idempotencyKey?: string): Promise<TelegramResponse> {
     const chat = String(request.chat_id);
-    if (characterCount(request.text) > MESSENGER_RULES.telegram.maxBodyLength) return TELEGRAM_ERRORS.messageTooLong.response;
+    if (characterCount(request.text) > MESSENGER_RULES.telegram.maxBodyLength)
+      return TELEGRAM_ERRORS.messageTooLong.response;
     const send = { recipient: chat, body: request.text, idempotencyKey };
     const verdict = await this.messenger.deliver('telegram', send, () => String(++this.lastMessageId), this.inbox);
     switch (verdict.kind) {
       case 'accepted':
         return {
           ok: true,
-          result: { message_id: Number(verdict.providerMessageId), date: Math.floor(Date.now() / 1000), chat: { id: request.chat_id, type: 'private' }, text: request.text },
+          result: {
+            message_id: Number(verdict.providerMessageId),
+            date: Math.floor(Date.now() / 1000),
+            chat: { id: request.chat_id, type: 'private' },
+            text: request.text,
+          },
         };
       case 'transient':
         return TELEGRAM_ERRORS.badGateway.response;

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { MessengerProvider, OutgoingMessage, SendResult } from '../messenger-provider';
-import { TelegramResponse, TelegramSendMessageRequest, telegramOutcome, telegramSendMessageRequest } from './telegram-bot-api';
+import {
+  TelegramResponse,
+  TelegramSendMessageRequest,
+  telegramOutcome,
+  telegramSendMessageRequest,
+} from './telegram-bot-api';
 
 /** The Bot API as the provider uses it: the emulator in this service, an HTTP client against Telegram in production. */
 export interface TelegramBotApi {

@@ -25,7 +25,8 @@ const message = (n: number, recipient = `user-${n}==`, body = `hello ${n}`): Out
   body,
 });
 
-const request = (n: number, recipient?: string, body?: string) => viberSendMessageRequest(message(n, recipient, body), 'Tests');
+const request = (n: number, recipient?: string, body?: string) =>
+  viberSendMessageRequest(message(n, recipient, body), 'Tests');
 
 /** Settles on the next turn of the event loop: 'pending' if `promise` hasn't settled by then. */
 
@@ -41,7 +42,10 @@ describe('ViberRestApiEmulator', () => {
     const answers: ViberResponse[] = [];
     for (let n = 0; n < 200; n++) answers.push(await api.sendMessage(request(n)));
 
-    expect(answers[0]).toStrictEqual({ ...VIBER_STATUSES.ok.response, message_token: expect.stringMatching(/^\d{19}$/) });
+    expect(answers[0]).toStrictEqual({
+      ...VIBER_STATUSES.ok.response,
+      message_token: expect.stringMatching(/^\d{19}$/),
+    });
     const tokens = answers.map((answer) => answer.message_token ?? '');
     for (const token of tokens) {
       expect(token).toMatch(/^[1-9]\d{18}$/);
@@ -108,7 +112,8 @@ describe('ViberRestApiEmulator', () => {
 
     it('has no per-recipient interval: back-to-back messages to one id go through', async () => {
       const { provider } = setUp();
-      for (let n = 0; n < 10; n++) await expect(provider.send(message(n, 'same-user'))).resolves.toMatchObject({ outcome: 'sent' });
+      for (let n = 0; n < 10; n++)
+        await expect(provider.send(message(n, 'same-user'))).resolves.toMatchObject({ outcome: 'sent' });
     });
   });
 
@@ -128,9 +133,11 @@ describe('ViberRestApiEmulator', () => {
 
     it('refuses everything for good with EMULATOR_PERMANENT_RATE=1, in each of its random statuses, which the provider fails', async () => {
       const { api, provider } = setUp({ EMULATOR_PERMANENT_RATE: '1' });
-      const random = [VIBER_STATUSES.receiverNotRegistered, VIBER_STATUSES.receiverNotSubscribed, VIBER_STATUSES.receiverNoSuitableDevice].map(
-        (s) => s.response,
-      );
+      const random = [
+        VIBER_STATUSES.receiverNotRegistered,
+        VIBER_STATUSES.receiverNotSubscribed,
+        VIBER_STATUSES.receiverNoSuitableDevice,
+      ].map((s) => s.response);
       const statuses = new Set<number>();
       for (let n = 0; n < 60; n++) {
         const answer = await api.sendMessage(request(n));
@@ -147,7 +154,9 @@ describe('ViberRestApiEmulator', () => {
   describe('a text over 7000 characters, built past the API’s validation', () => {
     it('is refused with status 3, and the provider fails it', async () => {
       const { api, provider } = setUp();
-      await expect(api.sendMessage({ ...request(1), text: 'x'.repeat(7001) })).resolves.toStrictEqual(VIBER_STATUSES.badData.response);
+      await expect(api.sendMessage({ ...request(1), text: 'x'.repeat(7001) })).resolves.toStrictEqual(
+        VIBER_STATUSES.badData.response,
+      );
       await expect(provider.send(message(2, 'user-2==', 'x'.repeat(7001)))).resolves.toStrictEqual({
         outcome: 'failed',
         code: '3',
@@ -157,10 +166,14 @@ describe('ViberRestApiEmulator', () => {
 
     it('takes exactly 7000 characters, counted as code points', async () => {
       const { provider } = setUp();
-      await expect(provider.send(message(1, 'user-1==', '😀'.repeat(7000)))).resolves.toMatchObject({ outcome: 'sent' });
+      await expect(provider.send(message(1, 'user-1==', '😀'.repeat(7000)))).resolves.toMatchObject({
+        outcome: 'sent',
+      });
       await expect(provider.send(message(2, 'user-2==', 'x'.repeat(7000)))).resolves.toMatchObject({ outcome: 'sent' });
     });
   });
 
-  itReplaysRunsFromTheSeed((seed) => sendMany(setUp({ EMULATOR_SEED: seed, EMULATOR_FAILURE_RATE: '0.5' }).provider, 100));
+  itReplaysRunsFromTheSeed((seed) =>
+    sendMany(setUp({ EMULATOR_SEED: seed, EMULATOR_FAILURE_RATE: '0.5' }).provider, 100),
+  );
 });

@@ -1,7 +1,14 @@
 import { itDrivesEachTestRecipientAsDocumented, itReplaysRunsFromTheSeed } from '../../../test/support/emulator-specs';
 import { loadConfig } from '../../config/app-config';
 import type { OutgoingMessage, SendResult } from '../messenger-provider';
-import { WHATSAPP_ERRORS, WhatsAppErrorEntry, WhatsAppErrorResponse, WhatsAppResponse, WhatsAppSendRequest, whatsAppSendRequest } from './whatsapp-cloud-api';
+import {
+  WHATSAPP_ERRORS,
+  WhatsAppErrorEntry,
+  WhatsAppErrorResponse,
+  WhatsAppResponse,
+  WhatsAppSendRequest,
+  whatsAppSendRequest,
+} from './whatsapp-cloud-api';
 import { WHATSAPP_TEST_RECIPIENTS, WhatsAppCloudApiEmulator } from './whatsapp-cloud-api.emulator';
 import { WhatsAppProvider } from './whatsapp.provider';
 
@@ -19,7 +26,11 @@ function setUp(env: Record<string, string> = {}) {
   return { api, provider: new WhatsAppProvider(api) };
 }
 
-const message = (n: number, recipient = `+1415555${String(n).padStart(4, '0')}`, body = `hello ${n}`): OutgoingMessage => ({
+const message = (
+  n: number,
+  recipient = `+1415555${String(n).padStart(4, '0')}`,
+  body = `hello ${n}`,
+): OutgoingMessage => ({
   id: `message-${n}`,
   recipient,
   body,
@@ -103,17 +114,25 @@ describe('WhatsAppCloudApiEmulator', () => {
     itDrivesEachTestRecipientAsDocumented({
       recipients: WHATSAPP_TEST_RECIPIENTS,
       expected: EXPECTED,
-      providerWith: (failureRate) => setUp({ EMULATOR_FAILURE_RATE: failureRate, EMULATOR_WHATSAPP: 'recipient_interval_ms=0' }).provider,
+      providerWith: (failureRate) =>
+        setUp({ EMULATOR_FAILURE_RATE: failureRate, EMULATOR_WHATSAPP: 'recipient_interval_ms=0' }).provider,
       answerShows: (r) => `${r.code} `,
     });
 
     it('answers the documented wire errors', async () => {
       const { api } = setUp({ EMULATOR_WHATSAPP: 'recipient_interval_ms=0' });
-      const request = (to: string): WhatsAppSendRequest => whatsAppSendRequest({ id: 'm', recipient: to, body: 'wire' });
-      await expect(api.sendMessage(request('+15550131026'))).resolves.toStrictEqual(wire(WHATSAPP_ERRORS.undeliverable));
+      const request = (to: string): WhatsAppSendRequest =>
+        whatsAppSendRequest({ id: 'm', recipient: to, body: 'wire' });
+      await expect(api.sendMessage(request('+15550131026'))).resolves.toStrictEqual(
+        wire(WHATSAPP_ERRORS.undeliverable),
+      );
       await expect(api.sendMessage(request('+15550131047'))).resolves.toStrictEqual(wire(WHATSAPP_ERRORS.reEngagement));
-      await expect(api.sendMessage(request('+15550131056'))).resolves.toStrictEqual(wire(WHATSAPP_ERRORS.pairRateLimit));
-      await expect(api.sendMessage(request('+15550131000'))).resolves.toStrictEqual(wire(WHATSAPP_ERRORS.somethingWentWrong));
+      await expect(api.sendMessage(request('+15550131056'))).resolves.toStrictEqual(
+        wire(WHATSAPP_ERRORS.pairRateLimit),
+      );
+      await expect(api.sendMessage(request('+15550131000'))).resolves.toStrictEqual(
+        wire(WHATSAPP_ERRORS.somethingWentWrong),
+      );
     });
   });
 
@@ -122,7 +141,9 @@ describe('WhatsAppCloudApiEmulator', () => {
       const { api, provider } = setUp({ EMULATOR_WHATSAPP: 'limit=2/60000,recipient_interval_ms=0' });
       await expect(provider.send(message(1))).resolves.toMatchObject({ outcome: 'sent' });
       await expect(provider.send(message(2))).resolves.toMatchObject({ outcome: 'sent' });
-      await expect(api.sendMessage(whatsAppSendRequest(message(3)))).resolves.toStrictEqual(wire(WHATSAPP_ERRORS.throughputLimit));
+      await expect(api.sendMessage(whatsAppSendRequest(message(3)))).resolves.toStrictEqual(
+        wire(WHATSAPP_ERRORS.throughputLimit),
+      );
       await expect(provider.send(message(4))).resolves.toStrictEqual({
         outcome: 'retry',
         code: '130429',
@@ -151,7 +172,9 @@ describe('WhatsAppCloudApiEmulator', () => {
     it('answers 131000 with HTTP 500 to everything with EMULATOR_FAILURE_RATE=1, which the provider retries', async () => {
       const { api, provider } = setUp({ EMULATOR_FAILURE_RATE: '1' });
       for (let n = 0; n < 20; n++) {
-        await expect(api.sendMessage(whatsAppSendRequest(message(n)))).resolves.toStrictEqual(wire(WHATSAPP_ERRORS.somethingWentWrong));
+        await expect(api.sendMessage(whatsAppSendRequest(message(n)))).resolves.toStrictEqual(
+          wire(WHATSAPP_ERRORS.somethingWentWrong),
+        );
       }
       expect(WHATSAPP_ERRORS.somethingWentWrong.httpStatus).toBe(500);
       for (const result of await sendMany(provider, 20)) {
@@ -178,7 +201,10 @@ describe('WhatsAppCloudApiEmulator', () => {
   describe('a body over 4096 characters, built past the API’s validation', () => {
     it('is refused with 131009, and the provider fails it', async () => {
       const { api, provider } = setUp();
-      const request = { ...whatsAppSendRequest(message(1)), text: { preview_url: false as const, body: 'x'.repeat(4097) } };
+      const request = {
+        ...whatsAppSendRequest(message(1)),
+        text: { preview_url: false as const, body: 'x'.repeat(4097) },
+      };
       await expect(api.sendMessage(request)).resolves.toStrictEqual(wire(WHATSAPP_ERRORS.parameterValueInvalid));
       await expect(provider.send(message(2, '+14155550102', 'x'.repeat(4097)))).resolves.toMatchObject({
         outcome: 'failed',
@@ -188,10 +214,16 @@ describe('WhatsAppCloudApiEmulator', () => {
 
     it('takes exactly 4096 characters, counted as code points', async () => {
       const { provider } = setUp();
-      await expect(provider.send(message(1, '+14155550103', '😀'.repeat(4096)))).resolves.toMatchObject({ outcome: 'sent' });
-      await expect(provider.send(message(2, '+14155550104', 'x'.repeat(4096)))).resolves.toMatchObject({ outcome: 'sent' });
+      await expect(provider.send(message(1, '+14155550103', '😀'.repeat(4096)))).resolves.toMatchObject({
+        outcome: 'sent',
+      });
+      await expect(provider.send(message(2, '+14155550104', 'x'.repeat(4096)))).resolves.toMatchObject({
+        outcome: 'sent',
+      });
     });
   });
 
-  itReplaysRunsFromTheSeed((seed) => sendMany(setUp({ EMULATOR_SEED: seed, EMULATOR_FAILURE_RATE: '0.5' }).provider, 100));
+  itReplaysRunsFromTheSeed((seed) =>
+    sendMany(setUp({ EMULATOR_SEED: seed, EMULATOR_FAILURE_RATE: '0.5' }).provider, 100),
+  );
 });

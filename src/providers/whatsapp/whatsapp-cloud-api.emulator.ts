@@ -11,12 +11,44 @@ type Reason = 'undeliverable' | 'reEngagement';
 
 /** Phone numbers (in the fictional +1 555 range) that always behave the same way. */
 export const WHATSAPP_TEST_RECIPIENTS: readonly TestRecipient<Reason>[] = [
-  { recipient: '+15550000200', verdict: { kind: 'accept' }, answer: 'accepted', outcome: 'sent, never a random failure' },
-  { recipient: '+15550131026', verdict: { kind: 'permanent', reason: 'undeliverable' }, answer: '131026 Message Undeliverable', outcome: 'failed at once (code 131026)' },
-  { recipient: '+15550131047', verdict: { kind: 'permanent', reason: 'reEngagement' }, answer: '131047 Re-engagement message (24-hour window closed)', outcome: 'failed at once (code 131047)' },
-  { recipient: '+15550131056', verdict: { kind: 'throttled', scope: 'recipient', retryAfterMs: 6000 }, times: 2, answer: '131056 pair rate limit hit, twice, then accepted', outcome: 'sent on the 3rd attempt, retries_count 0' },
-  { recipient: '+15550131000', verdict: { kind: 'transient' }, times: 2, answer: '131000 Something went wrong, twice, then accepted', outcome: 'sent on the 3rd attempt, retries_count 2' },
-  { recipient: '+15550000504', verdict: { kind: 'timeout' }, answer: 'no answer', outcome: 'times out every attempt: failed with code "timeout"' },
+  {
+    recipient: '+15550000200',
+    verdict: { kind: 'accept' },
+    answer: 'accepted',
+    outcome: 'sent, never a random failure',
+  },
+  {
+    recipient: '+15550131026',
+    verdict: { kind: 'permanent', reason: 'undeliverable' },
+    answer: '131026 Message Undeliverable',
+    outcome: 'failed at once (code 131026)',
+  },
+  {
+    recipient: '+15550131047',
+    verdict: { kind: 'permanent', reason: 'reEngagement' },
+    answer: '131047 Re-engagement message (24-hour window closed)',
+    outcome: 'failed at once (code 131047)',
+  },
+  {
+    recipient: '+15550131056',
+    verdict: { kind: 'throttled', scope: 'recipient', retryAfterMs: 6000 },
+    times: 2,
+    answer: '131056 pair rate limit hit, twice, then accepted',
+    outcome: 'sent on the 3rd attempt, retries_count 0',
+  },
+  {
+    recipient: '+15550131000',
+    verdict: { kind: 'transient' },
+    times: 2,
+    answer: '131000 Something went wrong, twice, then accepted',
+    outcome: 'sent on the 3rd attempt, retries_count 2',
+  },
+  {
+    recipient: '+15550000504',
+    verdict: { kind: 'timeout' },
+    answer: 'no answer',
+    outcome: 'times out every attempt: failed with code "timeout"',
+  },
 ];
 
 /** The WhatsApp Cloud API, emulated: its answers, its throughput (80/s) and pair rate limits, its test numbers. */
@@ -30,19 +62,30 @@ export class WhatsAppCloudApiEmulator implements WhatsAppCloudApi {
     @Optional() private readonly inbox?: EmulatorInbox,
   ) {
     const seed = seedFor(config.EMULATOR_SEED, 'whatsapp');
-    this.messenger = new EmulatedMessenger(config.emulatorProfile('whatsapp'), seed, WHATSAPP_TEST_RECIPIENTS, ['undeliverable', 'reEngagement']);
+    this.messenger = new EmulatedMessenger(config.emulatorProfile('whatsapp'), seed, WHATSAPP_TEST_RECIPIENTS, [
+      'undeliverable',
+      'reEngagement',
+    ]);
     this.ids = seededRandom(seed ^ 0x5a5a5a5a);
   }
 
-  async sendMessage(request: WhatsAppSendRequest, idempotencyKey?: string): Promise<{ httpStatus: number; body: WhatsAppResponse }> {
-    if (characterCount(request.text.body) > MESSENGER_RULES.whatsapp.maxBodyLength) return this.error('parameterValueInvalid');
+  async sendMessage(
+    request: WhatsAppSendRequest,
+    idempotencyKey?: string,
+  ): Promise<{ httpStatus: number; body: WhatsAppResponse }> {
+    if (characterCount(request.text.body) > MESSENGER_RULES.whatsapp.maxBodyLength)
+      return this.error('parameterValueInvalid');
     const send = { recipient: `+${request.to}`, body: request.text.body, idempotencyKey };
     const verdict = await this.messenger.deliver('whatsapp', send, () => `wamid.${this.token(36)}`, this.inbox);
     switch (verdict.kind) {
       case 'accepted':
         return {
           httpStatus: 200,
-          body: { messaging_product: 'whatsapp', contacts: [{ input: request.to, wa_id: request.to }], messages: [{ id: verdict.providerMessageId }] },
+          body: {
+            messaging_product: 'whatsapp',
+            contacts: [{ input: request.to, wa_id: request.to }],
+            messages: [{ id: verdict.providerMessageId }],
+          },
         };
       case 'transient':
         return this.error('somethingWentWrong');

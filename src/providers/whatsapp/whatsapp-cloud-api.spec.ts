@@ -41,9 +41,7 @@ describe('whatsAppOutcome', () => {
   });
 
   describe('every catalogued error, with the HTTP status it comes with', () => {
-    type Expected =
-      | { outcome: 'failed' }
-      | { outcome: 'retry'; rateLimited?: true; retryAfterMs?: number };
+    type Expected = { outcome: 'failed' } | { outcome: 'retry'; rateLimited?: true; retryAfterMs?: number };
 
     // Adding an error to the catalogue without deciding what it means fails the tests below.
     const decisions: Record<keyof typeof WHATSAPP_ERRORS, [httpStatus: number, code: string, expected: Expected]> = {

@@ -166,14 +166,14 @@ export const WHATSAPP_ERRORS = {
     400,
     131008,
     '(#131008) Required parameter is missing',
-    'The parameter text[\'body\'] is required.',
+    "The parameter text['body'] is required.",
     'The request lacks a parameter the message type requires.',
   ),
   parameterValueInvalid: graphError(
     400,
     131009,
     '(#131009) Parameter value is not valid',
-    'Param text[\'body\'] must be at most 4096 characters long.',
+    "Param text['body'] must be at most 4096 characters long.",
     'A parameter has a value the API does not accept.',
   ),
   accessTokenExpired: graphError(

@@ -5,7 +5,10 @@ import { WhatsAppResponse, WhatsAppSendRequest, whatsAppOutcome, whatsAppSendReq
 /** The Cloud API's messages endpoint as the provider uses it; an HTTP client in production. */
 export interface WhatsAppCloudApi {
   /** `idempotencyKey`: our message id. The real Cloud API has no such key; the emulator honours it (see README). */
-  sendMessage(request: WhatsAppSendRequest, idempotencyKey?: string): Promise<{ readonly httpStatus: number; readonly body: WhatsAppResponse }>;
+  sendMessage(
+    request: WhatsAppSendRequest,
+    idempotencyKey?: string,
+  ): Promise<{ readonly httpStatus: number; readonly body: WhatsAppResponse }>;
 }
 export const WHATSAPP_CLOUD_API = Symbol('WHATSAPP_CLOUD_API');
 
