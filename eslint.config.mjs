@@ -23,7 +23,11 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       // experimentalDecorators + emitDecoratorMetadata are read from the tsconfig: the rule then leaves files with
       // decorators alone, so constructor-injected classes and DTOs stay value imports for Nest's metadata.
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
+      // `typeof import('…')` stays allowed: it types a module loaded lazily with require() or createRequire().
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'separate-type-imports', disallowTypeAnnotations: false },
+      ],
       // A leading underscore marks a parameter or binding kept for its position; `{ omitted, ...rest }` drops a key.
       '@typescript-eslint/no-unused-vars': [
         'error',
