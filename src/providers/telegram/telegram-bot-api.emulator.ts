@@ -2,6 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { EmulatedMessenger } from '../emulators/emulated-messenger';
 import { EmulatorInbox } from '../emulators/emulator-inbox';
+import { emulatorProfileFor } from '../emulators/emulator-settings';
 import { seedFor } from '../emulators/random';
 import { characterCount } from '../character-count';
 import { TELEGRAM_ERRORS, TelegramResponse, TelegramSendMessageRequest } from './telegram-bot-api';
@@ -21,7 +22,7 @@ export class TelegramBotApiEmulator implements TelegramBotApi {
     @Optional() private readonly inbox?: EmulatorInbox,
   ) {
     this.messenger = new EmulatedMessenger(
-      config.emulatorProfile('telegram'),
+      emulatorProfileFor(config, telegram.name),
       seedFor(config.EMULATOR_SEED, 'telegram'),
       TELEGRAM_TEST_RECIPIENTS,
       ['chatNotFound', 'blockedByUser', 'userDeactivated'],

@@ -2,6 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { EmulatedMessenger } from '../emulators/emulated-messenger';
 import { EmulatorInbox } from '../emulators/emulator-inbox';
+import { emulatorProfileFor } from '../emulators/emulator-settings';
 import { seededRandom, seedFor } from '../emulators/random';
 import { characterCount } from '../character-count';
 import { VIBER_STATUSES, ViberResponse, ViberSendMessageRequest } from './viber-rest-api';
@@ -21,7 +22,7 @@ export class ViberRestApiEmulator implements ViberRestApi {
     @Optional() private readonly inbox?: EmulatorInbox,
   ) {
     const seed = seedFor(config.EMULATOR_SEED, 'viber');
-    this.messenger = new EmulatedMessenger(config.emulatorProfile('viber'), seed, VIBER_TEST_RECIPIENTS, [
+    this.messenger = new EmulatedMessenger(emulatorProfileFor(config, viber.name), seed, VIBER_TEST_RECIPIENTS, [
       'receiverNotRegistered',
       'receiverNotSubscribed',
       'receiverNoSuitableDevice',

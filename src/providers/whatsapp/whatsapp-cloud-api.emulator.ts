@@ -2,6 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import { EmulatedMessenger } from '../emulators/emulated-messenger';
 import { EmulatorInbox } from '../emulators/emulator-inbox';
+import { emulatorProfileFor } from '../emulators/emulator-settings';
 import { seededRandom, seedFor } from '../emulators/random';
 import { characterCount } from '../character-count';
 import { WHATSAPP_ERRORS, whatsAppErrorResponse, WhatsAppResponse, WhatsAppSendRequest } from './whatsapp-cloud-api';
@@ -21,7 +22,7 @@ export class WhatsAppCloudApiEmulator implements WhatsAppCloudApi {
     @Optional() private readonly inbox?: EmulatorInbox,
   ) {
     const seed = seedFor(config.EMULATOR_SEED, 'whatsapp');
-    this.messenger = new EmulatedMessenger(config.emulatorProfile('whatsapp'), seed, WHATSAPP_TEST_RECIPIENTS, [
+    this.messenger = new EmulatedMessenger(emulatorProfileFor(config, whatsapp.name), seed, WHATSAPP_TEST_RECIPIENTS, [
       'undeliverable',
       'reEngagement',
     ]);
