@@ -10,7 +10,7 @@ import type { SenderShape } from './senders/sender-shape';
 export interface MessengerDefinition {
   /** The API's `provider` value, lower case; upper-cased in DISPATCH_RATE_<NAME> and EMULATOR_<NAME>. */
   readonly name: string;
-  /** How prose names it: "WhatsApp". */
+  /** How prose names it, capitals and all. */
   readonly displayName: string;
   /** Longest body the messenger accepts, in characters (Unicode code points). */
   readonly maxBodyLength: number;
@@ -49,7 +49,7 @@ export interface MessengerDefinition {
   readonly sender: SenderShape;
 }
 
-/** A definition with its literal types kept (the name as 'telegram', its sender fields by name). */
+/** A definition with its literal types kept (the name as its literal, its sender fields by name). */
 export function defineMessenger<const D extends MessengerDefinition>(definition: D): D {
   return definition;
 }
