@@ -10,12 +10,14 @@ import {
   Matches,
   ValidateNested,
 } from 'class-validator';
+import { MAX_CALLBACK_URL_LENGTH } from '../../callbacks/callback-address';
 import { MESSENGER_RULES, normalizeRecipient, PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
 import {
   FitsEveryMessenger,
   HasDistinctRecipients,
   HasOnlyObjects,
   HasVisibleText,
+  IsCallbackUrl,
   IsRecipientOfProvider,
   IsWithinAYear,
   IsZonedDateTime,
@@ -105,4 +107,18 @@ export class CreateMessageDto {
   @IsZonedDateTime()
   @IsOptional()
   send_at?: string | null;
+
+  /**
+   * Where to POST this message's terminal states (message.sent, message.failed, message.cancelled), signed
+   * per Standard Webhooks with the client's callback secret: an http or https URL, at most 2048 characters,
+   * no user name or password, whose host is not (and does not resolve to) a loopback, private, link-local
+   * or cloud metadata address. Omitted or null: the client's default callback URL, if it has one. Needs a
+   * callback secret configured for the client.
+   * @example "https://crm.example.com/hooks/messages"
+   */
+  @ApiPropertyOptional({ type: String, format: 'uri', maxLength: MAX_CALLBACK_URL_LENGTH })
+  @IsCallbackUrl()
+  @IsString()
+  @IsOptional()
+  callback_url?: string | null;
 }

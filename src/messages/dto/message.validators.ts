@@ -1,4 +1,5 @@
 import { isISO8601, registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { callbackUrlProblem } from '../../callbacks/callback-address';
 import { characterCount, isProviderName, MESSENGER_RULES, ProviderName } from '../../providers/messengers';
 import { canonicalBody } from '../canonical-body';
 
@@ -129,5 +130,19 @@ export function HasVisibleText(): PropertyDecorator {
     'hasVisibleText',
     (value) => typeof value === 'string' && canonicalBody(value) !== '',
     () => 'must not be blank',
+  );
+}
+
+/**
+ * A URL that could receive callbacks at all: http or https, not too long, no credentials. Whether its
+ * address may (which depends on CALLBACK_ALLOW_PRIVATE_NETWORKS and on DNS) is CallbackPolicy's check.
+ */
+export function IsCallbackUrl(): PropertyDecorator {
+  const problem = (value: unknown) =>
+    typeof value === 'string' ? callbackUrlProblem(value, { allowPrivate: true }) : null;
+  return constraint(
+    'isCallbackUrl',
+    (value) => problem(value) === null,
+    (args) => problem(args.value) ?? 'must be a URL',
   );
 }
