@@ -5,6 +5,7 @@
  * receiver with a 2xx at least once, every request was signed so that the Standard Webhooks library
  * verifies it, and how many events were delivered more than once (allowed: at least once, and receivers
  * deduplicate on webhook-id). The receiver refuses a share of requests with a 500, so retries happen too.
+ * npm run bench uses the same receiver, refusing nothing, to measure what callbacks cost dispatch.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { once } from 'node:events';
@@ -13,8 +14,6 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from 'pg';
 import { Webhook } from 'standardwebhooks';
-
-const REFUSED_SHARE = 0.05;
 
 export interface CallbackReceiver {
   readonly url: string;
@@ -28,7 +27,8 @@ export interface CallbackReceiver {
   close(): Promise<void>;
 }
 
-export async function startCallbackReceiver(): Promise<CallbackReceiver> {
+/** `refusedShare`: the share of requests answered 500 (chaos: 5%, so retries happen; bench: none). */
+export async function startCallbackReceiver({ refusedShare = 0.05 } = {}): Promise<CallbackReceiver> {
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   const verifier = new Webhook(secret);
   const state = { requests: 0, refused: 0, badSignatures: 0 };
@@ -45,7 +45,7 @@ export async function startCallbackReceiver(): Promise<CallbackReceiver> {
         state.badSignatures++;
         return void response.writeHead(400).end();
       }
-      if (Math.random() < REFUSED_SHARE) {
+      if (Math.random() < refusedShare) {
         state.refused++;
         return void response.writeHead(500).end();
       }
