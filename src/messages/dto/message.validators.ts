@@ -1,6 +1,8 @@
-import { isISO8601, registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import type { ValidationArguments, ValidationOptions } from 'class-validator';
+import { isISO8601, registerDecorator } from 'class-validator';
 import { callbackUrlProblem } from '../../callbacks/callback-address';
-import { characterCount, isProviderName, MESSENGER_RULES, ProviderName } from '../../providers/messengers';
+import type { ProviderName } from '../../providers/messengers';
+import { characterCount, isProviderName, MESSENGER_RULES } from '../../providers/messengers';
 import { canonicalBody } from '../canonical-body';
 
 /** The rules that depend on the messenger: they read a sibling property, which class-validator's built-ins can't. */
