@@ -84,7 +84,7 @@ export async function startCallbackReceiver({ refusedShare = 0.05 } = {}): Promi
       server.close();
       await once(server, 'close');
     },
-  } as CallbackReceiver;
+  };
 }
 
 export interface CallbackReport {

@@ -173,7 +173,7 @@ describe('Status callbacks', () => {
     expect((await getMessage(id)).status).toBe('sent');
     await deliverUntil('both events are delivered', () => receiver.delivered.length === 2);
 
-    const types = receiver.forMessage(id).map((c) => `${c.body.type} ${c.answer}`);
+    const types = receiver.forMessage(id).map((c) => `${c.body.type} ${String(c.answer)}`);
     expect(types).toEqual([
       'message.failed 503',
       'message.failed 503',

@@ -8,9 +8,7 @@ import { ApiListCallbackAttempts } from './callbacks.api-docs';
 import { CallbacksRepository } from './callbacks.repository';
 import { CallbackAttemptListDto, toCallbackAttemptDto } from './dto/callback-attempt.dto';
 
-const idPipe = new ParseUUIDPipe({
-  exceptionFactory: () => new RequestValidationException([{ field: 'id', reason: 'must be a UUID' }]),
-});
+const UUID_REQUIRED = { field: 'id', reason: 'must be a UUID' };
 
 @ApiTags('messages')
 @Controller('messages')
@@ -20,7 +18,11 @@ export class CallbacksController {
 
   @Get(':id/callbacks')
   @ApiListCallbackAttempts()
-  async list(@Client() client: string, @Param('id', idPipe) id: string): Promise<CallbackAttemptListDto> {
+  async list(
+    @Client() client: string,
+    @Param('id', new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationException([UUID_REQUIRED]) }))
+    id: string,
+  ): Promise<CallbackAttemptListDto> {
     const rows = await this.callbacks.listAttempts(client, id);
     // Another client's message is answered exactly as one that does not exist.
     if (!rows) throw new DomainError(DomainErrorCode.MessageNotFound, `No message has id ${id}`, { field: 'id' });
