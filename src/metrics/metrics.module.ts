@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { CallbackMetrics } from './callback.metrics';
 import { DispatchMetrics } from './dispatch.metrics';
 import { HttpMetrics } from './http.metrics';
 import { MetricsController } from './metrics.controller';
@@ -25,12 +26,13 @@ import { QueueMetrics } from './queue.metrics';
         return registry;
       },
     },
+    CallbackMetrics,
     DispatchMetrics,
     HttpMetrics,
     MetricsRepository,
     MetricsService,
     QueueMetrics,
   ],
-  exports: [DispatchMetrics, HttpMetrics, MetricsService],
+  exports: [CallbackMetrics, DispatchMetrics, HttpMetrics, MetricsService],
 })
 export class MetricsModule {}
