@@ -1,5 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { DispatchLaneEntity } from '../dispatch/dispatch-lane.entity';
+import { DispatchRecipientEntity } from '../dispatch/dispatch-recipient.entity';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity';
 import { MessageAttemptEntity } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
@@ -18,7 +20,14 @@ export function dataSourceOptions(
   return {
     type: 'postgres',
     url,
-    entities: [MessageEntity, MessageAttemptEntity, EmulatorInboxEntity, IdempotencyKeyEntity],
+    entities: [
+      MessageEntity,
+      MessageAttemptEntity,
+      EmulatorInboxEntity,
+      IdempotencyKeyEntity,
+      DispatchLaneEntity,
+      DispatchRecipientEntity,
+    ],
     migrations,
     // Schema changes go through migrations only; see src/database/migrations.
     synchronize: false,
