@@ -64,7 +64,7 @@ export class Pacer {
 
   /** How long until the next `horizonMs` holds `slots` free slots. */
   msUntilRoomFor(horizonMs: number, slots: number): number {
-    return Math.max(0, Math.ceil(this.slotClock + slots * this.slotMs - horizonMs - this.now()));
+    return Math.max(0, Math.ceil(this.slotClock + slots * this.slotMs - horizonMs - this.now() - 1e-6));
   }
 
   /**
