@@ -20,7 +20,8 @@ export interface PacerState {
  * Spaces one messenger's sends evenly at its rate (a virtual clock of send slots: no bursts, so even a
  * sliding one-second window on the messenger's side never sees more than the rate), and each
  * recipient's sends at the recipient's interval. Keeping under the limits up front is cheaper than
- * answering 429s: a rate-limited attempt still costs a round trip and a wait.
+ * answering 429s: a rate-limited attempt still costs a round trip and a wait. The arithmetic only: the
+ * workers of a lane share its state through SharedPacer, which resumes a pacer from it for each claim.
  */
 export class Pacer {
   private slotClock: number;
@@ -48,12 +49,7 @@ export class Pacer {
     return this.recipientFreeAt.get(recipient) ?? 0;
   }
 
-  /** How many sends fit in the next `horizonMs`, at most `max`: the size of the next claim (at least 1). */
-  budget(horizonMs: number, max: number): number {
-    return Math.max(1, this.slotsWithin(horizonMs, max));
-  }
-
-  /** How many free slots the next `horizonMs` holds, at most `max` (0 when they are all booked). */
+  /** How many free slots the next `horizonMs` holds, at most `max` (0 when they are all booked): a claim's size. */
   slotsWithin(horizonMs: number, max: number): number {
     if (this.slotMs === 0) return max;
     const now = this.now();

@@ -10,6 +10,12 @@ import { PacingRepository } from './pacing.repository';
 export type Slot = { readonly sendAt: number } | { readonly deferMs: number };
 
 /** A claim's rows with their slots (`slots[i]` is `batch[i]`'s), or how long until the lane has room. */
+/**
+ * A claim books its first slot no sooner than this: the time it takes to commit the claim and hand the rows
+ * to their senders, so that the first of them are not late for their slots from the start.
+ */
+const CLAIM_LEAD_MS = 25;
+
 export type PacedClaim =
   { readonly batch: ClaimedMessage[]; readonly slots: readonly Slot[] } | { readonly waitMs: number };
 
@@ -52,8 +58,8 @@ export class SharedPacer {
     const rule = this.rateFor(lane);
     await this.clock.sync();
     return this.pacing.withLane(lane, async (held) => {
-      const now = this.clock.now();
-      const room = new Pacer(rule, () => now, { nextSlot: held.nextSlot });
+      const earliest = this.clock.now() + CLAIM_LEAD_MS;
+      const room = new Pacer(rule, () => earliest, { nextSlot: held.nextSlot });
       // Take at least half a horizon's slots at a time: a worker that finds the lane booked by others waits
       // for that much room rather than claiming a row or two at every free slot.
       const worthClaiming = Math.max(1, Math.min(max, Math.floor((rule.perSecond * horizonMs) / 2000)));
@@ -64,17 +70,17 @@ export class SharedPacer {
 
       const intervals = rule.perRecipientIntervalMs > 0;
       const busy = intervals
-        ? await held.busyRecipients([...new Set(batch.map((c) => c.message.recipient))], now)
+        ? await held.busyRecipients([...new Set(batch.map((c) => c.message.recipient))], earliest)
         : new Map<string, number>();
-      const booking = new Pacer(rule, () => now, { nextSlot: held.nextSlot, recipientFreeAt: busy });
+      const booking = new Pacer(rule, () => earliest, { nextSlot: held.nextSlot, recipientFreeAt: busy });
       const booked = new Map<string, number>();
       const slots = batch.map(({ message: { recipient } }): Slot => {
         const slot = booking.book(recipient);
         if ('deferMs' in slot) return slot;
         if (intervals) booked.set(recipient, booking.freeAt(recipient));
-        return { sendAt: this.clock.toLocal(now + slot.waitMs) };
+        return { sendAt: this.clock.toLocal(earliest + slot.waitMs) };
       });
-      await held.save(booking.nextSlot, booked, now);
+      await held.save(booking.nextSlot, booked, earliest);
       return { batch, slots };
     });
   }
