@@ -15,6 +15,11 @@
  * - the burst's duration (the first attempt to the last, and from the insert to the last acceptance)
  *   against count / the paced rate (95% of 30 a second).
  *
+ * `--emulator-server`: the workers send over HTTP to one emulator server (APP_ROLE=emulators) through a
+ * sender account (SENDERS_FILE, `base_url` at the server), so one emulator enforces the account's limits
+ * on all of them, as the real Telegram would: its 429s are the figure. Needs sender accounts and the
+ * emulator server (issue 12).
+ *
  * `--baseline DIR` runs the same burst from another copy of the project too, for contrast: e.g. the
  * per-process pacing, `git archive c89d090 | tar -x -C DIR` (the commit before shared pacing), with
  * node_modules linked in. DATABASE_URL names the
@@ -28,7 +33,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { MESSENGER_RULES } from '../../src/providers/messengers';
-import { ServiceProcess, waitFor } from '../support/service-process';
+import { freePort, ServiceProcess, waitFor } from '../support/service-process';
 
 const { values } = parseArgs({
   options: {
@@ -36,11 +41,15 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '3' },
     runs: { type: 'string', default: '1' },
     baseline: { type: 'string' },
+    'emulator-server': { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(values.count);
 const WORKERS = Number(values.workers);
 const RUNS = Number(values.runs);
+const EMULATOR_SERVER = values['emulator-server'];
+/** The account the burst goes through with --emulator-server. */
+const SENDER = 'burst-bot';
 const LIMIT = MESSENGER_RULES.telegram.limits;
 /** The rate the dispatcher paces a Telegram account at by default (AppConfig.pacingRule). */
 const PACED_RATE = (0.95 * LIMIT.count * 1000) / LIMIT.windowMs;
@@ -76,22 +85,44 @@ async function run(serverUrl: string, project: string, label: string) {
   await admin.query(`CREATE DATABASE "${database}"`);
   const url = new URL(serverUrl);
   url.pathname = `/${database}`;
+  const emulatorEnv = {
+    EMULATOR_TELEGRAM: `limit=${LIMIT.count}/${LIMIT.windowMs},recipient_interval_ms=${LIMIT.perRecipientIntervalMs}`,
+    EMULATOR_LATENCY_MS: '20',
+    EMULATOR_FAILURE_RATE: '0',
+    EMULATOR_RATE_LIMITED_RATE: '0',
+    EMULATOR_PERMANENT_RATE: '0',
+    EMULATOR_INBOX: 'on',
+  };
+  const senders: Record<string, string> = {};
+  let server: ServiceProcess | undefined;
+  if (EMULATOR_SERVER) {
+    const port = await freePort();
+    server = new ServiceProcess(
+      { DATABASE_URL: url.toString(), APP_ROLE: 'emulators', PORT: String(port), LOG_LEVEL: 'warn', ...emulatorEnv },
+      { project },
+    );
+    await server.waitFor(
+      'the emulator server is up',
+      () => server!.lines.some((l) => l.includes('"listening"')),
+      180_000,
+    );
+    const file = join(mkdtempSync(join(tmpdir(), 'pacing-burst-senders-')), 'senders.json');
+    const account = { client: '*', provider: 'telegram', name: SENDER, token: '123456:AAEburstbursburst' };
+    writeFileSync(file, JSON.stringify([{ ...account, base_url: `http://127.0.0.1:${port}` }]));
+    senders.SENDERS_FILE = file;
+  }
   const workers = Array.from(
     { length: WORKERS },
     () =>
       new ServiceProcess(
         {
+          ...senders,
           DATABASE_URL: url.toString(),
           APP_ROLE: 'worker',
           LOG_LEVEL: 'info',
           DISPATCH_PACING: 'on',
           DISPATCH_LEASE_SECONDS: '120',
-          EMULATOR_TELEGRAM: `limit=${LIMIT.count}/${LIMIT.windowMs},recipient_interval_ms=${LIMIT.perRecipientIntervalMs}`,
-          EMULATOR_LATENCY_MS: '20',
-          EMULATOR_FAILURE_RATE: '0',
-          EMULATOR_RATE_LIMITED_RATE: '0',
-          EMULATOR_PERMANENT_RATE: '0',
-          EMULATOR_INBOX: 'on',
+          ...emulatorEnv,
         },
         { project },
       ),
@@ -108,10 +139,11 @@ async function run(serverUrl: string, project: string, label: string) {
     // Straight into the queue, as the API stores a burst, then the wake-up the API sends on commit.
     const inserted = Date.now();
     await client.query(
-      `INSERT INTO messages (provider, recipient, body, body_hash, send_at, next_attempt_at)
+      `INSERT INTO messages (provider, recipient, body, body_hash, send_at, next_attempt_at${EMULATOR_SERVER ? ', sender' : ''})
        SELECT 'telegram', (100000000 + i)::text, 'burst ' || i, sha256(convert_to('burst ' || i, 'UTF8')), now(), now()
+              ${EMULATOR_SERVER ? ', $2::text' : ''}
        FROM generate_series(1, $1::int) AS i`,
-      [COUNT],
+      EMULATOR_SERVER ? [COUNT, SENDER] : [COUNT],
     );
     await client.query(`SELECT pg_notify('messages_due', 'telegram:' || $1::text)`, [inserted]);
     await waitFor(
@@ -136,7 +168,7 @@ async function run(serverUrl: string, project: string, label: string) {
     const answered429 = attempts.filter((a) => a.outcome === 'rate_limited').length;
     const refused = refusedByOneLimit(attempts);
     return {
-      run: label,
+      run: EMULATOR_SERVER ? `${label}, emulator server` : label,
       messages: COUNT,
       delivered: inbox[0].n,
       attempts: attempts.length,
@@ -165,6 +197,8 @@ async function run(serverUrl: string, project: string, label: string) {
     await client.end().catch(() => undefined);
     for (const worker of workers) worker.kill('SIGTERM');
     await Promise.all(workers.map((worker) => worker.exited));
+    server?.kill('SIGTERM');
+    await server?.exited;
     await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     await admin.end();
   }
