@@ -93,42 +93,34 @@ async function run(serverUrl: string, project: string, label: string) {
     EMULATOR_PERMANENT_RATE: '0',
     EMULATOR_INBOX: 'on',
   };
-  const senders: Record<string, string> = {};
-  let server: ServiceProcess | undefined;
-  if (EMULATOR_SERVER) {
-    const port = await freePort();
-    server = new ServiceProcess(
-      { DATABASE_URL: url.toString(), APP_ROLE: 'emulators', PORT: String(port), LOG_LEVEL: 'warn', ...emulatorEnv },
+  const processes: ServiceProcess[] = [];
+  const start = (env: Record<string, string>) => {
+    const started = new ServiceProcess(
+      { DATABASE_URL: url.toString(), LOG_LEVEL: 'info', ...emulatorEnv, ...env },
       { project },
     );
-    await server.waitFor(
-      'the emulator server is up',
-      () => server!.lines.some((l) => l.includes('"listening"')),
-      180_000,
-    );
-    const file = join(mkdtempSync(join(tmpdir(), 'pacing-burst-senders-')), 'senders.json');
-    const account = { client: '*', provider: 'telegram', name: SENDER, token: '123456:AAEburstbursburst' };
-    writeFileSync(file, JSON.stringify([{ ...account, base_url: `http://127.0.0.1:${port}` }]));
-    senders.SENDERS_FILE = file;
-  }
-  const workers = Array.from(
-    { length: WORKERS },
-    () =>
-      new ServiceProcess(
-        {
-          ...senders,
-          DATABASE_URL: url.toString(),
-          APP_ROLE: 'worker',
-          LOG_LEVEL: 'info',
-          DISPATCH_PACING: 'on',
-          DISPATCH_LEASE_SECONDS: '120',
-          ...emulatorEnv,
-        },
-        { project },
-      ),
-  );
+    processes.push(started);
+    return started;
+  };
   const client = new Client({ connectionString: url.toString() });
   try {
+    const senders: Record<string, string> = {};
+    if (EMULATOR_SERVER) {
+      const port = await freePort();
+      const server = start({ APP_ROLE: 'emulators', PORT: String(port) });
+      await server.waitFor(
+        'the emulator server is up',
+        () => server.lines.some((l) => l.includes('"listening"')),
+        180_000,
+      );
+      const file = join(mkdtempSync(join(tmpdir(), 'pacing-burst-senders-')), 'senders.json');
+      const account = { client: '*', provider: 'telegram', name: SENDER, token: '123456:AAEburstbursburst' };
+      writeFileSync(file, JSON.stringify([{ ...account, base_url: `http://127.0.0.1:${port}` }]));
+      senders.SENDERS_FILE = file;
+    }
+    const workers = Array.from({ length: WORKERS }, () =>
+      start({ ...senders, APP_ROLE: 'worker', DISPATCH_PACING: 'on', DISPATCH_LEASE_SECONDS: '120' }),
+    );
     for (const worker of workers)
       await worker.waitFor(
         'the worker is up',
@@ -195,10 +187,8 @@ async function run(serverUrl: string, project: string, label: string) {
     };
   } finally {
     await client.end().catch(() => undefined);
-    for (const worker of workers) worker.kill('SIGTERM');
-    await Promise.all(workers.map((worker) => worker.exited));
-    server?.kill('SIGTERM');
-    await server?.exited;
+    for (const started of processes) started.kill('SIGTERM');
+    await Promise.all(processes.map((started) => started.exited));
     await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     await admin.end();
   }
