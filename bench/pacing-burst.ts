@@ -1,5 +1,5 @@
 /**
- * TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register test/tools/pacing-burst.ts \
+ * TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register bench/pacing-burst.ts \
  *   [--count 1000] [--workers 3] [--runs 1] [--baseline /path/to/an/older/checkout]
  *
  * Does the pacing hold when several workers send for one account? Starts `--workers` worker processes
@@ -31,9 +31,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { MESSENGER_RULES } from '../../src/providers/messengers';
-import { freePort, ServiceProcess, waitFor } from '../support/service-process';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { MESSENGER_RULES } from '../src/providers/messengers';
+import { freePort, ServiceProcess, waitFor } from '../test/support/service-process';
 
 const { values } = parseArgs({
   options: {
@@ -212,7 +212,7 @@ async function main() {
     `${COUNT} messages to one Telegram account (limit ${LIMIT.count}/${LIMIT.windowMs} ms, paced at ${PACED_RATE}/s), ` +
       `${WORKERS} workers`,
   );
-  const projects: [string, string][] = [['shared', resolve(__dirname, '../..')]];
+  const projects: [string, string][] = [['shared', resolve(__dirname, '..')]];
   if (values.baseline) projects.push(['baseline', resolve(values.baseline)]);
   const results = [];
   for (let i = 1; i <= RUNS; i++) {
