@@ -3,7 +3,8 @@ import type { DispatchSummary } from '../src/dispatch/dispatch.service';
 import { SharedPacer } from '../src/dispatch/shared-pacer';
 import { MESSENGER_PROVIDERS, type MessengerProvider } from '../src/providers/messenger-provider';
 import { aMessageRequest, aRecipient } from './support/factories';
-import { createTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 /**
  * Three dispatchers (three apps, each with its own connections, as three workers would be) drain one
