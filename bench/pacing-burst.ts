@@ -1,6 +1,6 @@
 /**
  * TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register bench/pacing-burst.ts \
- *   [--count 1000] [--workers 3] [--runs 1] [--baseline /path/to/an/older/checkout]
+ *   [--count 1000] [--workers 3] [--runs 1] [--rate 28.5] [--emulator-server] [--baseline DIR]
  *
  * Does the pacing hold when several workers send for one account? Starts `--workers` worker processes
  * (the real service from the TypeScript sources, APP_ROLE=worker, DISPATCH_PACING=on) on one fresh
@@ -42,6 +42,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1' },
     baseline: { type: 'string' },
     'emulator-server': { type: 'boolean', default: false },
+    /** DISPATCH_RATE_TELEGRAM for the workers; unset: the default, 95% of the limit. */
+    rate: { type: 'string' },
   },
 });
 const COUNT = Number(values.count);
@@ -51,8 +53,8 @@ const EMULATOR_SERVER = values['emulator-server'];
 /** The account the burst goes through with --emulator-server. */
 const SENDER = 'burst-bot';
 const LIMIT = MESSENGER_RULES.telegram.limits;
-/** The rate the dispatcher paces a Telegram account at by default (AppConfig.pacingRule). */
-const PACED_RATE = (0.95 * LIMIT.count * 1000) / LIMIT.windowMs;
+/** The rate the workers pace the account at: --rate, or the default (AppConfig.pacingRule). */
+const PACED_RATE = values.rate ? Number(values.rate) : (0.95 * LIMIT.count * 1000) / LIMIT.windowMs;
 const log = (line: string) => console.log(`[pacing-burst ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 interface Attempt {
@@ -119,7 +121,13 @@ async function run(serverUrl: string, project: string, label: string) {
       senders.SENDERS_FILE = file;
     }
     const workers = Array.from({ length: WORKERS }, () =>
-      start({ ...senders, APP_ROLE: 'worker', DISPATCH_PACING: 'on', DISPATCH_LEASE_SECONDS: '120' }),
+      start({
+        ...senders,
+        ...(values.rate && { DISPATCH_RATE_TELEGRAM: values.rate }),
+        APP_ROLE: 'worker',
+        DISPATCH_PACING: 'on',
+        DISPATCH_LEASE_SECONDS: '120',
+      }),
     );
     for (const worker of workers)
       await worker.waitFor(
