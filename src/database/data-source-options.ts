@@ -2,6 +2,8 @@ import type { DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { CallbackAttemptEntity } from '../callbacks/callback-attempt.entity';
 import { CallbackEventEntity } from '../callbacks/callback-event.entity';
+import { DispatchLaneEntity } from '../dispatch/dispatch-lane.entity';
+import { DispatchRecipientEntity } from '../dispatch/dispatch-recipient.entity';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity';
 import { MessageAttemptEntity } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
@@ -28,6 +30,8 @@ export function dataSourceOptions(
       IdempotencyKeyEntity,
       CallbackEventEntity,
       CallbackAttemptEntity,
+      DispatchLaneEntity,
+      DispatchRecipientEntity,
     ],
     migrations,
     // Schema changes go through migrations only; see src/database/migrations.

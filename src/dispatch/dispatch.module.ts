@@ -4,10 +4,21 @@ import { DispatchRepository } from './dispatch.repository';
 import { DispatchScheduler } from './dispatch.scheduler';
 import { DispatchWakeup } from './dispatch-wakeup';
 import { DispatchService } from './dispatch.service';
+import { PacingRepository } from './pacing.repository';
+import { SharedPacer } from './shared-pacer';
+import { DatabaseClock } from '../database/database-clock';
 
 @Module({
   imports: [ProvidersModule],
-  providers: [DispatchRepository, DispatchService, DispatchScheduler, DispatchWakeup],
+  providers: [
+    DispatchRepository,
+    PacingRepository,
+    DatabaseClock,
+    SharedPacer,
+    DispatchService,
+    DispatchScheduler,
+    DispatchWakeup,
+  ],
   exports: [DispatchService],
 })
 export class DispatchModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { insertCallbackEvents } from '../callbacks/callback-events.sql';
 import { queryRows } from '../database/raw-sql';
 import type { AttemptOutcomeName } from '../messages/message-attempt.entity';
@@ -207,14 +207,18 @@ interface ClaimedRow {
 export class DispatchRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** `inOrder`: only messages with no earlier one to their recipient still in line (DISPATCH_ORDERING). */
+  /**
+   * `inOrder`: only messages with no earlier one to their recipient still in line (DISPATCH_ORDERING).
+   * `manager`: a transaction to claim in (a paced claim books its lane's slots in the same one).
+   */
   async claimDue(
     provider: ProviderName,
     limit: number,
     leaseSeconds: number,
     inOrder = false,
+    manager: EntityManager = this.dataSource.manager,
   ): Promise<ClaimedMessage[]> {
-    const rows = await queryRows<ClaimedRow>(this.dataSource.manager, inOrder ? CLAIM_DUE_IN_ORDER : CLAIM_DUE, [
+    const rows = await queryRows<ClaimedRow>(manager, inOrder ? CLAIM_DUE_IN_ORDER : CLAIM_DUE, [
       provider,
       limit,
       leaseSeconds,

@@ -16,8 +16,8 @@ import {
   DispatchRepository,
   RecordedOutcome,
 } from './dispatch.repository';
-import { pacingRuleFor } from './pacing-rule';
-import { Pacer } from './pacer';
+import type { Lane } from './lane';
+import { type Slot, SharedPacer } from './shared-pacer';
 import { AttemptOutcome, LEASE_EXPIRED, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
 
 export interface DispatchSummary {
@@ -30,6 +30,8 @@ export interface DispatchSummary {
   deferred: number;
   /** Handed back unsent because the process is stopping: due at once, for another worker. */
   handedBack: number;
+  /** Handed back unsent because their slot had gone by when this process got to them: due at once. */
+  late: number;
   /** Outcomes not written because another worker had claimed the row again (our lease ran out). */
   lostLeases: number;
 }
@@ -41,8 +43,14 @@ export interface DispatchSummary {
  */
 const RECORD_TRIES = 4;
 
-/** A claim holds no more than this much of a paced messenger's traffic, so no row waits long for its slot. */
+/** A claim holds no more than this much of a paced lane's traffic, so no row waits long for its slot. */
 const CLAIM_HORIZON_MS = 2_000;
+
+/**
+ * A paced send this far past its slot is not made: sent late, it would crowd the slots that follow (another
+ * worker's, perhaps). 50 ms is the room the default rate, 95% of a one-second limit, leaves in a second.
+ */
+const LATE_MS = 50;
 
 interface Settled {
   readonly outcome: RecordedOutcome;
@@ -67,6 +75,7 @@ const emptySummary = (): DispatchSummary => ({
   failed: 0,
   deferred: 0,
   handedBack: 0,
+  late: 0,
   lostLeases: 0,
 });
 
@@ -79,7 +88,6 @@ const emptySummary = (): DispatchSummary => ({
 export class DispatchService {
   private readonly logger = new Logger(DispatchService.name);
   private readonly policy: RetryPolicy;
-  private readonly pacers: Record<ProviderName, Pacer>;
   private readonly draining = new Map<ProviderName, Promise<DispatchSummary>>();
   private stopping = false;
 
@@ -88,6 +96,7 @@ export class DispatchService {
     private readonly messengers: MessengerRegistry,
     private readonly config: AppConfig,
     private readonly metrics: DispatchMetrics,
+    private readonly pacer: SharedPacer,
     /**
      * The attempt lines, one per message, go straight to pino
      * (docs/performance.md#the-attempt-lines-go-straight-to-pino).
@@ -99,10 +108,6 @@ export class DispatchService {
       baseDelayMs: config.RETRY_BASE_DELAY_MS,
       maxDelayMs: config.RETRY_MAX_DELAY_MS,
     };
-    this.pacers = Object.fromEntries(PROVIDER_NAMES.map((p) => [p, new Pacer(pacingRuleFor(config, p))])) as Record<
-      ProviderName,
-      Pacer
-    >;
   }
 
   /**
@@ -138,7 +143,9 @@ export class DispatchService {
 
   private async drainProvider(provider: ProviderName): Promise<DispatchSummary> {
     const summary = emptySummary();
-    const pacer = this.pacers[provider];
+    // The messenger's default account. Sender accounts (issue 12) add a lane each.
+    const lane: Lane = { provider, sender: null };
+    const paced = this.pacer.paces(lane);
     const inOrder = this.config.DISPATCH_ORDERING === 'per_recipient';
     // One batch's outcomes are written while the next batch is claimed and sent: the database and this
     // process work at the same time instead of taking turns. At most one write is in flight, in order.
@@ -146,8 +153,20 @@ export class DispatchService {
     let unwritten = false;
     try {
       while (!this.stopping) {
-        const limit = pacer.budget(CLAIM_HORIZON_MS, this.config.DISPATCH_BATCH_SIZE);
-        const batch = await this.repository.claimDue(provider, limit, this.config.DISPATCH_LEASE_SECONDS, inOrder);
+        const { DISPATCH_BATCH_SIZE: max, DISPATCH_LEASE_SECONDS: lease } = this.config;
+        let batch: ClaimedMessage[];
+        let slots: readonly Slot[] | undefined;
+        if (paced) {
+          const claim = await this.pacer.claim(lane, max, CLAIM_HORIZON_MS, lease, inOrder);
+          if ('waitMs' in claim) {
+            // The lane's next slots are booked by other workers: claim once they have gone by.
+            await sleep(Math.min(claim.waitMs, CLAIM_HORIZON_MS));
+            continue;
+          }
+          ({ batch, slots } = claim);
+        } else {
+          batch = await this.repository.claimDue(provider, max, lease, inOrder);
+        }
         if (batch.length === 0) {
           // Nothing due, or only behind outcomes not yet written (a recipient's next message in line):
           // once they are, look once more.
@@ -157,8 +176,8 @@ export class DispatchService {
           continue;
         }
         // Each message settles on its own (settle() never throws), so one bad message never stops the batch.
-        const settled = await mapWithConcurrency(batch, this.config.DISPATCH_CONCURRENCY, (claimed) =>
-          this.settle(claimed, pacer),
+        const settled = await mapWithConcurrency(batch, this.config.DISPATCH_CONCURRENCY, (claimed, i) =>
+          this.settle(claimed, slots?.[i]),
         );
         await recording;
         unwritten = true;
@@ -174,6 +193,12 @@ export class DispatchService {
     } finally {
       await recording;
     }
+    if (summary.late > 0) {
+      this.logger.warn(
+        `${provider}: ${summary.late} message(s) reached after their send slot had passed were put back: ` +
+          'the process is overloaded, or DISPATCH_CONCURRENCY is below the rate × the messenger’s latency',
+      );
+    }
     if (summary.lostLeases > 0) {
       this.logger.warn(
         `${provider}: ${summary.lostLeases} outcome(s) arrived after their lease expired and were dropped: ` +
@@ -183,7 +208,8 @@ export class DispatchService {
     return summary;
   }
 
-  private async settle({ message, leaseExpired }: ClaimedMessage, pacer: Pacer): Promise<Settled> {
+  /** `slot`: when the lane's pacing lets it go (undefined: unpaced, at once). */
+  private async settle({ message, leaseExpired }: ClaimedMessage, slot: Slot | undefined): Promise<Settled> {
     // The attempt before this claim was lost with its worker: history says so.
     const lost: AttemptRecord[] = leaseExpired
       ? [
@@ -201,13 +227,17 @@ export class DispatchService {
     }
 
     if (this.stopping) return this.handBack(message, lost);
-    const booking = pacer.book(message.recipient);
-    if ('deferMs' in booking) {
+    if (slot && 'deferMs' in slot) {
       // Not an attempt: the claim is undone and the message waits for its recipient's interval.
-      return { outcome: undoneClaim(message, booking.deferMs), attempts: lost, tally: 'deferred' };
+      return { outcome: undoneClaim(message, slot.deferMs), attempts: lost, tally: 'deferred' };
     }
-    if (booking.waitMs > 0) await sleep(booking.waitMs);
+    const waitMs = slot ? slot.sendAt - Date.now() : 0;
+    if (waitMs > 0) await sleep(waitMs);
     if (this.stopping) return this.handBack(message, lost);
+    if (slot && Date.now() - slot.sendAt > LATE_MS) {
+      // Its slot is spent: back in the queue at once, for a slot of its own in the next claim.
+      return { outcome: undoneClaim(message, 0), attempts: lost, tally: 'late' };
+    }
 
     const startedAt = new Date();
     const started = performance.now();

@@ -26,7 +26,7 @@ describe('Pacer', () => {
   it('does not pace a messenger without a rate', () => {
     const { pacer } = pacerAt({ perSecond: 0, perRecipientIntervalMs: 0 });
     expect([pacer.book('a'), pacer.book('b'), pacer.book('a')]).toEqual([{ waitMs: 0 }, { waitMs: 0 }, { waitMs: 0 }]);
-    expect(pacer.budget(1000, 500)).toBe(500);
+    expect(pacer.slotsWithin(1000, 500)).toBe(500);
   });
 
   it('defers a message whose recipient is still within its interval, without holding up other recipients', () => {
@@ -62,12 +62,36 @@ describe('Pacer', () => {
 
   it('sizes a claim to what the rate allows within the horizon', () => {
     const { clock, pacer } = pacerAt({ perSecond: 30, perRecipientIntervalMs: 0 });
-    expect(pacer.budget(2000, 100)).toBe(60);
+    expect(pacer.slotsWithin(2000, 100)).toBe(60);
     for (let i = 0; i < 60; i++) pacer.book(`r${i}`);
-    // Two seconds of slots are booked: the next claim gets the minimum until time passes.
-    expect(pacer.budget(2000, 100)).toBe(1);
+    // Two seconds of slots are booked: none is free until time passes.
+    expect(pacer.slotsWithin(2000, 100)).toBe(0);
     clock.now += 2000;
-    expect(pacer.budget(2000, 100)).toBe(60);
-    expect(pacer.budget(2000, 10)).toBe(10);
+    expect(pacer.slotsWithin(2000, 100)).toBe(60);
+    expect(pacer.slotsWithin(2000, 10)).toBe(10);
+  });
+
+  it('resumes where another pacer of the messenger left off: its slots and its busy recipients', () => {
+    const first = pacerAt({ perSecond: 10, perRecipientIntervalMs: 1000 });
+    first.pacer.book('a');
+    first.pacer.book('b');
+    const next = new Pacer({ perSecond: 10, perRecipientIntervalMs: 1000 }, () => first.clock.now, {
+      nextSlot: first.pacer.nextSlot,
+      recipientFreeAt: [['b', first.pacer.freeAt('b')]],
+    });
+    expect(next.book('c')).toEqual({ waitMs: 200 });
+    expect(next.book('b')).toEqual({ deferMs: 1100 });
+    expect(next.freeAt('c')).toBe(1_000_000 + 1200);
+    expect(next.freeAt('a')).toBe(0); // not handed over: free as far as this pacer knows
+  });
+
+  it('tells how many slots are free within a horizon, and how long until enough are', () => {
+    const { clock, pacer } = pacerAt({ perSecond: 30, perRecipientIntervalMs: 0 });
+    for (let i = 0; i < 60; i++) pacer.book(`r${i}`);
+    expect(pacer.slotsWithin(2000, 100)).toBe(0);
+    expect(pacer.msUntilRoomFor(2000, 30)).toBe(1000);
+    clock.now += 1000;
+    expect(pacer.slotsWithin(2000, 100)).toBe(30);
+    expect(pacer.msUntilRoomFor(2000, 30)).toBe(0);
   });
 });

@@ -9,7 +9,7 @@ import { DispatchService } from '../../src/dispatch/dispatch.service';
 import { configureHttpApp, HTTP_APP_OPTIONS } from '../../src/http-app';
 import { createHttpAdapter } from '../../src/http-server';
 import { createRootLogger, nestLogger } from '../../src/logging/logging';
-import { MESSENGER_PROVIDERS } from '../../src/providers/messenger-provider';
+import { MESSENGER_PROVIDERS, type MessengerProvider } from '../../src/providers/messenger-provider';
 import type { MessengerName } from '../../src/providers/messengers';
 import type { ScriptedMessenger } from './scripted-messenger';
 import { scriptedMessengers, succeed } from './scripted-messenger';
@@ -37,6 +37,8 @@ export interface TestAppOptions {
   readonly env?: Record<string, string>;
   /** Use the real emulators instead of scripted messengers. */
   readonly realEmulators?: boolean;
+  /** Send through these messengers: another TestApp's emulators, so that its limits count both apps' sends. */
+  readonly providers?: readonly MessengerProvider[];
   /** Share a database with another TestApp (a second worker). */
   readonly database?: TestDatabase;
 }
@@ -66,7 +68,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   // Nest's lines too go through pino to testLogSink, which a spec may capture (see captureLogs).
   const logger = createRootLogger(config, testLogSink);
   let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config, logger)] });
-  if (!options.realEmulators) {
+  if (options.providers) {
+    builder = builder.overrideProvider(MESSENGER_PROVIDERS).useValue(options.providers);
+  } else if (!options.realEmulators) {
     builder = builder.overrideProvider(MESSENGER_PROVIDERS).useValue(Object.values(messengers));
   }
   const moduleRef = await builder.compile();

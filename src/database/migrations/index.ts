@@ -7,6 +7,7 @@ import { TimeOrderedMessageIds1795870000000 } from './1795870000000-TimeOrderedM
 import { InboxByMessage1795880000000 } from './1795880000000-InboxByMessage';
 import { CanonicalBodyKeys1795890000000 } from './1795890000000-CanonicalBodyKeys';
 import { StatusCallbacks1796205365094 } from './1796205365094-StatusCallbacks';
+import { SharedPacing1796205506408 } from './1796205506408-SharedPacing';
 
 // Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   InboxByMessage1795880000000,
   CanonicalBodyKeys1795890000000,
   StatusCallbacks1796205365094,
+  SharedPacing1796205506408,
 ];

@@ -1,0 +1,14 @@
+import type { ProviderName } from '../providers/messengers';
+
+/**
+ * One messenger account: what a messenger's limits apply to (a Telegram bot's 30 messages a second, a
+ * WhatsApp number's tier), whichever worker sends. `sender` null is the built-in emulator's default
+ * account of the messenger, as on messages.
+ */
+export interface Lane {
+  readonly provider: ProviderName;
+  readonly sender: string | null;
+}
+
+/** How dispatch_lanes and dispatch_recipients spell a lane's sender: '' for the default account. */
+export const laneSender = (lane: Lane): string => lane.sender ?? '';
