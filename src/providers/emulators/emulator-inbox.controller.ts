@@ -68,7 +68,8 @@ export class EmulatorInboxController {
     const rows = await this.inbox.list(provider, client, recipient, query.limit);
     return {
       items: rows.map((r) => ({
-        idempotency_key: r.idempotencyKey,
+        // Joined to one of the client's messages by its key: never null here.
+        idempotency_key: r.idempotencyKey!,
         recipient: r.recipient,
         body: r.body,
         provider_message_id: r.providerMessageId,

@@ -1,6 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { EmulatedMessenger, TestRecipient } from '../emulators/emulated-messenger';
+import { EmulatedMessenger, type SendContext, TestRecipient } from '../emulators/emulated-messenger';
 import { EmulatorInbox } from '../emulators/emulator-inbox';
 import { seededRandom, seedFor } from '../emulators/random';
 import { characterCount, MESSENGER_RULES } from '../messengers';
@@ -72,11 +72,18 @@ export class WhatsAppCloudApiEmulator implements WhatsAppCloudApi {
   async sendMessage(
     request: WhatsAppSendRequest,
     idempotencyKey?: string,
+    context?: SendContext,
   ): Promise<{ httpStatus: number; body: WhatsAppResponse }> {
     if (characterCount(request.text.body) > MESSENGER_RULES.whatsapp.maxBodyLength)
       return this.error('parameterValueInvalid');
     const send = { recipient: `+${request.to}`, body: request.text.body, idempotencyKey };
-    const verdict = await this.messenger.deliver('whatsapp', send, () => `wamid.${this.token(36)}`, this.inbox);
+    const verdict = await this.messenger.deliver(
+      'whatsapp',
+      send,
+      () => `wamid.${this.token(36)}`,
+      this.inbox,
+      context,
+    );
     switch (verdict.kind) {
       case 'accepted':
         return {
