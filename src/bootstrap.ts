@@ -11,6 +11,8 @@ import { EmbeddedDatabase, EmbeddedPostgresError, startEmbeddedPostgres } from '
 import { listenForProbes } from './health/probe-server';
 import { configureHttpApp, HTTP_APP_OPTIONS } from './http-app';
 import { createHttpAdapter } from './http-server';
+import { configureEmulatorServer } from './emulator-server/emulator-server';
+import { EmulatorServerModule } from './emulator-server/emulator-server.module';
 import { databaseEndpoint, listenerEndpoint } from './logging/endpoints';
 import { createRootLogger, endLogs, nestLogger } from './logging/logging';
 
@@ -38,7 +40,23 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
   }
   if (stopping) return;
 
-  if (config.runsApi) {
+  if (config.runsEmulators) {
+    const http = await NestFactory.create<NestFastifyApplication>(
+      EmulatorServerModule.forRoot(config, root),
+      createHttpAdapter(config),
+      { ...HTTP_APP_OPTIONS, logger },
+    );
+    configureEmulatorServer(http);
+    running.app = running.http = http;
+    if (stopping) return;
+    await http.listen(config.PORT, config.HOST);
+    const bound = http.getHttpServer().address() as AddressInfo;
+    const { url, scope } = listenerEndpoint(bound);
+    log.log(
+      { event: 'listening', address: bound.address, port: bound.port },
+      `role emulators: the Telegram, WhatsApp and Viber APIs on ${url} (${scope}), inbox at /emulators/:provider/inbox`,
+    );
+  } else if (config.runsApi) {
     const http = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot(config, root),
       createHttpAdapter(config),

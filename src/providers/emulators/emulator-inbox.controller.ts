@@ -39,7 +39,8 @@ export class InboxQueryDto {
   limit: number = 100;
 }
 
-const providerPipe = new ParseEnumPipe(Object.fromEntries(PROVIDER_NAMES.map((p) => [p, p])), {
+/** The :provider of an inbox route: one of our messengers, else a 400 naming the field. */
+export const providerPipe = new ParseEnumPipe(Object.fromEntries(PROVIDER_NAMES.map((p) => [p, p])), {
   exceptionFactory: () =>
     new RequestValidationException([{ field: 'provider', reason: `must be one of: ${PROVIDER_NAMES.join(', ')}` }]),
 });
