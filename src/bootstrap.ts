@@ -12,7 +12,7 @@ import { listenForProbes } from './health/probe-server';
 import { configureHttpApp, HTTP_APP_OPTIONS } from './http-app';
 import { createHttpAdapter } from './http-server';
 import { configureEmulatorServer } from './emulator-server/emulator-server';
-import { EmulatorServerModule } from './emulator-server/emulator-server.module';
+import { EmulatorServerModule, emulatorLoggingParams } from './emulator-server/emulator-server.module';
 import { databaseEndpoint, listenerEndpoint } from './logging/endpoints';
 import { createRootLogger, endLogs, nestLogger } from './logging/logging';
 
@@ -150,7 +150,7 @@ export function start(): (signal: NodeJS.Signals) => void {
   }
   // One pino logger for the whole process, made before anything logs: start-up lines are JSON too.
   const root = createRootLogger(config);
-  const logger = nestLogger(root);
+  const logger = config.runsEmulators ? nestLogger(root, emulatorLoggingParams(root)) : nestLogger(root);
   Logger.overrideLogger(logger);
 
   // One turn of the event loop first: a signal that came while the modules loaded is handled before anything starts.

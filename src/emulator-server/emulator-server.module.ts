@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { LoggerModule } from 'nestjs-pino';
+import { LoggerModule, type Params } from 'nestjs-pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import type { Logger as PinoInstance } from 'pino';
 import { AppConfig } from '../config/app-config';
@@ -25,7 +25,7 @@ import { WhatsAppCloudApiServer } from './whatsapp-cloud-api.server';
  * A 5xx here is an emulated messenger's answer (Telegram's 502, Graph's 131000), on purpose: an info line like
  * any other answer. A real failure is still logged as an error, by HttpErrorFilter, with its stack.
  */
-function emulatorLoggingParams(logger: PinoInstance) {
+export function emulatorLoggingParams(logger: PinoInstance): Params {
   const params = loggingParams(logger);
   const pinoHttp = params.pinoHttp as PinoHttpOptions;
   return {

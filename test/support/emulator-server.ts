@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/app-config';
 import { configureEmulatorServer } from '../../src/emulator-server/emulator-server';
-import { EmulatorServerModule } from '../../src/emulator-server/emulator-server.module';
+import { EmulatorServerModule, emulatorLoggingParams } from '../../src/emulator-server/emulator-server.module';
 import { HTTP_APP_OPTIONS } from '../../src/http-app';
 import { createHttpAdapter } from '../../src/http-server';
 import { createRootLogger, nestLogger } from '../../src/logging/logging';
@@ -52,7 +52,7 @@ export async function startEmulatorServer(
   const app = configureEmulatorServer(
     moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
       ...HTTP_APP_OPTIONS,
-      logger: nestLogger(logger),
+      logger: nestLogger(logger, emulatorLoggingParams(logger)),
     }),
   );
   await app.listen(0, '127.0.0.1');
