@@ -56,6 +56,8 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
       { event: 'listening', address: bound.address, port: bound.port },
       `role emulators: the Telegram, WhatsApp and Viber APIs on ${url} (${scope}), inbox at /emulators/:provider/inbox`,
     );
+    if (config.HEALTH_PORT !== undefined)
+      log.warn('HEALTH_PORT is ignored: role emulators serves /health and /metrics on PORT');
   } else if (config.runsApi) {
     const http = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot(config, root),
