@@ -1,6 +1,6 @@
 import { parseJsonExact } from '../providers/live/exact-json';
 import { VIBER_STATUSES } from '../providers/viber/viber-rest-api';
-import { redactBotToken } from './emulator-http';
+import { idempotencyKeyOf, redactBotToken } from './emulator-http';
 import { viberWire } from './viber-rest-api.server';
 
 describe('redactBotToken', () => {
@@ -28,5 +28,19 @@ describe('viberWire', () => {
       status: 200,
       json: '{"status":2,"status_message":"invalidAuthToken"}',
     });
+  });
+});
+
+describe('idempotencyKeyOf', () => {
+  it.each([
+    [undefined, undefined],
+    ['', undefined],
+    ['0b6e4c1e-6f1a-4bb4-9d3c-1f0f6b7a2c11', '0b6e4c1e-6f1a-4bb4-9d3c-1f0f6b7a2c11'],
+    ['k'.repeat(64), 'k'.repeat(64)],
+    ['k'.repeat(65), null],
+    ['two words', null],
+    [['a', 'b'], null],
+  ])('header %p is key %p', (header, key) => {
+    expect(idempotencyKeyOf({ headers: { 'idempotency-key': header } })).toBe(key);
   });
 });

@@ -13,12 +13,12 @@ export const IDEMPOTENCY_KEY = 'idempotency-key';
 const ACCEPTABLE_KEY = /^[\x21-\x7e]{1,64}$/;
 
 /**
- * The request's Idempotency-Key: undefined when it has none (the real APIs know no such header, so a client
- * team's own requests come without), null when it has one the server cannot keep.
+ * The request's Idempotency-Key: undefined when it has none, or an empty one (the real APIs know no such
+ * header, so a client team's own requests come without), null when it has one the server cannot keep.
  */
-export function idempotencyKeyOf(request: FastifyRequest): string | undefined | null {
+export function idempotencyKeyOf(request: Pick<FastifyRequest, 'headers'>): string | undefined | null {
   const key = request.headers[IDEMPOTENCY_KEY];
-  if (key === undefined) return undefined;
+  if (key === undefined || key === '') return undefined;
   return typeof key === 'string' && ACCEPTABLE_KEY.test(key) ? key : null;
 }
 
