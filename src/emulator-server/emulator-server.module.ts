@@ -1,9 +1,9 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule, type Params } from 'nestjs-pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import type { Logger as PinoInstance } from 'pino';
-import { AppConfig } from '../config/app-config';
+import type { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { dataSourceOptions } from '../database/data-source-options';
 import { openMigrated } from '../database/migrate';
