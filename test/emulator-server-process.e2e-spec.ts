@@ -1,4 +1,4 @@
-import { freePort, PROCESS_SPEC_TIMEOUT_MS, ServiceProcess, waitFor } from './support/service-process';
+import { freePort, PROCESS_SPEC_TIMEOUT_MS, ServiceProcess } from './support/service-process';
 import { QUIET_EMULATORS } from './support/emulator-server';
 import { createTestDatabase, type TestDatabase } from './support/test-database';
 

@@ -80,7 +80,7 @@ describe('loadConfig', () => {
     expect(config.runsEmulators).toBe(emulators);
   });
 
-  it('needs no API_KEYS in production for the emulator server, whose APIs take the messengers\' tokens', () => {
+  it("needs no API_KEYS in production for the emulator server, whose APIs take the messengers' tokens", () => {
     expect(() => loadConfig({ NODE_ENV: 'production', APP_ROLE: 'emulators' })).not.toThrow();
   });
 

@@ -1,4 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -80,7 +81,7 @@ export class ServiceProcess {
         timeoutMs,
       );
     } catch (error) {
-      throw new Error(`${(error as Error).message}; its log:\n${this.lines.slice(-40).join('\n')}`);
+      throw new Error(`${(error as Error).message}; its log:\n${this.lines.slice(-40).join('\n')}`, { cause: error });
     }
   }
 
