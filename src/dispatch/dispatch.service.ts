@@ -16,6 +16,7 @@ import {
   DispatchRepository,
   RecordedOutcome,
 } from './dispatch.repository';
+import { pacingRuleFor } from './pacing-rule';
 import { Pacer } from './pacer';
 import { AttemptOutcome, LEASE_EXPIRED, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
 
@@ -98,7 +99,7 @@ export class DispatchService {
       baseDelayMs: config.RETRY_BASE_DELAY_MS,
       maxDelayMs: config.RETRY_MAX_DELAY_MS,
     };
-    this.pacers = Object.fromEntries(PROVIDER_NAMES.map((p) => [p, new Pacer(config.pacingRule(p))])) as Record<
+    this.pacers = Object.fromEntries(PROVIDER_NAMES.map((p) => [p, new Pacer(pacingRuleFor(config, p))])) as Record<
       ProviderName,
       Pacer
     >;

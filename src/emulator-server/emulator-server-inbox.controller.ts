@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { EmulatorInbox } from '../providers/emulators/emulator-inbox';
 import { InboxQueryDto, providerPipe } from '../providers/emulators/emulator-inbox.controller';
-import { normalizeRecipient, type ProviderName } from '../providers/messengers';
+import { type MessengerName, normalizeRecipient } from '../providers/messengers';
 
 /** One delivery, as the API's inbox shows it, but for the key, which a client team's own request has not. */
 export interface ServerInboxDelivery {
@@ -22,7 +22,7 @@ export class EmulatorServerInboxController {
 
   @Get(':provider/inbox')
   async list(
-    @Param('provider', providerPipe) provider: ProviderName,
+    @Param('provider', providerPipe) provider: MessengerName,
     @Query() query: InboxQueryDto,
   ): Promise<{ items: ServerInboxDelivery[] }> {
     const recipient = query.recipient ? (normalizeRecipient(provider, query.recipient) as string) : undefined;

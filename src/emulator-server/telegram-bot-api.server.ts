@@ -1,6 +1,7 @@
 import { All, Controller, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { normalizeRecipient, MESSENGER_RULES } from '../providers/messengers';
+import { normalizeRecipient } from '../providers/messengers';
+import { telegram } from '../providers/telegram/telegram.definition';
 import {
   TELEGRAM_ERRORS,
   type TelegramErrorResponse,
@@ -52,7 +53,7 @@ export function telegramSendMessageFromCall(
   if (chatId === undefined || chatId === null || chatId === '') return badRequest('chat_id is empty');
   if (typeof text !== 'string' || text.trim() === '') return TELEGRAM_ERRORS.messageTextEmpty.response;
   const chat = typeof chatId === 'number' ? String(chatId) : chatId;
-  if (typeof chat !== 'string' || !MESSENGER_RULES.telegram.recipientPattern.test(chat)) {
+  if (typeof chat !== 'string' || !telegram.recipientPattern.test(chat)) {
     return TELEGRAM_ERRORS.chatNotFound.response;
   }
   // @usernames are case-insensitive, as the in-process emulator sees them (normalised by POST /messages).

@@ -1,8 +1,8 @@
 import { Controller, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { MESSENGER_RULES } from '../providers/messengers';
 import { VIBER_STATUSES, type ViberResponse, type ViberSendMessageRequest } from '../providers/viber/viber-rest-api';
 import { ViberRestApiEmulator } from '../providers/viber/viber-rest-api.emulator';
+import { viber } from '../providers/viber/viber.definition';
 import { answerWith, IDEMPOTENCY_KEY_RULE, idempotencyKeyOf, isObject, parseJson, sendContext } from './emulator-http';
 
 /** Viber's limit on the name a bot message shows as its author. */
@@ -42,7 +42,7 @@ export function viberSendFromBody(body: unknown): ViberSendMessageRequest | Vibe
     return status(VIBER_STATUSES.badData.response, 'badData: the emulator server sends text messages only');
   }
   if (typeof text !== 'string' || text === '') return VIBER_STATUSES.missingData.response;
-  if (typeof receiver !== 'string' || !MESSENGER_RULES.viber.recipientPattern.test(receiver)) {
+  if (typeof receiver !== 'string' || !viber.recipientPattern.test(receiver)) {
     return VIBER_STATUSES.receiverNotRegistered.response;
   }
   return {

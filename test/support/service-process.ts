@@ -96,8 +96,12 @@ export class ServiceProcess {
   }
 }
 
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+/**
+ * Polls `check` until it returns true; fails with `what` after `timeoutMs`. The default is most of a
+ * process spec's time: a start takes over 60 s on 2 cores under a heavy load, and a process that exits
+ * fails the wait at once, so a long bound costs a failing spec nothing.
+ */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 150_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
