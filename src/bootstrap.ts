@@ -17,6 +17,7 @@ import { createHttpAdapter } from './http-server';
 import { configureEmulatorServer } from './emulator-server/emulator-server';
 import { EmulatorServerModule, emulatorLoggingParams } from './emulator-server/emulator-server.module';
 import { databaseEndpoint, listenerEndpoint } from './logging/endpoints';
+import { MESSENGERS } from './providers/messengers';
 import { createRootLogger, endLogs, nestLogger } from './logging/logging';
 
 /** What is running, for the shutdown to stop in reverse: the app first, the embedded database last. */
@@ -57,7 +58,8 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
     const { url, scope } = listenerEndpoint(bound);
     log.log(
       { event: 'listening', address: bound.address, port: bound.port },
-      `role emulators: the Telegram, WhatsApp and Viber APIs on ${url} (${scope}), inbox at /emulators/:provider/inbox`,
+      `role emulators: the ${MESSENGERS.map((m) => m.displayName).join(', ')} APIs on ${url} (${scope}), ` +
+        'inbox at /emulators/:provider/inbox',
     );
     if (config.HEALTH_PORT !== undefined)
       log.warn('HEALTH_PORT is ignored: role emulators serves /health and /metrics on PORT');

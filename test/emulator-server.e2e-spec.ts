@@ -2,7 +2,7 @@ import { parseJsonExact } from '../src/providers/live/exact-json';
 import { TELEGRAM_ERRORS } from '../src/providers/telegram/telegram-bot-api';
 import { VIBER_STATUSES } from '../src/providers/viber/viber-rest-api';
 import { WHATSAPP_ERRORS } from '../src/providers/whatsapp/whatsapp-cloud-api';
-import { TELEGRAM_NOT_FOUND } from '../src/emulator-server/telegram-bot-api.server';
+import { TELEGRAM_NOT_FOUND } from '../src/providers/telegram/telegram-bot-api.server';
 import { type EmulatorServer, startEmulatorServer } from './support/emulator-server';
 
 /** One HTTP exchange with the server over a real socket: the status, the JSON (read as a live client reads it), the text. */

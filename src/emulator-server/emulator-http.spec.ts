@@ -1,7 +1,7 @@
 import { parseJsonExact } from '../providers/live/exact-json';
 import { VIBER_STATUSES } from '../providers/viber/viber-rest-api';
 import { idempotencyKeyOf, redactBotToken } from './emulator-http';
-import { viberWire } from './viber-rest-api.server';
+import { viberWire } from '../providers/viber/viber-rest-api.server';
 
 describe('redactBotToken', () => {
   it.each([

@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { EmulatorInbox } from '../providers/emulators/emulator-inbox';
 import { InboxQueryDto, providerPipe } from '../providers/emulators/emulator-inbox.controller';
 import { type MessengerName, normalizeRecipient } from '../providers/messengers';
@@ -16,6 +17,8 @@ export interface ServerInboxDelivery {
  * The emulator server's inbox: what each emulated messenger accepted, from every caller, newest first. No API
  * key: the server has no clients of its own, only tokens, and is a test aid not to be exposed to the internet.
  */
+// In no OpenAPI document: the emulators role serves none (the API's inbox, documented, is EmulatorInboxController).
+@ApiExcludeController()
 @Controller('emulators')
 export class EmulatorServerInboxController {
   constructor(private readonly inbox: EmulatorInbox) {}

@@ -11,18 +11,13 @@ import { HealthModule } from '../health/health.module';
 import { createRootLogger, loggingParams, redactRequest } from '../logging/logging';
 import { MetricsModule } from '../metrics/metrics.module';
 import { EmulatorInbox } from '../providers/emulators/emulator-inbox';
-import { TelegramBotApiEmulator } from '../providers/telegram/telegram-bot-api.emulator';
-import { ViberRestApiEmulator } from '../providers/viber/viber-rest-api.emulator';
-import { WhatsAppCloudApiEmulator } from '../providers/whatsapp/whatsapp-cloud-api.emulator';
+import { MESSENGER_WIRING } from '../providers/providers.module';
 import { redactBotToken } from './emulator-http';
 import { EmulatorServerInboxController } from './emulator-server-inbox.controller';
-import { TelegramBotApiServer } from './telegram-bot-api.server';
-import { ViberRestApiServer } from './viber-rest-api.server';
-import { WhatsAppCloudApiServer } from './whatsapp-cloud-api.server';
 
 /**
- * The service's request logging, with Telegram's token also taken out of the path (`/bot<token>/sendMessage`).
- * A 5xx here is an emulated messenger's answer (Telegram's 502, Graph's 131000), on purpose: an info line like
+ * The service's request logging, with a bot token also taken out of the path (`/bot<token>/sendMessage`).
+ * A 5xx here is an emulated messenger's answer (a 502 Bad Gateway, a 500 "Something went wrong"), on purpose: an info line like
  * any other answer. A real failure is still logged as an error, by HttpErrorFilter, with its stack.
  */
 export function emulatorLoggingParams(logger: PinoInstance): Params {
@@ -69,8 +64,11 @@ export class EmulatorServerModule {
         MetricsModule,
         HealthModule,
       ],
-      controllers: [TelegramBotApiServer, WhatsAppCloudApiServer, ViberRestApiServer, EmulatorServerInboxController],
-      providers: [EmulatorInbox, TelegramBotApiEmulator, WhatsAppCloudApiEmulator, ViberRestApiEmulator],
+      controllers: [
+        ...MESSENGER_WIRING.map((wiring) => wiring.emulatorServer.controller),
+        EmulatorServerInboxController,
+      ],
+      providers: [EmulatorInbox, ...MESSENGER_WIRING.map((wiring) => wiring.emulatorServer.emulator)],
     };
   }
 }

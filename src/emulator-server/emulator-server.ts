@@ -9,7 +9,7 @@ import { HttpMetrics } from '../metrics/http.metrics';
 /**
  * The HTTP side of the emulator server (main.ts and the e2e tests both call this). Unlike the API, it reads every
  * body as text and leaves it to each route: a body a messenger cannot read is answered in that messenger's
- * words (Telegram's 400, Graph's error object, Viber's status 3), not with the API's 415 or 400.
+ * words (a Bad Request, a Graph error object, a status 3 badData), not with the API's 415 or 400.
  */
 export function configureEmulatorServer(app: NestFastifyApplication): NestFastifyApplication {
   const config = app.get(AppConfig);

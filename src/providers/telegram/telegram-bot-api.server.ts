@@ -1,14 +1,14 @@
 import { All, Controller, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { normalizeRecipient } from '../providers/messengers';
-import { telegram } from '../providers/telegram/telegram.definition';
+import { normalizeRecipient } from '../messengers';
+import { telegram } from './telegram.definition';
 import {
   TELEGRAM_ERRORS,
   type TelegramErrorResponse,
   type TelegramResponse,
   type TelegramSendMessageRequest,
-} from '../providers/telegram/telegram-bot-api';
-import { TelegramBotApiEmulator } from '../providers/telegram/telegram-bot-api.emulator';
+} from './telegram-bot-api';
+import { TelegramBotApiEmulator } from './telegram-bot-api.emulator';
 import {
   answerWith,
   IDEMPOTENCY_KEY_RULE,
@@ -17,7 +17,7 @@ import {
   mediaType,
   parseJson,
   sendContext,
-} from './emulator-http';
+} from '../../emulator-server/emulator-http';
 
 const badRequest = (description: string): TelegramErrorResponse => ({
   ok: false,

@@ -1,9 +1,16 @@
 import { Controller, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { VIBER_STATUSES, type ViberResponse, type ViberSendMessageRequest } from '../providers/viber/viber-rest-api';
-import { ViberRestApiEmulator } from '../providers/viber/viber-rest-api.emulator';
-import { viber } from '../providers/viber/viber.definition';
-import { answerWith, IDEMPOTENCY_KEY_RULE, idempotencyKeyOf, isObject, parseJson, sendContext } from './emulator-http';
+import { VIBER_STATUSES, type ViberResponse, type ViberSendMessageRequest } from './viber-rest-api';
+import { ViberRestApiEmulator } from './viber-rest-api.emulator';
+import { viber } from './viber.definition';
+import {
+  answerWith,
+  IDEMPOTENCY_KEY_RULE,
+  idempotencyKeyOf,
+  isObject,
+  parseJson,
+  sendContext,
+} from '../../emulator-server/emulator-http';
 
 /** Viber's limit on the name a bot message shows as its author. */
 const MAX_SENDER_NAME = 28;

@@ -6,9 +6,16 @@ import {
   whatsAppErrorResponse,
   type WhatsAppError,
   type WhatsAppSendRequest,
-} from '../providers/whatsapp/whatsapp-cloud-api';
-import { WhatsAppCloudApiEmulator } from '../providers/whatsapp/whatsapp-cloud-api.emulator';
-import { answerWith, IDEMPOTENCY_KEY_RULE, idempotencyKeyOf, isObject, parseJson, sendContext } from './emulator-http';
+} from './whatsapp-cloud-api';
+import { WhatsAppCloudApiEmulator } from './whatsapp-cloud-api.emulator';
+import {
+  answerWith,
+  IDEMPOTENCY_KEY_RULE,
+  idempotencyKeyOf,
+  isObject,
+  parseJson,
+  sendContext,
+} from '../../emulator-server/emulator-http';
 
 /** A Graph error the server words itself (the emulator's catalogue holds the ones a send meets). */
 interface GraphFailure {
