@@ -14,7 +14,10 @@ import { EmbeddedPostgresError, startEmbeddedPostgres } from './database/embedde
 import { listenForProbes } from './health/probe-server';
 import { configureHttpApp, HTTP_APP_OPTIONS } from './http-app';
 import { createHttpAdapter } from './http-server';
+import { configureEmulatorServer } from './emulator-server/emulator-server';
+import { EmulatorServerModule, emulatorLoggingParams } from './emulator-server/emulator-server.module';
 import { databaseEndpoint, listenerEndpoint } from './logging/endpoints';
+import { MESSENGERS } from './providers/messengers';
 import { createRootLogger, endLogs, nestLogger } from './logging/logging';
 
 /** What is running, for the shutdown to stop in reverse: the app first, the embedded database last. */
@@ -41,7 +44,26 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
   }
   if (stopping) return;
 
-  if (config.runsApi) {
+  if (config.runsEmulators) {
+    const http = await NestFactory.create<NestFastifyApplication>(
+      EmulatorServerModule.forRoot(config, root),
+      createHttpAdapter(config),
+      { ...HTTP_APP_OPTIONS, logger },
+    );
+    configureEmulatorServer(http);
+    running.app = running.http = http;
+    if (stopping) return;
+    await http.listen(config.PORT, config.HOST);
+    const bound = http.getHttpServer().address() as AddressInfo;
+    const { url, scope } = listenerEndpoint(bound);
+    log.log(
+      { event: 'listening', address: bound.address, port: bound.port },
+      `role emulators: the ${MESSENGERS.map((m) => m.displayName).join(', ')} APIs on ${url} (${scope}), ` +
+        'inbox at /emulators/:provider/inbox',
+    );
+    if (config.HEALTH_PORT !== undefined)
+      log.warn('HEALTH_PORT is ignored: role emulators serves /health and /metrics on PORT');
+  } else if (config.runsApi) {
     const http = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot(config, root),
       createHttpAdapter(config),
@@ -135,7 +157,7 @@ export function start(): (signal: NodeJS.Signals) => void {
   }
   // One pino logger for the whole process, made before anything logs: start-up lines are JSON too.
   const root = createRootLogger(config);
-  const logger = nestLogger(root);
+  const logger = config.runsEmulators ? nestLogger(root, emulatorLoggingParams(root)) : nestLogger(root);
   Logger.overrideLogger(logger);
 
   // One turn of the event loop first: a signal that came while the modules loaded is handled before anything starts.

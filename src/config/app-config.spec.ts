@@ -69,14 +69,20 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    // APP_ROLE, runsApi, runsWorker
-    ['all', true, true],
-    ['api', true, false],
-    ['worker', false, true],
-  ])('APP_ROLE=%s: runsApi %p, runsWorker %p', (role, api, worker) => {
+    // APP_ROLE, runsApi, runsWorker, runsEmulators
+    ['all', true, true, false],
+    ['api', true, false, false],
+    ['worker', false, true, false],
+    ['emulators', false, false, true],
+  ])('APP_ROLE=%s: runsApi %p, runsWorker %p, runsEmulators %p', (role, api, worker, emulators) => {
     const config = loadConfig({ APP_ROLE: role });
     expect(config.runsApi).toBe(api);
     expect(config.runsWorker).toBe(worker);
+    expect(config.runsEmulators).toBe(emulators);
+  });
+
+  it("needs no API_KEYS in production for the emulator server, whose APIs take the messengers' tokens", () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', APP_ROLE: 'emulators' })).not.toThrow();
   });
 
   it.each([

@@ -12,7 +12,7 @@ import { IsCronExpression } from './validators/cron-expression';
 import { NumberSetting } from './validators/number-setting';
 import { ParsesWith } from './validators/parses-with';
 
-export const APP_ROLES = ['all', 'api', 'worker'] as const;
+export const APP_ROLES = ['all', 'api', 'worker', 'emulators'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
 
 const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -66,7 +66,10 @@ export class AppConfig {
   })
   HOST = '0.0.0.0';
 
-  /** all: API and scheduler in one process; api / worker: one of them, so workers scale apart. */
+  /**
+   * all: API and scheduler in one process; api / worker: one of them, so workers scale apart. emulators: neither,
+   * but the three messengers' APIs over HTTP on PORT (the emulator server: a stand-in for them in staging).
+   */
   @IsIn(APP_ROLES)
   APP_ROLE: AppRole = 'all';
 
@@ -331,11 +334,16 @@ export class AppConfig {
   }
 
   get runsApi(): boolean {
-    return this.APP_ROLE !== 'worker';
+    return this.APP_ROLE === 'all' || this.APP_ROLE === 'api';
   }
 
   get runsWorker(): boolean {
-    return this.APP_ROLE !== 'api';
+    return this.APP_ROLE === 'all' || this.APP_ROLE === 'worker';
+  }
+
+  /** The emulator server: the messengers' APIs over HTTP, and nothing of the dispatch service. */
+  get runsEmulators(): boolean {
+    return this.APP_ROLE === 'emulators';
   }
 }
 

@@ -162,9 +162,11 @@ export function loggingParams(logger: pino.Logger): Params {
   };
 }
 
-/** A Nest LoggerService over the root logger, usable before the app exists (the lines of start-up). */
-export function nestLogger(logger: pino.Logger): LoggerService {
-  const params = loggingParams(logger);
+/**
+ * A Nest LoggerService over the root logger, usable before the app exists (the lines of start-up). nestjs-pino
+ * keeps one pino-http instance per process, made by whoever comes first: `params` must be the app's own.
+ */
+export function nestLogger(logger: pino.Logger, params: Params = loggingParams(logger)): LoggerService {
   return new NestPinoLogger(new PinoLogger(params), params);
 }
 

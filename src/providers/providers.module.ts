@@ -9,7 +9,7 @@ import { VIBER_WIRING } from './viber/viber.providers';
 import { WHATSAPP_WIRING } from './whatsapp/whatsapp.providers';
 
 /** Each messenger's Nest wiring, from its folder; the plain data about it is the list in messengers.ts. */
-const MESSENGER_WIRING: readonly MessengerWiring[] = [TELEGRAM_WIRING, WHATSAPP_WIRING, VIBER_WIRING];
+export const MESSENGER_WIRING: readonly MessengerWiring[] = [TELEGRAM_WIRING, WHATSAPP_WIRING, VIBER_WIRING];
 
 const PROVIDERS = MESSENGER_WIRING.map((wiring) => wiring.messengerProvider);
 

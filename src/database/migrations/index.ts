@@ -8,6 +8,7 @@ import { InboxByMessage1795880000000 } from './1795880000000-InboxByMessage';
 import { CanonicalBodyKeys1795890000000 } from './1795890000000-CanonicalBodyKeys';
 import { StatusCallbacks1796205365094 } from './1796205365094-StatusCallbacks';
 import { SharedPacing1796205506408 } from './1796205506408-SharedPacing';
+import { KeylessInboxDeliveries1796205447437 } from './1796205447437-KeylessInboxDeliveries';
 
 // Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
 export const migrations = [
@@ -20,5 +21,6 @@ export const migrations = [
   InboxByMessage1795880000000,
   CanonicalBodyKeys1795890000000,
   StatusCallbacks1796205365094,
+  KeylessInboxDeliveries1796205447437,
   SharedPacing1796205506408,
 ];

@@ -140,6 +140,41 @@ describe('EmulatedMessenger', () => {
     });
   });
 
+  describe('accounts (the emulator server: one budget per token or phone number id)', () => {
+    const limit = { count: 2, windowMs: 1000 };
+    const throttled = (kind: Verdict<Reason>['kind']) => kind === 'throttled';
+
+    it('gives each account its own overall limit and per-recipient interval', async () => {
+      const emulated = messenger({ limit, recipientIntervalMs: 1000 });
+      await expect(emulated.decide('alice', 'a1', 'bot-a')).resolves.toStrictEqual(ACCEPT);
+      await expect(emulated.decide('alice', 'b1', 'bot-b')).resolves.toStrictEqual(ACCEPT);
+      await expect(emulated.decide('alice', 'a2', 'bot-a')).resolves.toMatchObject({ scope: 'recipient' });
+      await expect(emulated.decide('bob', 'a3', 'bot-a')).resolves.toStrictEqual(ACCEPT);
+      await expect(emulated.decide('carol', 'a4', 'bot-a')).resolves.toMatchObject({ scope: 'messenger' });
+      // bot-b has spent one of its two.
+      await expect(emulated.decide('bob', 'b2', 'bot-b')).resolves.toStrictEqual(ACCEPT);
+      expect(throttled((await emulated.decide('carol', 'b3', 'bot-b')).kind)).toBe(true);
+    });
+
+    it('without an account, spends the one default budget, as the in-process emulator always does', async () => {
+      const emulated = messenger({ limit });
+      await emulated.decide('r1', 'm1');
+      await emulated.decide('r2', 'm2', '');
+      expect(throttled((await emulated.decide('r3', 'm3')).kind)).toBe(true);
+      await expect(emulated.decide('r3', 'm3', 'bot-a')).resolves.toStrictEqual(ACCEPT);
+    });
+
+    it('loses an answer the way the context says, after the delivery is decided', async () => {
+      const emulated = messenger({ lostAnswerRate: 1 });
+      const lost = new Error('answer lost');
+      const send = { recipient: 'alice', body: 'hi', idempotencyKey: 'k1' };
+      await expect(
+        emulated.deliver('telegram', send, () => '1', undefined, { loseAnswer: () => Promise.reject(lost) }),
+      ).rejects.toBe(lost);
+      await expect(settledOrPending(emulated.deliver('telegram', send, () => '2'))).resolves.toBe('pending');
+    });
+  });
+
   describe('test recipients', () => {
     const TEST_RECIPIENTS: readonly TestRecipient<Reason>[] = [
       { recipient: 'always-ok', verdict: { kind: 'accept' }, answer: 'ok', outcome: 'sent' },

@@ -11,9 +11,29 @@ export type DeliveryOutcome<Reason extends string> =
   | { readonly kind: 'accepted'; readonly providerMessageId: string; readonly replay: boolean }
   | Exclude<Verdict<Reason>, { kind: 'accept' }>;
 
+/**
+ * Where a send comes from, for the emulator server (APP_ROLE=emulators), which serves many accounts at once.
+ * In process there is one account per messenger and no context.
+ */
+export interface SendContext {
+  /** The account whose limits the send spends (a bot token, a phone number id); the default account when absent. */
+  readonly account?: string;
+  /** What becomes of an answer that is lost; by default it never comes (the caller's timeout decides). */
+  readonly loseAnswer?: () => Promise<never>;
+}
+
+/** What one account has spent of its limits. */
+interface AccountBudget {
+  /** Send times of the accepted requests still inside the overall window, oldest first. */
+  readonly window: number[];
+  readonly recipientLastSent: Map<string, number>;
+}
+
 const ACCEPT: Verdict<never> = { kind: 'accept' };
 const NEVER = () => new Promise<never>(() => undefined);
 const SCRIPTED_MEMORY = 10_000;
+/** Accounts whose budgets are kept; past it the least recently used one starts afresh. */
+const ACCOUNT_MEMORY = 10_000;
 
 /**
  * The behaviour every emulated messenger shares: latency with a long tail, the limits it enforces
@@ -21,9 +41,8 @@ const SCRIPTED_MEMORY = 10_000;
  */
 export class EmulatedMessenger<Reason extends string> {
   private readonly random: () => number;
-  /** Send times of the accepted requests still inside the overall window, oldest first. */
-  private readonly window: number[] = [];
-  private readonly recipientLastSent = new Map<string, number>();
+  /** Each account's budget, least recently used first; the in-process emulator has only the default one (''). */
+  private readonly accounts = new Map<string, AccountBudget>();
   private readonly scriptedCalls = new Map<string, number>();
   private readonly testRecipients: ReadonlyMap<string, TestRecipient<Reason>>;
 
@@ -43,13 +62,15 @@ export class EmulatedMessenger<Reason extends string> {
    * One send, as a messenger that honours idempotency keys handles it: a key it has already accepted is
    * answered with the original id and delivers nothing new; otherwise it decides, records what it
    * accepted in its inbox, and now and then loses the answer (the ambiguous case: delivered, but the
-   * caller never hears so). Without an inbox (unit tests) there is no memory of keys.
+   * caller never hears so). Without an inbox (unit tests) there is no memory of keys. A delivery without a key
+   * (a client team's own request to the emulator server) is recorded all the same, with no key.
    */
   async deliver(
     provider: string,
     send: { readonly recipient: string; readonly body: string; readonly idempotencyKey?: string },
     newMessageId: () => string,
     inbox?: EmulatorInbox,
+    context: SendContext = {},
   ): Promise<DeliveryOutcome<Reason>> {
     const key = send.idempotencyKey;
     const original = inbox && key ? await inbox.findOriginal(provider, key) : null;
@@ -58,30 +79,45 @@ export class EmulatedMessenger<Reason extends string> {
       if (latencyMs > 0) await sleep(latencyMs);
       return { kind: 'accepted', providerMessageId: original, replay: true };
     }
-    const verdict = await this.decide(send.recipient, key ?? `${send.recipient}\n${send.body}`);
+    const verdict = await this.decide(send.recipient, key ?? `${send.recipient}\n${send.body}`, context.account);
     if (verdict.kind !== 'accept') return verdict;
     const providerMessageId = newMessageId();
-    if (inbox && key)
+    if (inbox)
       await inbox.record({
         provider,
-        idempotencyKey: key,
+        idempotencyKey: key ?? null,
         recipient: send.recipient,
         body: send.body,
         providerMessageId,
       });
-    if (this.profile.lostAnswerRate > 0 && this.random() < this.profile.lostAnswerRate) await NEVER();
+    if (this.profile.lostAnswerRate > 0 && this.random() < this.profile.lostAnswerRate)
+      await (context.loseAnswer ?? NEVER)();
     return { kind: 'accepted', providerMessageId, replay: false };
   }
 
-  /** Waits the request's latency, then decides. `messageKey` tells one message's repeats apart from another's. */
-  async decide(recipient: string, messageKey: string): Promise<Verdict<Reason>> {
+  /**
+   * Waits the request's latency, then decides. `messageKey` tells one message's repeats apart from another's;
+   * `account` is whose limits the request spends (the default account when absent).
+   */
+  async decide(recipient: string, messageKey: string, account = ''): Promise<Verdict<Reason>> {
     const latencyMs = this.latencyMs();
     const roll = this.random();
     if (latencyMs > 0) await sleep(latencyMs);
-    const verdict = this.throttle(recipient) ?? this.scripted(recipient, messageKey) ?? this.drawn(roll);
-    if (verdict.kind === 'accept') this.recordSend(recipient);
+    const budget = this.budget(account);
+    const verdict = this.throttle(budget, recipient) ?? this.scripted(recipient, messageKey) ?? this.drawn(roll);
+    if (verdict.kind === 'accept') this.recordSend(budget, recipient);
     if (verdict.kind === 'timeout') await NEVER();
     return verdict;
+  }
+
+  /** The account's budget, made the most recently used. */
+  private budget(account: string): AccountBudget {
+    let budget = this.accounts.get(account);
+    if (budget) this.accounts.delete(account);
+    else budget = { window: [], recipientLastSent: new Map() };
+    this.accounts.set(account, budget);
+    if (this.accounts.size > ACCOUNT_MEMORY) this.accounts.delete(this.accounts.keys().next().value!);
+    return budget;
   }
 
   /** Log-normal around the median (σ = 0.5: p99 ≈ 3.2 × median), capped at 10 × so a test can bound it. */
@@ -92,16 +128,16 @@ export class EmulatedMessenger<Reason extends string> {
     return Math.min(latencyMs * 10, latencyMs * Math.exp(0.5 * gaussian));
   }
 
-  private throttle(recipient: string): Verdict<Reason> | null {
+  private throttle({ window, recipientLastSent }: AccountBudget, recipient: string): Verdict<Reason> | null {
     const now = this.now();
     const { limit, recipientIntervalMs } = this.profile;
     if (limit) {
-      while (this.window.length > 0 && this.window[0] <= now - limit.windowMs) this.window.shift();
-      if (this.window.length >= limit.count) {
-        return { kind: 'throttled', scope: 'messenger', retryAfterMs: this.window[0] + limit.windowMs - now };
+      while (window.length > 0 && window[0] <= now - limit.windowMs) window.shift();
+      if (window.length >= limit.count) {
+        return { kind: 'throttled', scope: 'messenger', retryAfterMs: window[0] + limit.windowMs - now };
       }
     }
-    const last = this.recipientLastSent.get(recipient);
+    const last = recipientLastSent.get(recipient);
     if (recipientIntervalMs > 0 && last !== undefined && now - last < recipientIntervalMs) {
       return { kind: 'throttled', scope: 'recipient', retryAfterMs: last + recipientIntervalMs - now };
     }
@@ -133,15 +169,15 @@ export class EmulatedMessenger<Reason extends string> {
     return ACCEPT;
   }
 
-  private recordSend(recipient: string): void {
+  private recordSend({ window, recipientLastSent }: AccountBudget, recipient: string): void {
     const now = this.now();
-    if (this.profile.limit) this.window.push(now);
+    if (this.profile.limit) window.push(now);
     if (this.profile.recipientIntervalMs > 0) {
-      if (this.recipientLastSent.size >= SCRIPTED_MEMORY) {
-        for (const [r, at] of this.recipientLastSent)
-          if (now - at >= this.profile.recipientIntervalMs) this.recipientLastSent.delete(r);
+      if (recipientLastSent.size >= SCRIPTED_MEMORY) {
+        for (const [r, at] of recipientLastSent)
+          if (now - at >= this.profile.recipientIntervalMs) recipientLastSent.delete(r);
       }
-      this.recipientLastSent.set(recipient, now);
+      recipientLastSent.set(recipient, now);
     }
   }
 }

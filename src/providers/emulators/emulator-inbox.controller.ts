@@ -39,8 +39,8 @@ export class InboxQueryDto {
   limit: number = 100;
 }
 
-// eslint-disable-next-line no-useless-assignment -- read by @Param() below, which the rule does not see
-const providerPipe = new ParseEnumPipe(Object.fromEntries(PROVIDER_NAMES.map((p) => [p, p])), {
+/** The :provider of an inbox route: one of our messengers, else a 400 naming the field. */
+export const providerPipe = new ParseEnumPipe(Object.fromEntries(PROVIDER_NAMES.map((p) => [p, p])), {
   exceptionFactory: () =>
     new RequestValidationException([{ field: 'provider', reason: `must be one of: ${PROVIDER_NAMES.join(', ')}` }]),
 });
@@ -69,7 +69,8 @@ export class EmulatorInboxController {
     const rows = await this.inbox.list(provider, client, recipient, query.limit);
     return {
       items: rows.map((r) => ({
-        idempotency_key: r.idempotencyKey,
+        // Joined to one of the client's messages by its key: never null here.
+        idempotency_key: r.idempotencyKey!,
         recipient: r.recipient,
         body: r.body,
         provider_message_id: r.providerMessageId,

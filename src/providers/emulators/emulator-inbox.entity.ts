@@ -17,9 +17,9 @@ export class EmulatorInboxEntity {
   @Column({ type: 'varchar', length: 16 })
   provider: string;
 
-  /** The idempotency key the send carried: our message id. */
-  @Column({ name: 'idempotency_key', type: 'varchar', length: 64 })
-  idempotencyKey: string;
+  /** The idempotency key the send carried: our message id. None on a client team's own request to the emulator server. */
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 64, nullable: true })
+  idempotencyKey: string | null;
 
   @Column({ type: 'varchar', length: 64 })
   recipient: string;

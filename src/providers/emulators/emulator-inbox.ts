@@ -9,7 +9,8 @@ import { EmulatorInboxEntity } from './emulator-inbox.entity';
 
 export interface Delivery {
   readonly provider: string;
-  readonly idempotencyKey: string;
+  /** None on a client team's own request to the emulator server. */
+  readonly idempotencyKey: string | null;
   readonly recipient: string;
   readonly body: string;
   readonly providerMessageId: string;
@@ -85,6 +86,19 @@ export class EmulatorInbox {
       .createQueryBuilder('i')
       .innerJoin(MessageEntity, 'm', 'm.id = inbox_message_id(i.idempotency_key)')
       .where('i.provider = :provider AND m.client = :client', { provider, client });
+    if (recipient !== undefined) query.andWhere('i.recipient = :recipient', { recipient });
+    return query.orderBy('i.id', 'DESC').limit(limit).getMany();
+  }
+
+  /**
+   * Every delivery to a messenger, newest first, whoever sent it: the emulator server's inbox, which has no
+   * clients (its callers are other services and client teams, each with its own tokens).
+   */
+  listAll(provider: string, recipient: string | undefined, limit: number): Promise<EmulatorInboxEntity[]> {
+    const query = this.dataSource
+      .getRepository(EmulatorInboxEntity)
+      .createQueryBuilder('i')
+      .where('i.provider = :provider', { provider });
     if (recipient !== undefined) query.andWhere('i.recipient = :recipient', { recipient });
     return query.orderBy('i.id', 'DESC').limit(limit).getMany();
   }

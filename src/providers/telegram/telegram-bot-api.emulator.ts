@@ -1,6 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { EmulatedMessenger } from '../emulators/emulated-messenger';
+import { EmulatedMessenger, type SendContext } from '../emulators/emulated-messenger';
 import { EmulatorInbox } from '../emulators/emulator-inbox';
 import { emulatorProfileFor } from '../emulators/emulator-settings';
 import { seedFor } from '../emulators/random';
@@ -29,11 +29,21 @@ export class TelegramBotApiEmulator implements TelegramBotApi {
     );
   }
 
-  async sendMessage(request: TelegramSendMessageRequest, idempotencyKey?: string): Promise<TelegramResponse> {
+  async sendMessage(
+    request: TelegramSendMessageRequest,
+    idempotencyKey?: string,
+    context?: SendContext,
+  ): Promise<TelegramResponse> {
     const chat = String(request.chat_id);
     if (characterCount(request.text) > telegram.maxBodyLength) return TELEGRAM_ERRORS.messageTooLong.response;
     const send = { recipient: chat, body: request.text, idempotencyKey };
-    const verdict = await this.messenger.deliver('telegram', send, () => String(++this.lastMessageId), this.inbox);
+    const verdict = await this.messenger.deliver(
+      'telegram',
+      send,
+      () => String(++this.lastMessageId),
+      this.inbox,
+      context,
+    );
     switch (verdict.kind) {
       case 'accepted':
         return {

@@ -1,6 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { EmulatedMessenger } from '../emulators/emulated-messenger';
+import { EmulatedMessenger, type SendContext } from '../emulators/emulated-messenger';
 import { EmulatorInbox } from '../emulators/emulator-inbox';
 import { emulatorProfileFor } from '../emulators/emulator-settings';
 import { seededRandom, seedFor } from '../emulators/random';
@@ -30,14 +30,15 @@ export class ViberRestApiEmulator implements ViberRestApi {
     this.tokens = seededRandom(seed ^ 0x3c3c3c3c);
   }
 
-  async sendMessage(request: ViberSendMessageRequest, idempotencyKey?: string): Promise<ViberResponse> {
+  async sendMessage(
+    request: ViberSendMessageRequest,
+    idempotencyKey?: string,
+    context?: SendContext,
+  ): Promise<ViberResponse> {
     if (characterCount(request.text) > viber.maxBodyLength) return VIBER_STATUSES.badData.response;
-    const send = {
-      recipient: request.receiver,
-      body: request.text,
-      idempotencyKey: idempotencyKey ?? request.tracking_data,
-    };
-    const verdict = await this.messenger.deliver('viber', send, () => this.messageToken(), this.inbox);
+    // Not tracking_data in its place: Viber does not deduplicate on it, and callers may repeat it across messages.
+    const send = { recipient: request.receiver, body: request.text, idempotencyKey };
+    const verdict = await this.messenger.deliver('viber', send, () => this.messageToken(), this.inbox, context);
     switch (verdict.kind) {
       case 'accepted':
         return { ...VIBER_STATUSES.ok.response, message_token: verdict.providerMessageId };

@@ -1,6 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { EmulatedMessenger } from '../emulators/emulated-messenger';
+import { EmulatedMessenger, type SendContext } from '../emulators/emulated-messenger';
 import { EmulatorInbox } from '../emulators/emulator-inbox';
 import { emulatorProfileFor } from '../emulators/emulator-settings';
 import { seededRandom, seedFor } from '../emulators/random';
@@ -32,10 +32,17 @@ export class WhatsAppCloudApiEmulator implements WhatsAppCloudApi {
   async sendMessage(
     request: WhatsAppSendRequest,
     idempotencyKey?: string,
+    context?: SendContext,
   ): Promise<{ httpStatus: number; body: WhatsAppResponse }> {
     if (characterCount(request.text.body) > whatsapp.maxBodyLength) return this.error('parameterValueInvalid');
     const send = { recipient: `+${request.to}`, body: request.text.body, idempotencyKey };
-    const verdict = await this.messenger.deliver('whatsapp', send, () => `wamid.${this.token(36)}`, this.inbox);
+    const verdict = await this.messenger.deliver(
+      'whatsapp',
+      send,
+      () => `wamid.${this.token(36)}`,
+      this.inbox,
+      context,
+    );
     switch (verdict.kind) {
       case 'accepted':
         return {
