@@ -1,8 +1,8 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
- * A recipient of a lane still inside its interval (Telegram: a second per chat, WhatsApp: about six per
- * user), shared by the workers as the lane's slots are. Rows whose time has passed mean nothing and are
+ * A recipient of a lane still inside its messenger's per-recipient interval (a second per chat, or
+ * several, as each definition documents), shared by the workers as the lane's slots are. Rows whose time has passed mean nothing and are
  * deleted a few at a time by the claims (the index on free_at finds them).
  */
 @Entity('dispatch_recipients')

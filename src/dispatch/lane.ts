@@ -1,8 +1,8 @@
 import type { ProviderName } from '../providers/messengers';
 
 /**
- * One messenger account: what a messenger's limits apply to (a Telegram bot's 30 messages a second, a
- * WhatsApp number's tier), whichever worker sends. `sender` null is the built-in emulator's default
+ * One messenger account: what a messenger's limits apply to (a bot's messages a second, a business
+ * number's tier), whichever worker sends. `sender` null is the built-in emulator's default
  * account of the messenger, as on messages.
  */
 export interface Lane {
