@@ -146,9 +146,10 @@ describe('Messages API', () => {
       try {
         const body = `${aMessageRequest().body}`;
         const bodyHash = createHash('sha256').update(body).digest();
-        const shared = Array.from({ length: 1000 }, () => aRecipient.viber()) as {
+        const shared = Array.from({ length: 1000 }, () => ({ ...aRecipient.viber(), sender: null })) as {
           provider: 'viber';
           recipient: string;
+          sender: null;
         }[];
         const orders = [
           shared,

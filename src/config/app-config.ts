@@ -5,6 +5,7 @@ import type { ConnectionBounds } from '../database/bounded-pg-client';
 import type { PacingRule } from '../dispatch/pacer';
 import { EmulatorProfile, emulatorProfile, parseEmulatorOverrides } from '../providers/emulators/emulator-profile';
 import { MESSENGER_RULES, type ProviderName } from '../providers/messengers';
+import { readSenderAccounts } from '../providers/senders/sender-accounts';
 import { IsIn, IsIP, IsOptional, IsString, Matches, validateSync } from 'class-validator';
 import { IsCronExpression } from './validators/cron-expression';
 import { NumberSetting } from './validators/number-setting';
@@ -182,6 +183,26 @@ export class AppConfig {
   @NumberSetting({ min: 0, max: 100_000, integer: false })
   DISPATCH_RATE_VIBER?: number = undefined;
 
+  /**
+   * A JSON file of sender accounts: the messenger credentials each client's messages go out with (README, Going
+   * live). Unset: every message goes to the built-in emulators. Read at start-up, where a bad file stops the
+   * service (naming the entry, never a token), then re-read every SENDERS_POLL_INTERVAL_MS.
+   */
+  @IsOptional()
+  @IsString()
+  SENDERS_FILE?: string = undefined;
+
+  /** How often SENDERS_FILE is read again; a bad new version is reported and the old accounts kept. */
+  @NumberSetting({ min: 100, max: 3_600_000 })
+  SENDERS_POLL_INTERVAL_MS = 5_000;
+
+  /**
+   * A sender account whose credentials the messenger refused is paused: its messages wait, and one of them is
+   * tried this often (one at a time, whichever worker) to find out whether the credentials work again.
+   */
+  @NumberSetting({ min: 100, max: 3_600_000 })
+  SENDER_PROBE_INTERVAL_MS = 30_000;
+
   /** Share of sends the emulators answer with a transient error (every messenger; see EMULATOR_<MESSENGER>). */
   @NumberSetting({ min: 0, max: 1, integer: false })
   EMULATOR_FAILURE_RATE = 0.02;
@@ -330,6 +351,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         `(ceil(DISPATCH_BATCH_SIZE / DISPATCH_CONCURRENCY) × DISPATCH_SEND_TIMEOUT_MS = ${worstBatchMs} ms), ` +
         `or a slow batch would lose its rows to another worker while still sending them`,
     );
+  }
+  if (config.SENDERS_FILE !== undefined) {
+    // Each problem names SENDERS_FILE and its entry, and never quotes a token (readSenderAccounts).
+    problems.push(...readSenderAccounts(config.SENDERS_FILE).problems);
   }
   if (problems.length > 0) {
     throw new InvalidConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -4,6 +4,7 @@ import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity';
 import { MessageAttemptEntity } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
 import { EmulatorInboxEntity } from '../providers/emulators/emulator-inbox.entity';
+import { SenderAccountStateEntity } from '../providers/senders/sender-account-state.entity';
 import { boundedClientOptions, ConnectionBounds } from './bounded-pg-client';
 import { migrations } from './migrations';
 
@@ -18,7 +19,13 @@ export function dataSourceOptions(
   return {
     type: 'postgres',
     url,
-    entities: [MessageEntity, MessageAttemptEntity, EmulatorInboxEntity, IdempotencyKeyEntity],
+    entities: [
+      MessageEntity,
+      MessageAttemptEntity,
+      EmulatorInboxEntity,
+      IdempotencyKeyEntity,
+      SenderAccountStateEntity,
+    ],
     migrations,
     // Schema changes go through migrations only; see src/database/migrations.
     synchronize: false,

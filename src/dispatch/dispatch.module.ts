@@ -4,10 +4,19 @@ import { DispatchRepository } from './dispatch.repository';
 import { DispatchScheduler } from './dispatch.scheduler';
 import { DispatchWakeup } from './dispatch-wakeup';
 import { DispatchService } from './dispatch.service';
+import { SenderGate } from './sender-gate';
+import { SenderStateRepository } from './sender-state.repository';
 
 @Module({
   imports: [ProvidersModule],
-  providers: [DispatchRepository, DispatchService, DispatchScheduler, DispatchWakeup],
+  providers: [
+    DispatchRepository,
+    DispatchService,
+    DispatchScheduler,
+    DispatchWakeup,
+    SenderGate,
+    SenderStateRepository,
+  ],
   exports: [DispatchService],
 })
 export class DispatchModule {}

@@ -15,7 +15,12 @@ export interface NewMessages {
   readonly bodyHash: Buffer;
   /** null: now. */
   readonly sendAt: Date | null;
-  readonly recipients: ReadonlyArray<{ readonly provider: ProviderName; readonly recipient: string }>;
+  readonly recipients: ReadonlyArray<{
+    readonly provider: ProviderName;
+    readonly recipient: string;
+    /** The sender account it goes out with (SENDERS_FILE); null: the built-in emulator. */
+    readonly sender: string | null;
+  }>;
 }
 
 export interface StoredMessage {
@@ -37,6 +42,7 @@ const ANSWERED = [
   'last_error',
   'last_error_code',
   'provider_message_id',
+  'sender',
   'sent_at',
   'created_at',
   'updated_at',
@@ -74,11 +80,11 @@ const columnsOf = (alias: string) =>
  */
 const STORE_NEW = `
   WITH input AS (
-    SELECT r.ord, r.request, ($7::varchar[])[r.request] AS client, r.provider, r.recipient, ($4::bytea[])[r.request] AS body_hash
-    FROM unnest($1::varchar[], $2::varchar[], $6::int[]) WITH ORDINALITY AS r(provider, recipient, request, ord)
+    SELECT r.ord, r.request, ($7::varchar[])[r.request] AS client, r.provider, r.recipient, r.sender, ($4::bytea[])[r.request] AS body_hash
+    FROM unnest($1::varchar[], $2::varchar[], $6::int[], $8::text[]) WITH ORDINALITY AS r(provider, recipient, request, sender, ord)
   ), inserted AS (
-    INSERT INTO messages (client, provider, recipient, body, body_hash, send_at, next_attempt_at)
-    SELECT client, provider, recipient, ($3::text[])[request], body_hash,
+    INSERT INTO messages (client, provider, recipient, sender, body, body_hash, send_at, next_attempt_at)
+    SELECT client, provider, recipient, sender, ($3::text[])[request], body_hash,
            COALESCE(($5::timestamptz[])[request], now()), GREATEST(COALESCE(($5::timestamptz[])[request], now()), now())
     FROM input
     ORDER BY client, provider, recipient, body_hash
@@ -104,13 +110,14 @@ const STORE_NEW = `
 interface Rows {
   readonly providers: ProviderName[];
   readonly recipients: string[];
+  readonly senders: (string | null)[];
   /** Index of each row's request in the batch, 1-based for SQL arrays. */
   readonly requests: number[];
   /** Where each row's answer goes in the batch's flat list of answers. */
   readonly positions: number[];
 }
 
-const noRows = (): Rows => ({ providers: [], recipients: [], requests: [], positions: [] });
+const noRows = (): Rows => ({ providers: [], recipients: [], senders: [], requests: [], positions: [] });
 
 /**
  * Rows one STORE_NEW statement takes at most (two of the largest requests): its parameters, result rows and
@@ -147,10 +154,11 @@ export class MessageIngest {
   private async insertBatch(requests: NewMessages[]): Promise<StoredMessage[][]> {
     let missing = noRows();
     for (let i = 0; i < requests.length; i++) {
-      for (const { provider, recipient } of requests[i].recipients) {
+      for (const { provider, recipient, sender } of requests[i].recipients) {
         missing.positions.push(missing.providers.length);
         missing.providers.push(provider);
         missing.recipients.push(recipient);
+        missing.senders.push(sender);
         missing.requests.push(i + 1);
       }
     }
@@ -176,6 +184,7 @@ export class MessageIngest {
         left.positions.push(position);
         left.providers.push(missing.providers[i]);
         left.recipients.push(missing.recipients[i]);
+        left.senders.push(missing.senders[i]);
         left.requests.push(missing.requests[i]);
       });
       missing = left;
@@ -206,6 +215,7 @@ export class MessageIngest {
       requests.map((r) => r.sendAt),
       rows.requests,
       requests.map((r) => r.client),
+      rows.senders,
     ]);
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { SendersModule } from '../providers/senders/senders.module';
 import { MessageAttemptEntity } from './message-attempt.entity';
 import { MessageIngest } from './message-ingest';
 import { MessageEntity } from './message.entity';
@@ -9,7 +10,7 @@ import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([MessageEntity, MessageAttemptEntity]), IdempotencyModule],
+  imports: [TypeOrmModule.forFeature([MessageEntity, MessageAttemptEntity]), IdempotencyModule, SendersModule],
   controllers: [MessagesController],
   providers: [MessagesService, MessagesRepository, MessageIngest],
 })

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, DomainErrorCode } from '../common/domain-error';
+import { SenderDirectory } from '../providers/senders/sender-directory';
 import { bodyDedupKey } from './canonical-body';
 import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
@@ -23,11 +24,13 @@ export class MessagesService {
   constructor(
     private readonly messages: MessagesRepository,
     private readonly ingest: MessageIngest,
+    private readonly senders: SenderDirectory,
   ) {}
 
   /**
    * Queues the body for every recipient; recipients that already have it (the same text to a reader: see
-   * canonicalBody) get their existing message back. The body is stored and delivered as sent.
+   * canonicalBody) get their existing message back. The body is stored and delivered as sent. Each new message
+   * records the sender account its client has on its messenger now (null: the built-in emulator).
    */
   create(client: string, request: CreateMessageDto): Promise<StoredMessage[]> {
     return this.ingest.insertMany({
@@ -36,7 +39,11 @@ export class MessagesService {
       bodyHash: bodyDedupKey(request.body),
       // Absent or null: now.
       sendAt: request.send_at ? new Date(request.send_at) : null,
-      recipients: request.recipients,
+      recipients: request.recipients.map(({ provider, recipient }) => ({
+        provider,
+        recipient,
+        sender: this.senders.accountFor(client, provider)?.name ?? null,
+      })),
     });
   }
 

@@ -3,6 +3,8 @@ import { EmulatorInboxController } from './emulators/emulator-inbox.controller';
 import { EmulatorInbox } from './emulators/emulator-inbox';
 import { MESSENGER_PROVIDERS, MessengerProvider } from './messenger-provider';
 import { MessengerRegistry } from './messenger.registry';
+import { LiveMessengers } from './senders/live-messengers';
+import { SendersModule } from './senders/senders.module';
 import { TelegramBotApiEmulator } from './telegram/telegram-bot-api.emulator';
 import { TELEGRAM_BOT_API, TelegramProvider } from './telegram/telegram.provider';
 import { ViberRestApiEmulator } from './viber/viber-rest-api.emulator';
@@ -13,10 +15,11 @@ import { WHATSAPP_CLOUD_API, WhatsAppProvider } from './whatsapp/whatsapp.provid
 const PROVIDERS = [TelegramProvider, WhatsAppProvider, ViberProvider];
 
 /**
- * One provider per messenger, each speaking its messenger's API through a token. Here every API is an
- * emulator; a real HTTP client would be bound to the same token.
+ * One provider per messenger, each speaking its messenger's API through a token: the built-in emulators, for
+ * messages without a sender account. Those with one go through LiveMessengers, a live client per account.
  */
 @Module({
+  imports: [SendersModule],
   controllers: [EmulatorInboxController],
   providers: [
     EmulatorInbox,
@@ -30,7 +33,8 @@ const PROVIDERS = [TelegramProvider, WhatsAppProvider, ViberProvider];
       inject: PROVIDERS,
     },
     MessengerRegistry,
+    LiveMessengers,
   ],
-  exports: [MessengerRegistry],
+  exports: [MessengerRegistry, LiveMessengers],
 })
 export class ProvidersModule {}
