@@ -21,6 +21,7 @@ const pending = {
   last_error: null,
   last_error_code: null,
   provider_message_id: null,
+  sender: null,
   sent_at: null,
   created_at: '2026-11-28T09:00:00.000Z',
   updated_at: '2026-11-28T09:00:00.000Z',
@@ -35,6 +36,8 @@ const sent = {
   last_error: 'Bad Gateway',
   last_error_code: '502',
   provider_message_id: '52817',
+  // The client's sender account in SENDERS_FILE (null: the built-in emulator).
+  sender: 'billing-bot',
   sent_at: '2026-12-01T06:00:01.412Z',
   updated_at: '2026-12-01T06:00:01.412Z',
 };
