@@ -33,6 +33,7 @@ describe('Messages API', () => {
           last_error: null,
           last_error_code: null,
           provider_message_id: null,
+          sender: null,
           sent_at: null,
           created_at: expect.any(String),
           updated_at: expect.any(String),
