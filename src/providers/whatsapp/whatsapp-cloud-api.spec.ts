@@ -129,18 +129,29 @@ describe('whatsAppOutcome', () => {
   });
 
   it.each([
-    [403, 10],
-    [403, 200],
-    [403, 299],
-    [401, 0],
-    [403, 131005],
-    [403, 131031],
-  ])('takes HTTP %i code %i as the account’s failure, not the message’s', (httpStatus, code) => {
-    const answer: WhatsAppErrorResponse = {
-      error: { message: `(#${code}) Permission`, type: 'OAuthException', code, fbtrace_id: TRACE },
-    };
-    expect(whatsAppOutcome(httpStatus, answer)).toMatchObject({ outcome: 'account_failed', code: String(code) });
-  });
+    [403, 10, undefined],
+    [403, 200, undefined],
+    [403, 299, undefined],
+    [401, 0, undefined],
+    [403, 131005, undefined],
+    [403, 131031, undefined],
+    [400, 104, undefined],
+    [400, 100, 33],
+  ] as [number, number, number | undefined][])(
+    'takes HTTP %i code %i as the account’s failure, not the message’s',
+    (httpStatus, code, subcode) => {
+      const answer: WhatsAppErrorResponse = {
+        error: {
+          message: `(#${code}) Permission`,
+          type: 'OAuthException',
+          code,
+          fbtrace_id: TRACE,
+          ...(subcode === undefined ? {} : { error_subcode: subcode }),
+        },
+      };
+      expect(whatsAppOutcome(httpStatus, answer)).toMatchObject({ outcome: 'account_failed', code: String(code) });
+    },
+  );
 
   it('retries a permanent code that comes with a 5xx: the server may not have finished with the message', () => {
     const body = whatsAppErrorResponse(WHATSAPP_ERRORS.invalidParameter, TRACE);

@@ -217,9 +217,9 @@ type Decision =
  * | 130429, 131048, 4, 80007  | retry, rate-limited | slow down; no wait is given, so our backoff sets it      |
  * | 131056                    | retry, rate-limited | the pair limit: about one message a customer every 6 s   |
  * | 1, 2, 131000, 131016      | retry               | their outage, not this message                           |
- * | 190, 0, 10, 200-299       | account_failed      | the token is expired, revoked or lacks the permission:   |
- * | 131005, 131031            |                     | the account's (or its business account's), not the      |
- * |                           |                     | message's; once fixed, the message can go                |
+ * | 190, 0, 10, 104, 200-299 | account_failed      | the token is expired, revoked, missing or lacks the      |
+ * | 131005, 131031, 100/33    |                     | permission, or the phone number id is wrong: the         |
+ * |                           |                     | account's, not the message's; once fixed, it can go      |
  * | 131026, 131047            | failed              | not on WhatsApp, or the 24-hour window is shut           |
  * | 100, 131008, 131009       | failed              | this request is invalid: sending it again cannot help    |
  * | any other                 | retry               | we don't drop a message on an error we don't know        |
@@ -248,6 +248,15 @@ const DECISIONS: Readonly<Record<number, Decision>> = {
 
 const MALFORMED = 'malformed_response';
 
+/**
+ * Answers about the account rather than the message, beyond the codes in DECISIONS: 104 (no access token),
+ * 200-299 (Graph's API permission range), and 100 with subcode 33 (no such phone number id: the account's
+ * phone_number_id is wrong, which would otherwise fail every message of it for good).
+ */
+function accountFailure(code: number, subcode: number | undefined): boolean {
+  return code === 104 || (code >= 200 && code <= 299) || (code === 100 && subcode === 33);
+}
+
 /** What a send's answer means for the message: the HTTP status and body, as the API returned them. */
 export function whatsAppOutcome(httpStatus: number, body: WhatsAppResponse): SendResult {
   const error: unknown = typeof body === 'object' && body !== null && 'error' in body ? body.error : undefined;
@@ -267,12 +276,13 @@ export function whatsAppOutcome(httpStatus: number, body: WhatsAppResponse): Sen
     return { outcome: 'retry', code: MALFORMED, description: `HTTP ${httpStatus} with an error but no numeric code` };
   }
 
-  const { code: wireCode, message, error_data } = error as WhatsAppError;
+  const { code: wireCode, message, error_data, error_subcode } = error as WhatsAppError;
   const code = String(wireCode);
   const text = typeof message === 'string' ? message : '';
   const description = error_data?.details ? `${text}: ${error_data.details}` : text;
-  // 200-299: Graph's API permission errors, one range.
-  const decision = DECISIONS[wireCode] ?? (wireCode >= 200 && wireCode <= 299 ? { kind: 'account' } : undefined);
+  const decision: Decision | undefined = accountFailure(wireCode, error_subcode)
+    ? { kind: 'account' }
+    : DECISIONS[wireCode];
 
   if (decision?.kind === 'rateLimited') {
     return decision.retryAfterMs === undefined
