@@ -94,7 +94,7 @@ afterAll(() => api.stop());
 afterEach(async () => {
   api.requests.length = 0;
   api.script = undefined;
-  await Promise.all(opened.splice(0).map((live) => live.onModuleDestroy()));
+  await Promise.all(opened.splice(0).map((live) => live.onApplicationShutdown()));
 });
 
 describe('the live clients, against a local HTTP server', () => {

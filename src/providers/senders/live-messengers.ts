@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import type { MessengerProvider } from '../messenger-provider';
 import type { ProviderName } from '../messengers';
@@ -47,7 +47,7 @@ function liveMessenger(account: SenderAccount, options: LiveClientOptions): Live
  * new client, and one removed or changed has its pool closed, once its calls under way are done.
  */
 @Injectable()
-export class LiveMessengers implements OnModuleDestroy {
+export class LiveMessengers implements OnApplicationShutdown {
   private readonly logger = new Logger(LiveMessengers.name);
   private readonly byName = new Map<string, LiveMessenger>();
   private readonly options: LiveClientOptions;
@@ -80,7 +80,8 @@ export class LiveMessengers implements OnModuleDestroy {
     return live.provider;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After the dispatcher has stopped (beforeApplicationShutdown): its last sends still have their connections. */
+  async onApplicationShutdown(): Promise<void> {
     const open = [...this.byName.values()];
     this.byName.clear();
     await Promise.all(open.map((live) => live.close()));
