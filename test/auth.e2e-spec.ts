@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { PROCESS_SPEC_TIMEOUT_MS, ServiceProcess, waitFor } from './support/service-process';
-import { createTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 /**
  * Who may do what: API keys, the client each key stands for, and the limits every client lives under.

@@ -3,11 +3,14 @@ import { Agent } from 'node:http';
 import request from 'supertest';
 import type { MessageStatus } from '../src/messages/message-status';
 import { PROVIDER_NAMES } from '../src/providers/messengers';
-import { aMessageRequest, aRecipient, RecipientInput } from './support/factories';
+import type { RecipientInput } from './support/factories';
+import { aMessageRequest, aRecipient } from './support/factories';
 import { messageRow, postMessages } from './support/messages';
 import { OpenApiDocument } from './support/openapi-document';
-import { failTransiently, Script, succeed } from './support/scripted-messenger';
-import { createTestApp, TestApp } from './support/test-app';
+import type { Script } from './support/scripted-messenger';
+import { failTransiently, succeed } from './support/scripted-messenger';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 const failPermanently: Script = () => ({
   outcome: 'failed',
@@ -56,7 +59,7 @@ describe('DELETE /messages/:id', () => {
       await t.sql(`UPDATE messages SET next_attempt_at = now() WHERE id = $1`, [created.id]);
       await t.dispatch.dispatchDue();
 
-      expect(t.messengers.telegram.callsFor(created.id as string)).toHaveLength(1);
+      expect(t.messengers.telegram.callsFor(created.id)).toHaveLength(1);
       expect((await messageRow(t, created.id)).status).toBe('cancelled');
     });
 
@@ -76,7 +79,7 @@ describe('DELETE /messages/:id', () => {
       'refuses a message %s: 409 MESSAGE_NOT_CANCELLABLE naming its status, and leaves it as it is',
       async (_, arrange, status) => {
         const [created] = await postMessages(t);
-        await arrange(created.id as string);
+        await arrange(created.id);
         expect((await messageRow(t, created.id)).status).toBe(status);
 
         const res = await t.http.delete(`/messages/${created.id}`).expect(409);

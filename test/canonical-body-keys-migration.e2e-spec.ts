@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
+import type { MigrationInterface } from 'typeorm';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { migrations } from '../src/database/migrations';
@@ -11,7 +12,8 @@ import {
 import { bodyDedupKey } from '../src/messages/canonical-body';
 import { planOf, readsOfMessages } from './support/query-plans';
 import { createTestApp } from './support/test-app';
-import { createTestDatabase, ownDatabaseConnection, TestDatabase } from './support/test-database';
+import type { TestDatabase } from './support/test-database';
+import { createTestDatabase, ownDatabaseConnection } from './support/test-database';
 
 const rawKey = (body: string) => createHash('sha256').update(body, 'utf8').digest();
 const hex = (key: Buffer) => key.toString('hex');
@@ -50,7 +52,7 @@ const SEEDS: readonly Seed[] = [
 describe('Migration CanonicalBodyKeys', () => {
   let database: TestDatabase;
   const open: Array<{ destroy(): Promise<unknown> }> = [];
-  const connect = async (list: Function[]) => {
+  const connect = async (list: (new () => MigrationInterface)[]) => {
     const dataSource = await new DataSource({ ...dataSourceOptions(database.url), migrations: list }).initialize();
     open.push(dataSource);
     return dataSource;

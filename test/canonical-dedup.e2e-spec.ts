@@ -1,5 +1,7 @@
-import { aRecipient, RecipientInput } from './support/factories';
-import { createTestApp, TestApp } from './support/test-app';
+import type { RecipientInput } from './support/factories';
+import { aRecipient } from './support/factories';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 /**
  * Dedup compares what a reader sees, not bytes (src/messages/canonical-body.ts): a variant of a queued

@@ -8,8 +8,10 @@ import {
 } from './support/database-unavailable';
 import { FreezableProxy } from './support/freezable-proxy';
 import { waitFor } from './support/service-process';
-import { createTestApp, TestApp } from './support/test-app';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
+import type { TestDatabase } from './support/test-database';
+import { createTestDatabase } from './support/test-database';
 
 /** Small bounds keep the spec quick; app-config.spec.ts checks the defaults' arithmetic. */
 const QUERY_TIMEOUT_MS = 1_000;

@@ -5,7 +5,8 @@ import { expectDatabaseUnavailable } from './support/database-unavailable';
 import { aMessageRequest } from './support/factories';
 import { postMessageIds } from './support/messages';
 import { waitFor } from './support/service-process';
-import { createTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 import { TEST_ENV, withAdminClient } from './support/test-database';
 
 /** However the database goes away, an answer comes within this, not after a client's or jest's timeout. */

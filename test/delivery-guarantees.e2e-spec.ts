@@ -2,7 +2,8 @@ import type { OutgoingMessage, SendResult } from '../src/providers/messenger-pro
 import { aMessageRequest, aRecipient } from './support/factories';
 import { postMessageIds } from './support/messages';
 import { failTransiently, succeed } from './support/scripted-messenger';
-import { createTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 const LONG_BACKOFF = { RETRY_BASE_DELAY_MS: '60000', RETRY_MAX_DELAY_MS: '600000' };
 
@@ -73,7 +74,7 @@ describe('Delivery guarantees', () => {
       try {
         const inFlight: (() => void)[] = [];
         worker.messengers.telegram.script = (message: OutgoingMessage) =>
-          new Promise<SendResult>((resolve) => inFlight.push(() => resolve(succeed(message, 0) as SendResult)));
+          new Promise<SendResult>((resolve) => inFlight.push(() => resolve(succeed(message, 0))));
         const res = await worker.http
           .post('/messages')
           .send(aMessageRequest({ recipients: Array.from({ length: 10 }, () => aRecipient.telegram()) }))

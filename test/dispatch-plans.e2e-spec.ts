@@ -1,9 +1,5 @@
-import {
-  AttemptRecord,
-  DISPATCH_SQL,
-  RecordedOutcome,
-  recordOutcomesParams,
-} from '../src/dispatch/dispatch.repository';
+import type { AttemptRecord, RecordedOutcome } from '../src/dispatch/dispatch.repository';
+import { DISPATCH_SQL, recordOutcomesParams } from '../src/dispatch/dispatch.repository';
 import { planOf as planFor, readsOfMessages } from './support/query-plans';
 import { ownDatabaseConnection } from './support/test-database';
 

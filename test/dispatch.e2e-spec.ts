@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { failTransiently, Script, succeed } from './support/scripted-messenger';
+import type { Script } from './support/scripted-messenger';
+import { failTransiently, succeed } from './support/scripted-messenger';
 import { aRecipient } from './support/factories';
-import { messageRow, MessageRow, postMessageIds } from './support/messages';
-import { createTestApp, TestApp } from './support/test-app';
+import type { MessageRow } from './support/messages';
+import { messageRow, postMessageIds } from './support/messages';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 const MAX_RETRIES = 3;
 // Retries wait minutes, as in production; tests make time pass by moving next_attempt_at.

@@ -1,7 +1,8 @@
 import { aMessageRequest, aRecipient } from './support/factories';
 import { succeed } from './support/scripted-messenger';
 import { waitFor } from './support/service-process';
-import { TestApp, createTestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 import { allowConnections, takeDatabaseAway } from './support/test-database';
 
 /** One sample of a Prometheus text exposition: `name{label="value",…} number`. */

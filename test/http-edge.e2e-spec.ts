@@ -3,7 +3,8 @@ import net, { type AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { waitFor } from './support/service-process';
-import { createTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 /** What came back on a socket: the parsed answer (if any), and how long until the server closed it. */
 interface Exchange {

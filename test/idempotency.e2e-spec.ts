@@ -4,7 +4,8 @@ import { MessagesService } from '../src/messages/messages.service';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { holdNextCreate } from './support/hold';
 import { OpenApiDocument } from './support/openapi-document';
-import { createTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 import { captureLogs } from './support/test-logs';
 
 interface KeyRow {

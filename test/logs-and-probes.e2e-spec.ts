@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { freePort, PROCESS_SPEC_TIMEOUT_MS, ServiceProcess, waitFor } from './support/service-process';
-import { createTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 jest.setTimeout(PROCESS_SPEC_TIMEOUT_MS);
 
@@ -100,9 +101,9 @@ describe('The service as a process', () => {
     const [listening] = api.events('listening');
     expect(listening).toMatchObject({
       address: '127.0.0.1',
-      msg: `role api: API on http://127.0.0.1:${listening.port} (this machine only; OpenAPI UI at /docs)`,
+      msg: `role api: API on http://127.0.0.1:${String(listening.port)} (this machine only; OpenAPI UI at /docs)`,
     });
-    expect((await fetch(`http://127.0.0.1:${listening.port}/health/live`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${String(listening.port)}/health/live`)).status).toBe(200);
     expect(api.events('database')).toEqual([
       expect.objectContaining({
         level: 30,

@@ -57,7 +57,7 @@ describe('The message state machine, as the SQL makes it', () => {
     const after = new Map((await messages()).map((m) => [m.id, m]));
     return before
       .filter((m) => after.get(m.id)!.version !== m.version)
-      .map((m) => `${m.status} → ${after.get(m.id)!.status}` as Move);
+      .map((m): Move => `${m.status} → ${after.get(m.id)!.status}`);
   };
 
   const eachMessage = (sql: string) => async (all: Message[]) => {
@@ -67,7 +67,7 @@ describe('The message state machine, as the SQL makes it', () => {
     db.query(
       DISPATCH_SQL.recordOutcomes,
       recordOutcomesParams(
-        all.map(({ id }) => ({ ...outcome, id, attempt: 1, retriesCount: 0 }) as RecordedOutcome),
+        all.map(({ id }) => ({ ...outcome, id, attempt: 1, retriesCount: 0 })),
         [],
       ),
     );
@@ -94,7 +94,7 @@ describe('The message state machine, as the SQL makes it', () => {
   }: {
     readonly from: readonly MessageStatus[];
     readonly to: readonly MessageStatus[];
-  }): Move[] => from.flatMap((f) => to.map((t) => `${f} → ${t}` as Move)).sort();
+  }): Move[] => from.flatMap((f) => to.map((t): Move => `${f} → ${t}`)).sort();
 
   it.each(Object.keys(TRANSITIONS) as (keyof typeof TRANSITIONS)[])(
     '%s: its statements make its moves and no others',

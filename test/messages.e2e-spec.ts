@@ -2,7 +2,8 @@ import { createHash, randomInt } from 'node:crypto';
 import { MessageIngest } from '../src/messages/message-ingest';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { postMessageIds } from './support/messages';
-import { createTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 describe('Messages API', () => {
   let t: TestApp;

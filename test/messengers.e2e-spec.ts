@@ -2,7 +2,8 @@ import { TELEGRAM_TEST_RECIPIENTS } from '../src/providers/telegram/telegram-bot
 import { VIBER_TEST_RECIPIENTS } from '../src/providers/viber/viber-rest-api.emulator';
 import { WHATSAPP_TEST_RECIPIENTS } from '../src/providers/whatsapp/whatsapp-cloud-api.emulator';
 import { aMessageRequest, aRecipient } from './support/factories';
-import { createTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 const MAX_RETRIES = 2;
 

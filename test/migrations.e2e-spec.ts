@@ -3,7 +3,8 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { migrations } from '../src/database/migrations';
 import { ClientTenancy1795860000000 } from '../src/database/migrations/1795860000000-ClientTenancy';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import type { TestDatabase } from './support/test-database';
+import { createTestDatabase } from './support/test-database';
 
 /** TypeORM orders migrations by the timestamp that ends their class name. */
 const timestampOf = (migration: { name: string }) => Number(/(\d{13})$/.exec(migration.name)![1]);

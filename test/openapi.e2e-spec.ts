@@ -8,10 +8,12 @@ import { MessagesService } from '../src/messages/messages.service';
 import { MESSENGER_RULES, PROVIDER_NAMES } from '../src/providers/messengers';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { holdNextCreate } from './support/hold';
-import { HttpMethod, OpenApiDocument } from './support/openapi-document';
-import { Script } from './support/scripted-messenger';
+import type { HttpMethod } from './support/openapi-document';
+import { OpenApiDocument } from './support/openapi-document';
+import type { Script } from './support/scripted-messenger';
 import { loadSwaggerPluginMetadata } from './support/swagger-plugin-metadata';
-import { createTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 import { allowConnections, takeDatabaseAway } from './support/test-database';
 
 /**

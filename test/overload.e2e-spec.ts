@@ -1,14 +1,16 @@
 import 'reflect-metadata';
-import type { Server } from 'node:http';
-import { ClientRequest, request as httpRequest } from 'node:http';
+import type { ClientRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { Client } from 'pg';
 import { MAX_RECIPIENTS } from '../src/messages/dto/create-message.dto';
 import { maximalRequest, probeEvery, sendAtOnce } from './support/burst-traffic';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { OpenApiDocument } from './support/openapi-document';
 import { freePort, PROCESS_SPEC_TIMEOUT_MS, ServiceProcess, waitFor } from './support/service-process';
-import { createTestApp, TestApp } from './support/test-app';
-import { createTestDatabase, TestDatabase, withAdminClient } from './support/test-database';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
+import type { TestDatabase } from './support/test-database';
+import { createTestDatabase, withAdminClient } from './support/test-database';
 
 /**
  * The real service as a process, as the image runs it: NODE_OPTIONS=--max-old-space-size=192. It runs
@@ -142,11 +144,11 @@ function startPost(
 
 const openConnections = (t: TestApp) =>
   new Promise<number>((resolve, reject) =>
-    (t.app.getHttpServer() as Server).getConnections((error, n) => (error ? reject(error) : resolve(n))),
+    t.app.getHttpServer().getConnections((error, n) => (error ? reject(error) : resolve(n))),
   );
 
 async function listen(t: TestApp): Promise<number> {
-  const server = t.app.getHttpServer() as Server;
+  const server = t.app.getHttpServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as { port: number }).port;
 }

@@ -84,7 +84,7 @@ describe('npm start as root in a directory only its owner may enter', () => {
     await service.waitFor(
       'it is ready',
       async () =>
-        (await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+        (await fetch(`http://127.0.0.1:${String(port)}/health/ready`).then(
           (res) => res.status,
           () => 0,
         )) === 200,

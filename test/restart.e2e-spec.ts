@@ -1,6 +1,7 @@
 import { aMessageRequest, aRecipient } from './support/factories';
 import { PROCESS_SPEC_TIMEOUT_MS, ServiceProcess, waitFor } from './support/service-process';
-import { createTestApp, TestApp } from './support/test-app';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 jest.setTimeout(PROCESS_SPEC_TIMEOUT_MS);
 

@@ -1,6 +1,7 @@
 import { aMessageRequest, aRecipient } from './support/factories';
 import { freePort, ServiceProcess, waitFor } from './support/service-process';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import type { TestDatabase } from './support/test-database';
+import { createTestDatabase } from './support/test-database';
 
 /**
  * No configured secret reaches a log line, an error answer or a metric, wherever a client puts it: the real

@@ -4,8 +4,10 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { MIGRATION_LOCK } from '../src/database/migrate';
 import { migrations } from '../src/database/migrations';
-import { PROCESS_SPEC_TIMEOUT_MS, ServiceProcess, ServiceProcessOptions } from './support/service-process';
-import { createTestDatabase, TestDatabase } from './support/test-database';
+import type { ServiceProcessOptions } from './support/service-process';
+import { PROCESS_SPEC_TIMEOUT_MS, ServiceProcess } from './support/service-process';
+import type { TestDatabase } from './support/test-database';
+import { createTestDatabase } from './support/test-database';
 
 jest.setTimeout(PROCESS_SPEC_TIMEOUT_MS);
 

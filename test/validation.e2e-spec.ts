@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { aMessageRequest, aRecipient, RecipientInput } from './support/factories';
-import { createTestApp, TestApp } from './support/test-app';
+import type { RecipientInput } from './support/factories';
+import { aMessageRequest, aRecipient } from './support/factories';
+import type { TestApp } from './support/test-app';
+import { createTestApp } from './support/test-app';
 
 /**
  * The validation contract of the API: every rule a request can break is answered with a 400 (or the

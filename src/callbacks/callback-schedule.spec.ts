@@ -1,4 +1,5 @@
-import { CallbackSchedule, DEFAULT_CALLBACK_SCHEDULE, nextAttemptDelay } from './callback-schedule';
+import type { CallbackSchedule } from './callback-schedule';
+import { DEFAULT_CALLBACK_SCHEDULE, nextAttemptDelay } from './callback-schedule';
 
 const lowest = () => 0;
 const highest = () => 1 - Number.EPSILON; // Math.random's largest

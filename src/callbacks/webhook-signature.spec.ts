@@ -136,6 +136,7 @@ describe('WebhookSecret.parse', () => {
       inspect(secret),
       inspect({ secret }, { showHidden: true }),
       String(secret),
+      // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- the spec checks this very spelling
       `${secret}`,
     ]) {
       expect(shown).toContain('[secret]');

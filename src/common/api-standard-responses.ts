@@ -195,6 +195,6 @@ export const ApiStandardResponses = (): ClassDecorator => (controller) => {
         }),
       );
     }
-    applyDecorators(...responses)(prototype, name, Object.getOwnPropertyDescriptor(prototype, name)!);
+    applyDecorators(...responses)(prototype, name, Object.getOwnPropertyDescriptor(prototype, name));
   }
 };

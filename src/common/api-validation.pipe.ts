@@ -1,4 +1,5 @@
-import { ArgumentMetadata, ValidationPipe } from '@nestjs/common';
+import type { ArgumentMetadata } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
 import type { FieldErrorDto } from './api-error.dto';
 import { forEachField } from './request-fields';
 import { RequestValidationException } from './validation-errors';

@@ -78,6 +78,6 @@ interface ErrorLike {
 function causes(error: unknown, depth = 0): ErrorLike[] {
   if (typeof error !== 'object' || error === null || depth > 4) return [];
   const e = error as ErrorLike;
-  const nested = [e.driverError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])];
+  const nested = [e.driverError, e.cause, ...(Array.isArray(e.errors) ? (e.errors as unknown[]) : [])];
   return [e, ...nested.flatMap((inner) => causes(inner, depth + 1))];
 }

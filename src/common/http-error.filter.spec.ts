@@ -5,7 +5,7 @@ import { toHttpError } from './http-error.filter';
 import { RequestValidationException } from './validation-errors';
 
 const ERROR_STATUSES = Object.values(HttpStatus).filter(
-  (status): status is number => typeof status === 'number' && status >= 400,
+  (status): status is number => typeof status === 'number' && status >= HttpStatus.BAD_REQUEST,
 );
 
 describe('toHttpError', () => {

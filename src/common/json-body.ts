@@ -41,7 +41,7 @@ export function useUtf8JsonParser(fastify: FastifyInstance): void {
     const text = utf8 ? body.toString('utf8') : decodeUtf8(body);
     // Text that was UTF-8 can hold a lone surrogate only as a \u escape: most bodies need no walk.
     if (!utf8 || text.includes('\\u')) unchecked.add(request);
-    parseJson(request, text, done);
+    void parseJson(request, text, done);
   });
 }
 

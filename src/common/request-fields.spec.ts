@@ -1,4 +1,5 @@
-import { forEachField, RequestField } from './request-fields';
+import type { RequestField } from './request-fields';
+import { forEachField } from './request-fields';
 
 const fieldsOf = (root: unknown): RequestField[] => {
   const fields: RequestField[] = [];

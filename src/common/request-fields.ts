@@ -11,6 +11,7 @@ export class RequestField {
   /** As toFieldErrors spells it: `recipients[1].recipient`. Built on demand: most walks report nothing. */
   get path(): string {
     const parts: string[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a walk up the parents that starts here
     for (let field: RequestField = this; field.parent !== undefined; field = field.parent) {
       if (field.key === undefined) parts.push(`[${field.index}]`);
       else parts.push(field.parent.parent === undefined ? field.key : `.${field.key}`);

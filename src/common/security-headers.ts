@@ -15,7 +15,7 @@ export function helmetHeaders(options: HelmetOptions): ReadonlyArray<readonly [s
     removeHeader: () => undefined,
   };
   helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
-    if (error) throw error;
+    if (error) throw error instanceof Error ? error : new Error(String(error));
   });
   return headers;
 }

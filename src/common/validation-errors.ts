@@ -1,4 +1,5 @@
-import { BadRequestException, ValidationError } from '@nestjs/common';
+import type { ValidationError } from '@nestjs/common';
+import { BadRequestException } from '@nestjs/common';
 import type { FieldErrorDto } from './api-error.dto';
 
 /** A 400 that names each offending field; thrown by the global ValidationPipe and by pipes on params. */

@@ -1,4 +1,5 @@
-import { Client, ClientConfig } from 'pg';
+import type { ClientConfig } from 'pg';
+import { Client } from 'pg';
 
 /** What pg's query_timeout fails a statement with. */
 export const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
@@ -23,13 +24,14 @@ export class BoundedPgClient extends Client {
   private discarded = false;
 
   // The signature of every overload of pg's query(): the arguments are passed on as they came.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads' union, passed through untouched
   override query(...args: any[]): any {
     const last = args.length - 1;
     const callback: unknown = args[last];
     if (typeof callback === 'function') {
       args[last] = (error: Error | null | undefined, result: unknown) => {
         this.discardAfter(error);
-        return callback(error, result);
+        return (callback as (error: Error | null | undefined, result: unknown) => unknown)(error, result);
       };
       return Client.prototype.query.apply(this, args as Parameters<Client['query']>);
     }

@@ -5,7 +5,8 @@ import { MessageAttemptEntity } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
 import { EmulatorInboxEntity } from '../providers/emulators/emulator-inbox.entity';
 import { SenderAccountStateEntity } from '../providers/senders/sender-account-state.entity';
-import { boundedClientOptions, ConnectionBounds } from './bounded-pg-client';
+import type { ConnectionBounds } from './bounded-pg-client';
+import { boundedClientOptions } from './bounded-pg-client';
 import { migrations } from './migrations';
 
 /**
@@ -44,5 +45,5 @@ export function dataSourceOptions(
  * wait for another process's migrations. Connecting stays bounded.
  */
 export function withoutQueryTimeout(options: DataSourceOptions): DataSourceOptions {
-  return { ...options, extra: { ...options.extra, query_timeout: 0 } } as DataSourceOptions;
+  return { ...options, extra: { ...(options.extra as object), query_timeout: 0 } };
 }

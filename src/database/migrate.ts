@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import type { DataSourceOptions } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { withoutQueryTimeout } from './data-source-options';
 
 /** Any constant works; it only has to be the same in every process of this service. */

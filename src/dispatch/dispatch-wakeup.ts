@@ -126,7 +126,7 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
    */
   private watch(client: BoundedPgClient): void {
     const check = setInterval(() => {
-      client.query('SELECT 1').catch(() => undefined);
+      (client.query('SELECT 1') as Promise<unknown>).catch(() => undefined);
     }, this.config.DATABASE_QUERY_TIMEOUT_MS);
     check.unref();
     client.once('end', () => clearInterval(check));

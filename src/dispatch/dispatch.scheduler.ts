@@ -53,7 +53,7 @@ export class DispatchScheduler implements OnApplicationBootstrap, BeforeApplicat
 
   /** Stops claiming, and waits for the batches in hand so their outcomes are written while the database is up. */
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.config.runsWorker) this.schedules.getCronJob(DISPATCH_JOB).stop();
+    if (this.config.runsWorker) void this.schedules.getCronJob(DISPATCH_JOB).stop();
     await this.dispatch.stop();
   }
 }

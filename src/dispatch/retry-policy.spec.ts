@@ -1,5 +1,6 @@
 import type { SendResult } from '../providers/messenger-provider';
-import { backoffDelayMs, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
+import type { RetryPolicy } from './retry-policy';
+import { backoffDelayMs, outcomeOf, outcomeOfExpiredLease } from './retry-policy';
 
 const policy: RetryPolicy = { maxRetries: 3, baseDelayMs: 1_000, maxDelayMs: 5_000 };
 const lowest = () => 0;

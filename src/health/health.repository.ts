@@ -13,7 +13,7 @@ export class HealthRepository {
    */
   async pendingMigrations(): Promise<string[]> {
     const table = this.dataSource.options.migrationsTableName ?? 'migrations';
-    const rows = (await this.dataSource.query(`SELECT name FROM "${table}"`)) as { name: string }[];
+    const rows = await this.dataSource.query<{ name: string }[]>(`SELECT name FROM "${table}"`);
     const applied = new Set(rows.map((row) => row.name));
     return this.dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
   }

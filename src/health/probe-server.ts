@@ -1,7 +1,9 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { fastify, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { fastify } from 'fastify';
 import { MetricsService } from '../metrics/metrics.service';
-import { HealthAnswer, HealthService } from './health.service';
+import type { HealthAnswer } from './health.service';
+import { HealthService } from './health.service';
 
 /**
  * A worker has no API, yet an orchestrator must probe it and Prometheus scrape it: this listener serves

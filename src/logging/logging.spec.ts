@@ -1,11 +1,13 @@
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { pinoHttp, Options } from 'pino-http';
+import type { Options } from 'pino-http';
+import { pinoHttp } from 'pino-http';
 import { loadConfig } from '../config/app-config';
 import {
   createRootLogger,
@@ -252,7 +254,7 @@ describe('the request logging (pino-http with loggingParams)', () => {
       ]);
       expect(JSON.stringify(app.lines)).not.toMatch(/wrong-|d3Jvbmc=/);
     } finally {
-      app.close();
+      await app.close();
     }
   });
 

@@ -2,10 +2,12 @@ import { type LoggerService, RequestMethod } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
-import { Logger as NestPinoLogger, Params, PinoLogger } from 'nestjs-pino';
+import type { Params } from 'nestjs-pino';
+import { Logger as NestPinoLogger, PinoLogger } from 'nestjs-pino';
 import { pino } from 'pino';
 import type { AppConfig, LogFormat } from '../config/app-config';
-import { REDACTED, SecretScrubber, secrets } from './secret-scrubber';
+import type { SecretScrubber } from './secret-scrubber';
+import { REDACTED, secrets } from './secret-scrubber';
 
 /** Taken from the request when it is a sane id, else generated; sent back on every answer. */
 export const REQUEST_ID_HEADER = 'x-request-id';

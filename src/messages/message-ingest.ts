@@ -162,7 +162,7 @@ export class MessageIngest {
         missing.requests.push(i + 1);
       }
     }
-    const answers: (StoredMessage | undefined)[] = new Array(missing.providers.length);
+    const answers: (StoredMessage | undefined)[] = new Array<StoredMessage | undefined>(missing.providers.length);
     // A duplicate committed by a concurrent statement is found by the next round, in a new snapshot; one
     // cancelled meanwhile is free again, and the next round inserts it. Two rounds settle any real
     // interleaving; the third is a safety margin. Each round is its own statement: a request whose rows

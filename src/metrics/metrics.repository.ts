@@ -48,8 +48,8 @@ export class MetricsRepository {
   queueState(): Promise<QueueState> {
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL statement_timeout = ${SCRAPE_STATEMENT_TIMEOUT_MS}`);
-      const depth = (await manager.query(QUEUE_DEPTH)) as QueueState['depth'];
-      const lag = (await manager.query(OLDEST_DUE, [PROVIDER_NAMES])) as QueueState['lag'];
+      const depth = await manager.query<QueueState['depth']>(QUEUE_DEPTH);
+      const lag = await manager.query<QueueState['lag']>(OLDEST_DUE, [PROVIDER_NAMES]);
       return { depth, lag };
     });
   }

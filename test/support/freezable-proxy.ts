@@ -1,4 +1,5 @@
-import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** One direction of a proxied connection: what arrived and is not yet passed on, a FIN last. */
 interface Direction {

@@ -1,4 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -80,7 +81,7 @@ export class ServiceProcess {
         timeoutMs,
       );
     } catch (error) {
-      throw new Error(`${(error as Error).message}; its log:\n${this.lines.slice(-40).join('\n')}`);
+      throw new Error(`${(error as Error).message}; its log:\n${this.lines.slice(-40).join('\n')}`, { cause: error });
     }
   }
 
@@ -95,8 +96,12 @@ export class ServiceProcess {
   }
 }
 
-/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+/**
+ * Polls `check` until it returns true; fails with `what` after `timeoutMs`. The default is most of a
+ * process spec's time: a start takes over 60 s on 2 cores under a heavy load, and a process that exits
+ * fails the wait at once, so a long bound costs a failing spec nothing.
+ */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 150_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);

@@ -47,7 +47,9 @@ export async function loadSwaggerPluginMetadata(): Promise<void> {
   });
   const module = { exports: {} as () => Promise<Record<string, unknown>> };
   const requireFromSrc = (specifier: string): unknown =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- resolves the generated file's requires at run time
     require(specifier.startsWith('.') ? join(SRC, specifier) : specifier);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- evaluates the metadata file the plugin just generated
   new Function('module', 'exports', 'require', outputText)(module, module.exports, requireFromSrc);
   await SwaggerModule.loadPluginMetadata(module.exports);
 }

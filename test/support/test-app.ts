@@ -10,9 +10,11 @@ import { configureHttpApp, HTTP_APP_OPTIONS } from '../../src/http-app';
 import { createHttpAdapter } from '../../src/http-server';
 import { createRootLogger, nestLogger } from '../../src/logging/logging';
 import { MESSENGER_PROVIDERS } from '../../src/providers/messenger-provider';
-import { scriptedMessengers, ScriptedMessenger, succeed } from './scripted-messenger';
+import type { ScriptedMessenger } from './scripted-messenger';
+import { scriptedMessengers, succeed } from './scripted-messenger';
 import { testLogSink } from './test-logs';
-import { createTestDatabase, TestDatabase } from './test-database';
+import type { TestDatabase } from './test-database';
+import { createTestDatabase } from './test-database';
 
 export interface TestApp {
   readonly app: NestFastifyApplication;

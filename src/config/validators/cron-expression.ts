@@ -1,4 +1,5 @@
-import { registerDecorator, ValidationArguments } from 'class-validator';
+import type { ValidationArguments } from 'class-validator';
+import { registerDecorator } from 'class-validator';
 import { CronTime } from 'cron';
 
 /** Six fields (seconds first), each valid: what the cron library behind @nestjs/schedule accepts. */

@@ -1,4 +1,5 @@
-import { registerDecorator, ValidationArguments } from 'class-validator';
+import type { ValidationArguments } from 'class-validator';
+import { registerDecorator } from 'class-validator';
 
 /**
  * A text setting that `parse` accepts: the parser's problems, joined, are the setting's error. The parser

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export class InitMessages1795850169683 implements MigrationInterface {
   name = 'InitMessages1795850169683';

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export class AttemptHistory1795851593050 implements MigrationInterface {
   name = 'AttemptHistory1795851593050';

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export class InboxAndOrdering1795853015605 implements MigrationInterface {
   name = 'InboxAndOrdering1795853015605';

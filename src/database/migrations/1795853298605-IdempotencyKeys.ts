@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export class IdempotencyKeys1795853298605 implements MigrationInterface {
   name = 'IdempotencyKeys1795853298605';

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Message ids become UUIDv7 (RFC 9562): a millisecond timestamp, then random bits. A message's row is

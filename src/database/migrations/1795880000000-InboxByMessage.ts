@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * GET /emulators/:provider/inbox shows a client only its own deliveries: those whose idempotency key is one

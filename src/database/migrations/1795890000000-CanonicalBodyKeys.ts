@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { bodyDedupKey } from '../../messages/canonical-body';
 
 /** Rows read, keyed and written per round trip: one SELECT and at most one UPDATE per batch. */
@@ -113,11 +113,16 @@ export class CanonicalBodyKeys1795890000000 implements MigrationInterface {
   batchSize = REKEY_BATCH_SIZE;
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    let rows: StoredRow[] = await queryRunner.query(FIRST_BATCH, [this.batchSize]);
+    let rows = (await queryRunner.query(FIRST_BATCH, [this.batchSize])) as StoredRow[];
     while (rows.length > 0) {
       await rekey(queryRunner, keysToGive(rows));
       const last = rows[rows.length - 1];
-      rows = await queryRunner.query(NEXT_BATCH, [this.batchSize, last.client, last.cursor_at, last.id]);
+      rows = (await queryRunner.query(NEXT_BATCH, [
+        this.batchSize,
+        last.client,
+        last.cursor_at,
+        last.id,
+      ])) as StoredRow[];
     }
   }
 
@@ -154,10 +159,10 @@ async function rekey(queryRunner: QueryRunner, rekeys: readonly Rekey[]): Promis
     const waiting = round > SKIPPING_ROUNDS;
     let answered: { id: string }[];
     try {
-      answered = await queryRunner.query(waiting ? REKEY_WAITING : REKEY_SKIP_LOCKED, [
+      answered = (await queryRunner.query(waiting ? REKEY_WAITING : REKEY_SKIP_LOCKED, [
         pending.map((r) => r.id),
         pending.map((r) => r.key),
-      ]);
+      ])) as { id: string }[];
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if ((code !== UNIQUE_VIOLATION && code !== DEADLOCK) || ++races > RACE_RETRIES) throw error;

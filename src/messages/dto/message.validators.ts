@@ -1,5 +1,7 @@
-import { isISO8601, registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
-import { characterCount, isProviderName, MESSENGER_RULES, ProviderName } from '../../providers/messengers';
+import type { ValidationArguments, ValidationOptions } from 'class-validator';
+import { isISO8601, registerDecorator } from 'class-validator';
+import type { ProviderName } from '../../providers/messengers';
+import { characterCount, isProviderName, MESSENGER_RULES } from '../../providers/messengers';
 import { canonicalBody } from '../canonical-body';
 
 /** The rules that depend on the messenger: they read a sibling property, which class-validator's built-ins can't. */

@@ -1,4 +1,5 @@
-import { EmulatedMessenger, TestRecipient, Verdict } from './emulated-messenger';
+import type { TestRecipient, Verdict } from './emulated-messenger';
+import { EmulatedMessenger } from './emulated-messenger';
 import type { EmulatorProfile } from './emulator-profile';
 
 type Reason = 'unknown' | 'blocked' | 'gone';

@@ -39,6 +39,7 @@ export class InboxQueryDto {
   limit: number = 100;
 }
 
+// eslint-disable-next-line no-useless-assignment -- read by @Param() below, which the rule does not see
 const providerPipe = new ParseEnumPipe(Object.fromEntries(PROVIDER_NAMES.map((p) => [p, p])), {
   exceptionFactory: () =>
     new RequestValidationException([{ field: 'provider', reason: `must be one of: ${PROVIDER_NAMES.join(', ')}` }]),

@@ -1,5 +1,6 @@
 import { InvalidConfigError, loadConfig } from '../../config/app-config';
-import { EmulatorDefaults, emulatorProfile, parseEmulatorOverrides } from './emulator-profile';
+import type { EmulatorDefaults } from './emulator-profile';
+import { emulatorProfile, parseEmulatorOverrides } from './emulator-profile';
 
 describe('parseEmulatorOverrides', () => {
   it.each([

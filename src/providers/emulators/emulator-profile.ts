@@ -73,7 +73,7 @@ export function parseEmulatorOverrides(text: string): { overrides: Partial<Emula
       );
     }
   }
-  return { overrides: overrides as Partial<EmulatorProfile>, problems };
+  return { overrides: overrides, problems };
 }
 
 /** A messenger's profile: its documented limits, the global defaults, then its own overrides. */

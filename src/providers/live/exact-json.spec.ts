@@ -18,8 +18,10 @@ describe('parseJsonExact', () => {
     ['the largest safe integer', '9007199254740991', 9007199254740991],
     ['a negative safe integer', '-9007199254740991', -9007199254740991],
     ['a 52-bit Telegram chat id', '-1001234567890123', -1001234567890123],
+    // eslint-disable-next-line no-loss-of-precision -- the literal rounds as JSON.parse rounds it, which is the point
     ['a fraction', '12345678901234567.5', 12345678901234567.5],
     ['an exponent', '1e30', 1e30],
+    // eslint-disable-next-line no-loss-of-precision -- the literal rounds as JSON.parse rounds it, which is the point
     ['a long exponent form', '12345678901234567e2', 12345678901234567e2],
   ])('leaves %s a number', (_what, literal, value) => {
     expect(parseJsonExact(`{"n":${literal}}`)).toStrictEqual({ n: value });

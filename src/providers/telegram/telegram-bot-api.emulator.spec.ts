@@ -1,7 +1,8 @@
 import { itDrivesEachTestRecipientAsDocumented, itReplaysRunsFromTheSeed } from '../../../test/support/emulator-specs';
 import { loadConfig } from '../../config/app-config';
 import type { OutgoingMessage, SendResult } from '../messenger-provider';
-import { TELEGRAM_ERRORS, TelegramResponse, telegramSendMessageRequest } from './telegram-bot-api';
+import type { TelegramResponse } from './telegram-bot-api';
+import { TELEGRAM_ERRORS, telegramSendMessageRequest } from './telegram-bot-api';
 import { TELEGRAM_TEST_RECIPIENTS, TelegramBotApiEmulator } from './telegram-bot-api.emulator';
 import { TelegramProvider } from './telegram.provider';
 

@@ -1,11 +1,6 @@
 import type { SendResult } from '../messenger-provider';
-import {
-  TELEGRAM_ERRORS,
-  TelegramError,
-  TelegramResponse,
-  telegramOutcome,
-  telegramSendMessageRequest,
-} from './telegram-bot-api';
+import type { TelegramError, TelegramResponse } from './telegram-bot-api';
+import { TELEGRAM_ERRORS, telegramOutcome, telegramSendMessageRequest } from './telegram-bot-api';
 
 const message = (recipient: string, body = 'hello') => ({ id: 'message-1', recipient, body, sender: null });
 

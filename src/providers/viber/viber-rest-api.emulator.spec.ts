@@ -1,7 +1,8 @@
 import { itDrivesEachTestRecipientAsDocumented, itReplaysRunsFromTheSeed } from '../../../test/support/emulator-specs';
 import { loadConfig } from '../../config/app-config';
 import type { OutgoingMessage, SendResult } from '../messenger-provider';
-import { VIBER_STATUSES, ViberResponse, viberSendMessageRequest } from './viber-rest-api';
+import type { ViberResponse } from './viber-rest-api';
+import { VIBER_STATUSES, viberSendMessageRequest } from './viber-rest-api';
 import { VIBER_TEST_RECIPIENTS, ViberRestApiEmulator } from './viber-rest-api.emulator';
 import { ViberProvider } from './viber.provider';
 

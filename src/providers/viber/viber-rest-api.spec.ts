@@ -1,5 +1,6 @@
 import type { SendResult } from '../messenger-provider';
-import { VIBER_STATUSES, ViberResponse, ViberStatus, viberOutcome, viberSendMessageRequest } from './viber-rest-api';
+import type { ViberResponse, ViberStatus } from './viber-rest-api';
+import { VIBER_STATUSES, viberOutcome, viberSendMessageRequest } from './viber-rest-api';
 
 describe('viberSendMessageRequest', () => {
   it('sends a text from our bot to the receiver, tracked by our message id', () => {

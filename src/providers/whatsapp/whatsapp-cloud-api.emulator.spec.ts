@@ -1,14 +1,13 @@
 import { itDrivesEachTestRecipientAsDocumented, itReplaysRunsFromTheSeed } from '../../../test/support/emulator-specs';
 import { loadConfig } from '../../config/app-config';
 import type { OutgoingMessage, SendResult } from '../messenger-provider';
-import {
-  WHATSAPP_ERRORS,
+import type {
   WhatsAppErrorEntry,
   WhatsAppErrorResponse,
   WhatsAppResponse,
   WhatsAppSendRequest,
-  whatsAppSendRequest,
 } from './whatsapp-cloud-api';
+import { WHATSAPP_ERRORS, whatsAppSendRequest } from './whatsapp-cloud-api';
 import { WHATSAPP_TEST_RECIPIENTS, WhatsAppCloudApiEmulator } from './whatsapp-cloud-api.emulator';
 import { WhatsAppProvider } from './whatsapp.provider';
 

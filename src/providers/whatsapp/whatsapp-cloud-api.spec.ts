@@ -1,11 +1,5 @@
-import {
-  WHATSAPP_ERRORS,
-  WhatsAppErrorResponse,
-  whatsAppErrorResponse,
-  whatsAppOutcome,
-  WhatsAppResponse,
-  whatsAppSendRequest,
-} from './whatsapp-cloud-api';
+import type { WhatsAppErrorResponse, WhatsAppResponse } from './whatsapp-cloud-api';
+import { WHATSAPP_ERRORS, whatsAppErrorResponse, whatsAppOutcome, whatsAppSendRequest } from './whatsapp-cloud-api';
 
 const TRACE = 'AbCdEfGh1234567890_xyz';
 

@@ -7,7 +7,7 @@
  * plugin, exactly as `nest build` does, into a temporary directory, boots that build against a
  * throwaway PostgreSQL (TEST_DATABASE_URL when set, else an embedded one), asks it for /docs-json, once
  * with API keys (as production runs) and once in open mode (the document differs: no key, no 401), writes
- * each document to a file and runs `redocly lint` on it with test/tools/redocly.yaml: Redocly's
+ * each document to a file and runs `redocly lint` on it with scripts/redocly.yaml: Redocly's
  * recommended rules, unrelaxed. Exits 1 on any problem, warnings included (the documents are then kept,
  * and their paths printed), 0 when both are clean. `npm run lint:openapi -- --keep` keeps them anyway.
  */
@@ -20,10 +20,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import ts from 'typescript';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/database/embedded-postgres';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/database/embedded-postgres';
 
-const ROOT = resolve(__dirname, '../..');
-const REDOCLY_CONFIG = join(ROOT, 'test/tools/redocly.yaml');
+const ROOT = resolve(__dirname, '..');
+const REDOCLY_CONFIG = join(ROOT, 'scripts/redocly.yaml');
 
 /** Compiles src/ as `nest build` would: the project's tsconfig plus the plugins listed in nest-cli.json. */
 function compileWithSwaggerPlugin(outDir: string): void {
@@ -104,10 +104,10 @@ const MODES = {
 async function servedDocument(dist: string, databaseUrl: string, env: Record<string, string>): Promise<unknown> {
   const load = createRequire(join(dist, 'main.js'));
   const { NestFactory } = load('@nestjs/core') as typeof import('@nestjs/core');
-  const { AppModule } = load('./app.module.js') as typeof import('../../src/app.module');
-  const { loadConfig } = load('./config/app-config.js') as typeof import('../../src/config/app-config');
-  const { configureHttpApp, HTTP_APP_OPTIONS } = load('./http-app.js') as typeof import('../../src/http-app');
-  const { createHttpAdapter } = load('./http-server.js') as typeof import('../../src/http-server');
+  const { AppModule } = load('./app.module.js') as typeof import('../src/app.module');
+  const { loadConfig } = load('./config/app-config.js') as typeof import('../src/config/app-config');
+  const { configureHttpApp, HTTP_APP_OPTIONS } = load('./http-app.js') as typeof import('../src/http-app');
+  const { createHttpAdapter } = load('./http-server.js') as typeof import('../src/http-server');
 
   // The key itself is never used.
   const config = loadConfig({ DATABASE_URL: databaseUrl, APP_ROLE: 'api', LOG_LEVEL: 'warn', ...env });

@@ -13,13 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { AppModule } from '../../src/app.module';
-import { DEFAULT_CLIENT } from '../../src/auth/api-keys';
-import { loadConfig } from '../../src/config/app-config';
-import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { DispatchService } from '../../src/dispatch/dispatch.service';
-import { MessagesService } from '../../src/messages/messages.service';
-import { isProviderName, MESSENGER_RULES, ProviderName } from '../../src/providers/messengers';
+import { AppModule } from '../src/app.module';
+import { DEFAULT_CLIENT } from '../src/auth/api-keys';
+import { loadConfig } from '../src/config/app-config';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { DispatchService } from '../src/dispatch/dispatch.service';
+import { MessagesService } from '../src/messages/messages.service';
+import type { ProviderName } from '../src/providers/messengers';
+import { isProviderName, MESSENGER_RULES } from '../src/providers/messengers';
 
 const { values } = parseArgs({
   options: { provider: { type: 'string', default: 'telegram' }, count: { type: 'string', default: '2000' } },

@@ -9,7 +9,8 @@
  * lost, nothing delivered twice, nothing stuck, and (with ordering on) nothing out of order.
  * Prints a table, writes bench-results/chaos.json, exits 1 on any violation. Bounded: about 2-3 minutes.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
@@ -18,9 +19,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { EmbeddedDatabase, startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import type { EmbeddedDatabase } from '../src/database/embedded-postgres';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 
-const ROOT = resolve(__dirname, '../..');
+const ROOT = resolve(__dirname, '..');
 const MESSAGES_PER_ROUND = Number(process.env.CHAOS_MESSAGES ?? 3000);
 const SETTLE_TIMEOUT_MS = 150_000;
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 23)}] ${line}`);

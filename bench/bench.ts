@@ -7,7 +7,8 @@
  * the same run so every figure can be read as a ratio. Prints a table, writes bench-results/bench.json.
  */
 import autocannon from 'autocannon';
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -15,11 +16,11 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { migrations } from '../../src/database/migrations';
-import { maximalRequest, percentile, probeEvery, sendAtOnce } from '../support/burst-traffic';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { migrations } from '../src/database/migrations';
+import { maximalRequest, percentile, probeEvery, sendAtOnce } from '../test/support/burst-traffic';
 
-const ROOT = resolve(__dirname, '../..');
+const ROOT = resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DISPATCH_MESSAGES = Number(process.env.BENCH_DISPATCH_MESSAGES ?? 100_000);
 const FINISHED_ROWS = Number(process.env.BENCH_FINISHED_ROWS ?? 1_000_000);
