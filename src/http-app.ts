@@ -17,7 +17,7 @@ import { REQUEST_ID_HEADER, requestIdFrom } from './logging/logging';
 import { secrets } from './logging/secret-scrubber';
 import { MAX_RECIPIENTS } from './messages/dto/create-message.dto';
 import { HttpMetrics } from './metrics/http.metrics';
-import { testRecipientsMarkdown } from './providers/test-recipients';
+import { answerCountsMarkdown, MESSENGERS_IN_PROSE, testRecipientsMarkdown } from './providers/messenger-docs';
 
 /**
  * Options for NestFactory.create / createNestApplication. The API speaks JSON only: Nest's parsers
@@ -27,18 +27,13 @@ import { testRecipientsMarkdown } from './providers/test-recipients';
 export const HTTP_APP_OPTIONS = { bodyParser: false } as const;
 
 const apiDescription = (config: AppConfig): string =>
-  `Queue a text for recipients on Telegram, WhatsApp and Viber, now or at send_at. Each message is
+  `Queue a text for recipients on ${MESSENGERS_IN_PROSE}, now or at send_at. Each message is
 stored in PostgreSQL, deduplicated per client + messenger + recipient + body, and delivered by a scheduler with
 retries and leases. Errors always have the ApiError shape.
 
 ${authentication(config)}
 
-**How a messenger's answer counts**: accepted → \`sent\`; "slow down" (Telegram 429, WhatsApp 130429 /
-131056 / 131048 / 4 / 80007, Viber 12) → retried when the messenger allows, *costing no retry*; a
-transient error (5xx, WhatsApp 1 / 2 / 131000 / 131016, timeouts) → retried with backoff, at most
-MAX_RETRIES times; a permanent one (Telegram 400 / 403, WhatsApp 131026 / 131047 / 100 / 131008 / 131009,
-Viber 3 / 4 / 5 / 6 / 11 …) → \`failed\` at once. \`last_error_code\` and each attempt's \`code\` carry the
-messenger's own code.
+${answerCountsMarkdown()}
 
 **Test recipients** (while the messengers are emulated) behave the same way every time:
 

@@ -1,11 +1,21 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { OTHER_EXAMPLE_MESSENGER, recipientKind } from '../providers/messenger-docs';
 import { ERROR_CODE_NAMES, ERROR_CODES, type ErrorCode } from './error-codes';
+
+const BAD_RECIPIENT = `is not a valid ${OTHER_EXAMPLE_MESSENGER.name} recipient`;
 
 /** One reason a request was refused. */
 export class FieldErrorDto {
-  /** Path of the offending field in the request, e.g. `recipients[1].recipient`. @example "recipients[1].recipient" */
+  // Declared with @ApiProperty, as `reason` is, so that the document lists it first.
+  @ApiProperty({
+    description: 'Path of the offending field in the request, e.g. `recipients[1].recipient`.',
+    example: 'recipients[1].recipient',
+  })
   field: string;
-  /** Why it was refused. @example "is not a valid whatsapp recipient: expected an E.164 phone number" */
+  @ApiProperty({
+    description: 'Why it was refused.',
+    example: `${BAD_RECIPIENT}: expected ${recipientKind(OTHER_EXAMPLE_MESSENGER)}`,
+  })
   reason: string;
 }
 
@@ -25,7 +35,7 @@ export class ApiErrorDto {
   @ApiProperty({ enum: ERROR_CODE_NAMES, enumName: 'ErrorCode', example: 'VALIDATION_FAILED' })
   code: ErrorCode;
 
-  /** Human-readable summary. @example "recipients[1].recipient: is not a valid whatsapp recipient" */
+  @ApiProperty({ description: 'Human-readable summary.', example: `recipients[1].recipient: ${BAD_RECIPIENT}` })
   message: string;
 
   /** Each field (or header) at fault, when the error is about fields. */

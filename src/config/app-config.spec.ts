@@ -1,4 +1,5 @@
 import { AppConfig, InvalidConfigError, loadConfig } from './app-config';
+import { MESSENGER_NAMES } from '../providers/messengers';
 
 type Env = Record<string, string | undefined>;
 
@@ -330,5 +331,21 @@ describe('the rate limit, the body limit and CORS', () => {
     expect(problemsOf({ CORS_ORIGINS: 'https://a.example.com,https://b.example.com/' })).toEqual([
       expect.stringContaining('entry 2 ("https://b.example.com/") is not an origin'),
     ]);
+  });
+});
+
+describe('the settings each messenger has', () => {
+  it.each(MESSENGER_NAMES)('%s has DISPATCH_RATE_ and EMULATOR_ settings, read back by name', (name) => {
+    const upper = name.toUpperCase();
+    const config = loadConfig({ [`DISPATCH_RATE_${upper}`]: '12.5', [`EMULATOR_${upper}`]: 'latency_ms=0' });
+    expect(config.dispatchRate(name)).toBe(12.5);
+    expect(config.emulatorOverrides(name)).toBe('latency_ms=0');
+    expect(loadConfig({}).dispatchRate(name)).toBeUndefined();
+  });
+
+  it.each(MESSENGER_NAMES)('%s: a bad DISPATCH_RATE_ is refused, named, as any number setting is', (name) => {
+    const variable = `DISPATCH_RATE_${name.toUpperCase()}`;
+    expect(problemsOf({ [variable]: 'fast' })).toEqual([`${variable}="fast": must be a number`]);
+    expect(problemsOf({ [variable]: '-1' })).toEqual([`${variable}="-1": must not be less than 0`]);
   });
 });

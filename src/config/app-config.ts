@@ -2,9 +2,8 @@ import { plainToInstance } from 'class-transformer';
 import { ApiKey, parseApiKeys } from '../auth/api-keys';
 import { parseOrigins } from '../common/cors-origins';
 import type { ConnectionBounds } from '../database/bounded-pg-client';
-import type { PacingRule } from '../dispatch/pacer';
-import { EmulatorProfile, emulatorProfile, parseEmulatorOverrides } from '../providers/emulators/emulator-profile';
-import { MESSENGER_RULES, type ProviderName } from '../providers/messengers';
+import { parseEmulatorOverrides } from '../providers/emulators/emulator-profile';
+import { MESSENGER_NAMES, type MessengerName } from '../providers/messengers';
 import { readSenderAccounts } from '../providers/senders/sender-accounts';
 import { IsIn, IsIP, IsOptional, IsString, Matches, validateSync } from 'class-validator';
 import { IsCronExpression } from './validators/cron-expression';
@@ -116,7 +115,7 @@ export class AppConfig {
   /**
    * Recipients of POST /messages requests being handled at once; past it a request is answered 503
    * OVERLOADED before it is validated. Each 1000 hold ~2.5 MB of heap; the default (four of the largest
-   * requests) keeps the event loop free enough to answer probes within a second (see README, Overload).
+   * requests) keeps the event loop free enough to answer probes within a second (docs/api.md, Overload).
    */
   @NumberSetting({ min: 1, max: 10_000_000 })
   API_MAX_RECIPIENTS_IN_FLIGHT = 4000;
@@ -170,18 +169,7 @@ export class AppConfig {
   @IsIn(['on', 'off'])
   DISPATCH_PACING: 'on' | 'off' = 'on';
 
-  /** Sends per second to each messenger (0: unpaced). Unset: 95% of the messenger's documented limit. */
-  @IsOptional()
-  @NumberSetting({ min: 0, max: 100_000, integer: false })
-  DISPATCH_RATE_TELEGRAM?: number = undefined;
-
-  @IsOptional()
-  @NumberSetting({ min: 0, max: 100_000, integer: false })
-  DISPATCH_RATE_WHATSAPP?: number = undefined;
-
-  @IsOptional()
-  @NumberSetting({ min: 0, max: 100_000, integer: false })
-  DISPATCH_RATE_VIBER?: number = undefined;
+  // DISPATCH_RATE_<MESSENGER>, one per messenger: see MESSENGER_SETTINGS below the class.
 
   /**
    * A JSON file of sender accounts: the messenger credentials each client's messages go out with (README, Going
@@ -235,41 +223,24 @@ export class AppConfig {
   @NumberSetting({ min: 0, max: 60_000 })
   EMULATOR_LATENCY_MS = 50;
 
-  /** Per-messenger overrides, e.g. "failure_rate=0.1,latency_ms=200,limit=30/1000,recipient_interval_ms=0". */
-  @IsOptional()
-  @IsEmulatorOverrides()
-  EMULATOR_TELEGRAM?: string = undefined;
+  // EMULATOR_<MESSENGER>, one per messenger: see MESSENGER_SETTINGS below the class.
 
-  @IsOptional()
-  @IsEmulatorOverrides()
-  EMULATOR_WHATSAPP?: string = undefined;
-
-  @IsOptional()
-  @IsEmulatorOverrides()
-  EMULATOR_VIBER?: string = undefined;
-
-  /** How this messenger's emulator behaves. */
-  emulatorProfile(provider: ProviderName): EmulatorProfile {
-    const defaults = {
-      failureRate: this.EMULATOR_FAILURE_RATE,
-      rateLimitedRate: this.EMULATOR_RATE_LIMITED_RATE,
-      permanentRate: this.EMULATOR_PERMANENT_RATE,
-      lostAnswerRate: this.EMULATOR_LOST_ANSWER_RATE,
-      latencyMs: this.EMULATOR_LATENCY_MS,
-    };
-    return emulatorProfile(provider, defaults, this[`EMULATOR_${provider.toUpperCase() as Uppercase<ProviderName>}`]);
+  constructor() {
+    for (const key of Object.keys(MESSENGER_SETTINGS)) Object.assign(this, { [key]: undefined });
   }
 
-  /** How fast the dispatcher sends to this messenger. */
-  pacingRule(provider: ProviderName): PacingRule {
-    if (this.DISPATCH_PACING === 'off') return { perSecond: 0, perRecipientIntervalMs: 0 };
-    const { limits } = MESSENGER_RULES[provider];
-    const configured = this[`DISPATCH_RATE_${provider.toUpperCase() as Uppercase<ProviderName>}`];
-    return {
-      // A little under the limit: our clock and the messenger's never agree exactly.
-      perSecond: configured ?? (0.95 * limits.count * 1000) / limits.windowMs,
-      perRecipientIntervalMs: limits.perRecipientIntervalMs,
-    };
+  /** DISPATCH_RATE_<MESSENGER>: sends per second to it (0: unpaced); undefined: 95% of its documented limit. */
+  dispatchRate(messenger: MessengerName): number | undefined {
+    return this.messengerSetting('DISPATCH_RATE', messenger) as number | undefined;
+  }
+
+  /** EMULATOR_<MESSENGER>: its emulator's overrides of the EMULATOR_* settings (see parseEmulatorOverrides). */
+  emulatorOverrides(messenger: MessengerName): string | undefined {
+    return this.messengerSetting('EMULATOR', messenger) as string | undefined;
+  }
+
+  private messengerSetting(prefix: string, messenger: MessengerName): unknown {
+    return (this as unknown as Record<string, unknown>)[`${prefix}_${messenger.toUpperCase()}`];
   }
 
   /** DATABASE_CONNECT_TIMEOUT_MS and DATABASE_QUERY_TIMEOUT_MS, as BoundedPgClient takes them. */
@@ -309,6 +280,24 @@ export class AppConfig {
   get runsWorker(): boolean {
     return this.APP_ROLE !== 'api';
   }
+}
+
+/**
+ * The settings each messenger has, named after it: DISPATCH_RATE_<MESSENGER> and EMULATOR_<MESSENGER>,
+ * decorated as the class's own properties are (the decorator nearest the property first).
+ */
+const MESSENGER_SETTINGS: Readonly<Record<string, readonly PropertyDecorator[]>> = Object.fromEntries(
+  MESSENGER_NAMES.flatMap((messenger) => [
+    [
+      `DISPATCH_RATE_${messenger.toUpperCase()}`,
+      [NumberSetting({ min: 0, max: 100_000, integer: false }), IsOptional()],
+    ],
+    // Per-messenger overrides, e.g. "failure_rate=0.1,latency_ms=200,limit=30/1000,recipient_interval_ms=0".
+    [`EMULATOR_${messenger.toUpperCase()}`, [IsEmulatorOverrides(), IsOptional()]],
+  ]),
+);
+for (const [key, decorators] of Object.entries(MESSENGER_SETTINGS)) {
+  for (const decorate of decorators) decorate(AppConfig.prototype, key);
 }
 
 export class InvalidConfigError extends Error {}

@@ -18,6 +18,7 @@ import {
   DispatchRepository,
   RecordedOutcome,
 } from './dispatch.repository';
+import { pacingRuleFor } from './pacing-rule';
 import { Pacer } from './pacer';
 import { AttemptOutcome, LEASE_EXPIRED, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
 import { SenderGate, type BatchGate } from './sender-gate';
@@ -107,7 +108,7 @@ export class DispatchService {
       maxDelayMs: config.RETRY_MAX_DELAY_MS,
       accountPausedMs: config.SENDER_PROBE_INTERVAL_MS,
     };
-    this.pacers = Object.fromEntries(PROVIDER_NAMES.map((p) => [p, new Pacer(config.pacingRule(p))])) as Record<
+    this.pacers = Object.fromEntries(PROVIDER_NAMES.map((p) => [p, new Pacer(pacingRuleFor(config, p))])) as Record<
       ProviderName,
       Pacer
     >;

@@ -1,6 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { DEFAULT_CLIENT } from '../auth/api-keys';
-import type { ProviderName } from '../providers/messengers';
+import { MESSENGER_NAMES, type ProviderName } from '../providers/messengers';
 import {
   MESSAGE_STATUSES,
   NEW_STATUS,
@@ -17,7 +17,8 @@ import {
  */
 @Entity('messages')
 @Check('messages_status_check', statusIn(MESSAGE_STATUSES))
-@Check('messages_provider_check', `provider IN ('telegram', 'whatsapp', 'viber')`)
+// A new messenger changes this text: its migration recreates the constraint.
+@Check('messages_provider_check', `provider IN (${MESSENGER_NAMES.map((name) => `'${name}'`).join(', ')})`)
 // Deduplication lives in PostgreSQL, so concurrent identical requests cannot both insert. It is per client:
 // a duplicate answer hands back the existing message, which must never be another client's.
 // Cancelled messages step aside: the same text may be queued again after a cancel.

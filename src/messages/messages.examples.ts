@@ -1,6 +1,7 @@
 import { apiErrorExample, apiExample } from '../common/api-docs';
 import type { ErrorCode } from '../common/error-codes';
-import { MESSENGER_RULES } from '../providers/messengers';
+import { EXAMPLE_MESSENGER, OTHER_EXAMPLE_MESSENGER } from '../providers/messenger-docs';
+import { MESSENGER_NAMES } from '../providers/messengers';
 
 /** Example bodies for the OpenAPI document (/docs), one per answer the messages API gives. */
 
@@ -8,10 +9,12 @@ import { MESSENGER_RULES } from '../providers/messengers';
 const MESSAGE_ID = '01a22161-fe80-7a31-9b8e-5d2f4c6a1e07';
 const OTHER_MESSAGE_ID = '01a22161-fe80-7c52-8f13-2b9e7d40a6c5';
 
+const { example } = EXAMPLE_MESSENGER;
+
 const pending = {
   id: MESSAGE_ID,
-  provider: 'telegram',
-  recipient: '123456789',
+  provider: EXAMPLE_MESSENGER.name,
+  recipient: example.recipient,
   body: 'Your order #1042 has shipped.',
   status: 'pending',
   send_at: '2026-12-01T06:00:00.000Z',
@@ -33,9 +36,9 @@ const sent = {
   next_attempt_at: null,
   retries_count: 1,
   attempts: 2,
-  last_error: 'Bad Gateway',
-  last_error_code: '502',
-  provider_message_id: '52817',
+  last_error: example.transient.description,
+  last_error_code: example.transient.code,
+  provider_message_id: example.providerMessageId,
   // The client's sender account in SENDERS_FILE (null: the built-in emulator).
   sender: 'billing-bot',
   sent_at: '2026-12-01T06:00:01.412Z',
@@ -47,8 +50,8 @@ const failed = {
   status: 'failed',
   next_attempt_at: null,
   attempts: 1,
-  last_error: 'Forbidden: bot was blocked by the user',
-  last_error_code: '403',
+  last_error: example.permanent.description,
+  last_error_code: example.permanent.code,
   updated_at: '2026-12-01T06:00:00.310Z',
 };
 
@@ -72,13 +75,19 @@ const fieldError = (
 const validation = (name: string, summary: string, field: string, reason: string) =>
   apiErrorExample(name, summary, 400, 'VALIDATION_FAILED', `${field}: ${reason}`, { field, reason });
 
-const { telegram } = MESSENGER_RULES;
-
 export const MESSAGE_EXAMPLES = {
   queued: apiExample('MessagesQueued', 'Two recipients, both queued', {
     messages: [
       entry(pending, false),
-      entry({ ...pending, id: OTHER_MESSAGE_ID, provider: 'whatsapp', recipient: '+4915112345678' }, false),
+      entry(
+        {
+          ...pending,
+          id: OTHER_MESSAGE_ID,
+          provider: OTHER_EXAMPLE_MESSENGER.name,
+          recipient: OTHER_EXAMPLE_MESSENGER.example.recipient,
+        },
+        false,
+      ),
     ],
   }),
   allDuplicates: apiExample('AllDuplicates', 'Already queued or sent', { messages: [entry(sent, true)] }),
@@ -91,8 +100,8 @@ export const MESSAGE_EXAMPLES = {
         started_at: '2026-12-01T06:00:00.102Z',
         latency_ms: 311,
         outcome: 'retry',
-        code: '502',
-        description: 'Bad Gateway',
+        code: example.transient.code,
+        description: example.transient.description,
         provider_message_id: null,
       },
       {
@@ -102,7 +111,7 @@ export const MESSAGE_EXAMPLES = {
         outcome: 'sent',
         code: null,
         description: null,
-        provider_message_id: '52817',
+        provider_message_id: example.providerMessageId,
       },
     ],
   }),
@@ -165,22 +174,27 @@ export const MESSAGE_EXAMPLES = {
       'BodyTooLong',
       'Body too long for a messenger',
       'body',
-      `is ${telegram.maxBodyLength + 904} characters, longer than telegram allows ${telegram.maxBodyLength}`,
+      `is ${EXAMPLE_MESSENGER.maxBodyLength + 904} characters, longer than ${EXAMPLE_MESSENGER.name} allows ${EXAMPLE_MESSENGER.maxBodyLength}`,
     ),
     validation(
       'BadRecipient',
       'Recipient in the wrong form',
       'recipients[0].recipient',
-      `is not a valid whatsapp recipient: expected ${MESSENGER_RULES.whatsapp.recipientFormat}`,
+      `is not a valid ${OTHER_EXAMPLE_MESSENGER.name} recipient: expected ${OTHER_EXAMPLE_MESSENGER.recipientFormat}`,
     ),
     validation(
       'UnknownMessenger',
       'Unknown messenger',
       'recipients[0].provider',
-      'must be one of: telegram, whatsapp, viber',
+      `must be one of: ${MESSENGER_NAMES.join(', ')}`,
     ),
     validation('NoRecipients', 'No recipients', 'recipients', 'must list at least one recipient'),
-    validation('RepeatedRecipient', 'Same recipient twice', 'recipients', 'lists telegram:123456789 more than once'),
+    validation(
+      'RepeatedRecipient',
+      'Same recipient twice',
+      'recipients',
+      `lists ${EXAMPLE_MESSENGER.name}:${example.recipient} more than once`,
+    ),
     validation(
       'SendAtWithoutZone',
       'send_at without a time zone',

@@ -106,8 +106,8 @@ export class MessagesRepository {
 
   /**
    * The recipient as each messenger stores it: one comparison when every messenger spells it alike, else
-   * one per spelling, each for the messengers that spell it so (`@SomeUser` is `@someuser` on Telegram
-   * only). Plain equalities on the row, checked along messages_created_idx like the other filters.
+   * one per spelling, each for the messengers that spell it so (`@SomeUser` is `@someuser` where
+   * usernames ignore case). Plain equalities on the row, checked along messages_created_idx like the other filters.
    */
   private whereRecipient(
     query: SelectQueryBuilder<MessageEntity>,

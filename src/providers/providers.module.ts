@@ -1,18 +1,19 @@
 import { Module } from '@nestjs/common';
 import { EmulatorInboxController } from './emulators/emulator-inbox.controller';
 import { EmulatorInbox } from './emulators/emulator-inbox';
-import { MESSENGER_PROVIDERS, MessengerProvider } from './messenger-provider';
+import { MESSENGER_PROVIDERS, type MessengerProvider } from './messenger-provider';
+import { LIVE_MESSENGER_FACTORIES, type MessengerWiring } from './messenger-wiring';
 import { MessengerRegistry } from './messenger.registry';
 import { LiveMessengers } from './senders/live-messengers';
 import { SendersModule } from './senders/senders.module';
-import { TelegramBotApiEmulator } from './telegram/telegram-bot-api.emulator';
-import { TELEGRAM_BOT_API, TelegramProvider } from './telegram/telegram.provider';
-import { ViberRestApiEmulator } from './viber/viber-rest-api.emulator';
-import { VIBER_REST_API, ViberProvider } from './viber/viber.provider';
-import { WhatsAppCloudApiEmulator } from './whatsapp/whatsapp-cloud-api.emulator';
-import { WHATSAPP_CLOUD_API, WhatsAppProvider } from './whatsapp/whatsapp.provider';
+import { TELEGRAM_WIRING } from './telegram/telegram.providers';
+import { VIBER_WIRING } from './viber/viber.providers';
+import { WHATSAPP_WIRING } from './whatsapp/whatsapp.providers';
 
-const PROVIDERS = [TelegramProvider, WhatsAppProvider, ViberProvider];
+/** Each messenger's Nest wiring, from its folder; the plain data about it is the list in messengers.ts. */
+const MESSENGER_WIRING: readonly MessengerWiring[] = [TELEGRAM_WIRING, WHATSAPP_WIRING, VIBER_WIRING];
+
+const PROVIDERS = MESSENGER_WIRING.map((wiring) => wiring.messengerProvider);
 
 /**
  * One provider per messenger, each speaking its messenger's API through a token: the built-in emulators, for
@@ -23,16 +24,17 @@ const PROVIDERS = [TelegramProvider, WhatsAppProvider, ViberProvider];
   controllers: [EmulatorInboxController],
   providers: [
     EmulatorInbox,
-    { provide: TELEGRAM_BOT_API, useClass: TelegramBotApiEmulator },
-    { provide: WHATSAPP_CLOUD_API, useClass: WhatsAppCloudApiEmulator },
-    { provide: VIBER_REST_API, useClass: ViberRestApiEmulator },
-    ...PROVIDERS,
+    ...MESSENGER_WIRING.flatMap((wiring) => wiring.providers),
     {
       provide: MESSENGER_PROVIDERS,
       useFactory: (...providers: MessengerProvider[]) => providers,
       inject: PROVIDERS,
     },
     MessengerRegistry,
+    {
+      provide: LIVE_MESSENGER_FACTORIES,
+      useValue: Object.fromEntries(MESSENGER_WIRING.map((wiring) => [wiring.name, wiring.live])),
+    },
     LiveMessengers,
   ],
   exports: [MessengerRegistry, LiveMessengers],

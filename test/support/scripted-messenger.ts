@@ -1,5 +1,5 @@
 import type { MessengerProvider, OutgoingMessage, SendResult } from '../../src/providers/messenger-provider';
-import type { ProviderName } from '../../src/providers/messengers';
+import { MESSENGER_NAMES, type MessengerName } from '../../src/providers/messengers';
 
 export type Script = (message: OutgoingMessage, call: number) => SendResult | Promise<SendResult>;
 
@@ -11,7 +11,7 @@ export class ScriptedMessenger implements MessengerProvider {
   readonly calls: OutgoingMessage[] = [];
 
   constructor(
-    readonly name: ProviderName,
+    readonly name: MessengerName,
     public script: Script = succeed,
   ) {}
 
@@ -25,10 +25,10 @@ export class ScriptedMessenger implements MessengerProvider {
   }
 }
 
-export function scriptedMessengers(script: Script = succeed): Record<ProviderName, ScriptedMessenger> {
-  return {
-    telegram: new ScriptedMessenger('telegram', script),
-    whatsapp: new ScriptedMessenger('whatsapp', script),
-    viber: new ScriptedMessenger('viber', script),
-  };
+/** One scripted messenger per messenger of the list. */
+export function scriptedMessengers(script: Script = succeed): Record<MessengerName, ScriptedMessenger> {
+  return Object.fromEntries(MESSENGER_NAMES.map((name) => [name, new ScriptedMessenger(name, script)])) as Record<
+    MessengerName,
+    ScriptedMessenger
+  >;
 }

@@ -10,6 +10,7 @@ import { configureHttpApp, HTTP_APP_OPTIONS } from '../../src/http-app';
 import { createHttpAdapter } from '../../src/http-server';
 import { createRootLogger, nestLogger } from '../../src/logging/logging';
 import { MESSENGER_PROVIDERS } from '../../src/providers/messenger-provider';
+import type { MessengerName } from '../../src/providers/messengers';
 import type { ScriptedMessenger } from './scripted-messenger';
 import { scriptedMessengers, succeed } from './scripted-messenger';
 import { testLogSink } from './test-logs';
@@ -22,7 +23,7 @@ export interface TestApp {
   readonly dispatch: DispatchService;
   readonly dispatchRepository: DispatchRepository;
   readonly dataSource: DataSource;
-  readonly messengers: Record<'telegram' | 'whatsapp' | 'viber', ScriptedMessenger>;
+  readonly messengers: Record<MessengerName, ScriptedMessenger>;
   readonly database: TestDatabase;
   /** An empty queue and well-behaved messengers that remember no calls: a fresh start for each test. */
   reset(): Promise<void>;

@@ -10,7 +10,8 @@ import {
   Matches,
   ValidateNested,
 } from 'class-validator';
-import { MESSENGER_RULES, normalizeRecipient, PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
+import { EXAMPLE_MESSENGER, RECIPIENT_RULES_TEXT } from '../../providers/messenger-docs';
+import { MESSENGER_NAMES, MESSENGERS, normalizeRecipient, type MessengerName } from '../../providers/messengers';
 import {
   FitsEveryMessenger,
   HasDistinctRecipients,
@@ -23,12 +24,11 @@ import {
 
 export const MAX_RECIPIENTS = 1000;
 
-/** The longest body any messenger takes, and "4096 characters for telegram and whatsapp, 7000 for viber". */
+/** The longest body any messenger takes, and "4096 characters for a and b, 7000 for c". */
 const BODY_LIMITS = (() => {
-  const providersByLimit = new Map<number, ProviderName[]>();
-  for (const provider of PROVIDER_NAMES) {
-    const limit = MESSENGER_RULES[provider].maxBodyLength;
-    providersByLimit.set(limit, [...(providersByLimit.get(limit) ?? []), provider]);
+  const providersByLimit = new Map<number, MessengerName[]>();
+  for (const { name, maxBodyLength: limit } of MESSENGERS) {
+    providersByLimit.set(limit, [...(providersByLimit.get(limit) ?? []), name]);
   }
   const limits = [...providersByLimit].sort(([a], [b]) => a - b);
   return {
@@ -45,16 +45,14 @@ const BODY_LIMITS = (() => {
 export class RecipientDto {
   /**
    * The messenger to deliver on.
-   * @example "telegram"
+   * @example "the list's first"
    */
-  @IsIn(PROVIDER_NAMES, { message: `must be one of: ${PROVIDER_NAMES.join(', ')}` })
-  provider: ProviderName;
+  // The example is the list's first messenger (below); the tag above holds its place in the document.
+  @ApiProperty({ example: EXAMPLE_MESSENGER.name })
+  @IsIn(MESSENGER_NAMES, { message: `must be one of: ${MESSENGER_NAMES.join(', ')}` })
+  provider: MessengerName;
 
-  /**
-   * The user on that messenger. Telegram: integer chat id or @username (5-32 word characters);
-   * WhatsApp: E.164 phone number (+ and 8-15 digits); Viber: opaque user id (1-64 printable characters).
-   * @example "123456789"
-   */
+  @ApiProperty({ description: RECIPIENT_RULES_TEXT, example: EXAMPLE_MESSENGER.example.recipient })
   @IsRecipientOfProvider()
   @IsString()
   @Transform(({ value, obj }) => normalizeRecipient((obj as { provider?: unknown }).provider, value))

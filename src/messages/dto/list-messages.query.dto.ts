@@ -1,8 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiPropertyInPlace } from '../../common/api-property-in-place';
 import { MESSAGE_STATUSES, type MessageStatus } from '../message-status';
-import { PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
+import { PROVIDER_NAMES, RECIPIENT_SPELLING_NOTES, type ProviderName } from '../../providers/messengers';
 
 export class ListMessagesQueryDto {
   /** Only messages in this status. */
@@ -15,7 +16,9 @@ export class ListMessagesQueryDto {
   @IsIn(PROVIDER_NAMES, { message: `must be one of: ${PROVIDER_NAMES.join(', ')}` })
   provider?: ProviderName;
 
-  /** Only messages to this recipient, as the messenger spells it: a Telegram @username in any case. */
+  @ApiPropertyInPlace({
+    description: `Only messages to this recipient, as the messenger spells it: ${RECIPIENT_SPELLING_NOTES.join('; ')}.`,
+  })
   // PostgreSQL text cannot hold U+0000: compared with it, the query would fail (a 500) rather than match nothing.
   @Matches(/^[^\u0000]*$/, { message: 'must not contain the NUL character (\\u0000)' })
   @MaxLength(64)

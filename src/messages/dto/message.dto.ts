@@ -1,5 +1,6 @@
 import type { MessageEntity } from '../message.entity';
 import { MESSAGE_STATUSES, type MessageStatus } from '../message-status';
+import { EXAMPLE_MESSENGER } from '../../providers/messenger-docs';
 import { PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
 import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { ATTEMPT_OUTCOMES, type AttemptOutcomeName, type MessageAttemptEntity } from '../message-attempt.entity';
@@ -15,7 +16,7 @@ export class MessageDto {
   @Uuid()
   id: string;
 
-  @ApiProperty({ enum: PROVIDER_NAMES, example: 'telegram' })
+  @ApiProperty({ enum: PROVIDER_NAMES, example: EXAMPLE_MESSENGER.name })
   provider: ProviderName;
 
   /** @example "123456789" */

@@ -2,33 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EmulatorInbox } from './emulator-inbox';
 import type { EmulatorProfile } from './emulator-profile';
 import { seededRandom } from './random';
+import type { TestRecipient, Verdict } from './test-recipient';
 
-/**
- * What an emulated messenger decided about one request, before the emulator words it in its
- * messenger's own terms (Telegram's 429, WhatsApp's 131056, Viber's status 12…).
- */
-export type Verdict<Reason extends string = string> =
-  | { readonly kind: 'accept' }
-  | { readonly kind: 'transient' }
-  | { readonly kind: 'throttled'; readonly scope: 'messenger' | 'recipient'; readonly retryAfterMs: number }
-  | { readonly kind: 'permanent'; readonly reason: Reason }
-  /** The request is never answered: the caller's timeout decides. */
-  | { readonly kind: 'timeout' };
-
-/**
- * A recipient that always behaves the same way, like Stripe's test cards: the first `times` requests
- * for one message get `verdict`, later ones `then` (accepted when omitted). Documented for client teams.
- */
-export interface TestRecipient<Reason extends string = string> {
-  readonly recipient: string;
-  readonly verdict: Verdict<Reason>;
-  readonly times?: number;
-  readonly then?: Verdict<Reason>;
-  /** What the messenger answers, in its words. */
-  readonly answer: string;
-  /** Where the message ends up in our service. */
-  readonly outcome: string;
-}
+export type { TestRecipient, Verdict } from './test-recipient';
 
 /** How a delivery through the messenger went: accepted under an id (perhaps an earlier one), or a verdict against it. */
 export type DeliveryOutcome<Reason extends string> =

@@ -2,6 +2,7 @@ import { applyDecorators, HttpStatus } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiProperty } from '@nestjs/swagger';
 import { apiErrorExample, apiExample, ApiErrorResponse, ApiExampleResponse } from '../../common/api-docs';
 import { EXAMPLE_MESSAGE_ID } from '../../messages/messages.examples';
+import { EXAMPLE_MESSENGER } from '../messenger-docs';
 import { PROVIDER_NAMES } from '../messengers';
 
 // The OpenAPI documentation of EmulatorInboxController's route, beside it: its answer's schema (the Swagger
@@ -73,7 +74,12 @@ export const ApiListInbox = () =>
         'messages, with the idempotency key it was sent with (the message id), so a client team can see what ' +
         'actually arrived. Other clients’ deliveries are never shown.',
     }),
-    ApiParam({ name: 'provider', description: 'The emulated messenger.', enum: PROVIDER_NAMES, example: 'telegram' }),
+    ApiParam({
+      name: 'provider',
+      description: 'The emulated messenger.',
+      enum: PROVIDER_NAMES,
+      example: EXAMPLE_MESSENGER.name,
+    }),
     ApiExampleResponse({
       status: HttpStatus.OK,
       type: InboxDto,

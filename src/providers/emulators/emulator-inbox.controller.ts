@@ -5,7 +5,8 @@ import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class
 import { Client } from '../../auth/client.decorator';
 import { ApiStandardResponses } from '../../common/api-standard-responses';
 import { RequestValidationException } from '../../common/validation-errors';
-import { normalizeRecipient, PROVIDER_NAMES, type ProviderName } from '../messengers';
+import { EXAMPLE_MESSENGER } from '../messenger-docs';
+import { normalizeRecipient, PROVIDER_NAMES, RECIPIENT_SPELLING_NOTES, type ProviderName } from '../messengers';
 import { EmulatorInbox } from './emulator-inbox';
 import { ApiListInbox, type InboxDto } from './emulator-inbox.api-docs';
 
@@ -13,10 +14,9 @@ import { ApiListInbox, type InboxDto } from './emulator-inbox.api-docs';
 
 export class InboxQueryDto {
   @ApiPropertyOptional({
-    description:
-      'Only deliveries to this recipient, written as POST /messages takes it (a Telegram @username in any case).',
+    description: `Only deliveries to this recipient, written as POST /messages takes it (${RECIPIENT_SPELLING_NOTES.join('; ')}).`,
     maxLength: 64,
-    example: '123456789',
+    example: EXAMPLE_MESSENGER.example.recipient,
   })
   @Matches(/^[^\u0000]*$/, { message: 'must not contain the NUL character (\\u0000)' })
   @MaxLength(64)

@@ -1,3 +1,4 @@
+import { emulatorProfileFor } from './emulator-settings';
 import { InvalidConfigError, loadConfig } from '../../config/app-config';
 import type { EmulatorDefaults } from './emulator-profile';
 import { emulatorProfile, parseEmulatorOverrides } from './emulator-profile';
@@ -208,7 +209,7 @@ describe('the emulator settings in AppConfig', () => {
       EMULATOR_LATENCY_MS: '20',
       EMULATOR_VIBER: 'permanent_rate=0.5,limit=10/2000',
     });
-    expect(config.emulatorProfile('viber')).toStrictEqual({
+    expect(emulatorProfileFor(config, 'viber')).toStrictEqual({
       failureRate: 0.25,
       rateLimitedRate: 0.125,
       permanentRate: 0.5,
@@ -218,7 +219,7 @@ describe('the emulator settings in AppConfig', () => {
       recipientIntervalMs: 0,
     });
     // Another messenger's override stays its own.
-    expect(config.emulatorProfile('telegram')).toStrictEqual({
+    expect(emulatorProfileFor(config, 'telegram')).toStrictEqual({
       failureRate: 0.25,
       rateLimitedRate: 0.125,
       permanentRate: 0.001,
@@ -230,7 +231,7 @@ describe('the emulator settings in AppConfig', () => {
   });
 
   it('has documented defaults when nothing is set', () => {
-    expect(loadConfig({}).emulatorProfile('whatsapp')).toStrictEqual({
+    expect(emulatorProfileFor(loadConfig({}), 'whatsapp')).toStrictEqual({
       failureRate: 0.02,
       rateLimitedRate: 0.002,
       permanentRate: 0.001,

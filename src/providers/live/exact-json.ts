@@ -6,7 +6,7 @@ const LONG_DIGITS = /\d{16}/;
 
 /**
  * JSON.parse, except that an integer too large for a double to hold exactly arrives as its decimal digits (a
- * string): Viber's 64-bit `message_token` (5741311803571721087) would otherwise lose its last digits. Node 20's
+ * string): a messenger's 64-bit message id (5741311803571721087) would otherwise lose its last digits. Node 20's
  * JSON.parse gives a reviver no source text, so such literals are quoted before parsing instead. Throws as
  * JSON.parse does on text that is not JSON.
  */

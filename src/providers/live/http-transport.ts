@@ -4,11 +4,11 @@ import { parseJsonExact } from './exact-json';
 
 /** One sender account's connection to its messenger's API. */
 export interface HttpTransportOptions {
-  /** The API root as the messenger documents it: an origin, and a path prefix (WhatsApp's version) if any. */
+  /** The API root as the messenger documents it: an origin, and a path prefix (an API version) if any. */
   readonly baseUrl: string;
   /** Sent with every request: the credentials, for messengers that take them in a header. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** What no request name or description may show: the account's tokens (Telegram's is in the URL path). */
+  /** What no request name or description may show: the account's tokens (one may be in the URL path). */
   readonly secrets: readonly string[];
   /** Longest wait for a connection (TCP and TLS) to the API. */
   readonly connectTimeoutMs: number;
@@ -81,7 +81,7 @@ export class HttpTransport {
     });
   }
 
-  /** How logs and errors name a POST to `path` (relative to the base URL): "POST https://api.telegram.org/bot[REDACTED]/sendMessage". */
+  /** How logs and errors name a POST to `path` (relative to the base URL): "POST https://api.example.org/bot[REDACTED]/sendMessage". */
   nameOf(path: string): string {
     return this.redact(`POST ${this.origin}${this.pathOf(path)}`);
   }

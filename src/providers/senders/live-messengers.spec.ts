@@ -6,6 +6,10 @@ import { loadConfig } from '../../config/app-config';
 import { UnansweredCall } from '../live/unanswered-call';
 import type { MessengerProvider, OutgoingMessage, SendResult } from '../messenger-provider';
 import type { ProviderName } from '../messengers';
+import type { LiveMessengerFactories } from '../messenger-wiring';
+import { TELEGRAM_WIRING } from '../telegram/telegram.providers';
+import { VIBER_WIRING } from '../viber/viber.providers';
+import { WHATSAPP_WIRING } from '../whatsapp/whatsapp.providers';
 import { LiveMessengers } from './live-messengers';
 import { parseSenderAccounts, type SenderAccount } from './sender-accounts';
 import type { SenderDirectory } from './sender-directory';
@@ -63,12 +67,17 @@ function accountsAt(baseUrl: string, tokens: { telegram?: string; whatsapp?: str
   return accounts;
 }
 
+/** The messengers' own factories, as ProvidersModule hands them to LiveMessengers. */
+const LIVE_FACTORIES: LiveMessengerFactories = Object.fromEntries(
+  [TELEGRAM_WIRING, WHATSAPP_WIRING, VIBER_WIRING].map((wiring) => [wiring.name, wiring.live]),
+) as LiveMessengerFactories;
+
 const api = new FakeMessengerApi();
 const opened: LiveMessengers[] = [];
 
 function liveMessengers(directory: FixedDirectory, sendTimeoutMs = 5_000): LiveMessengers {
   const config = loadConfig({ DISPATCH_SEND_TIMEOUT_MS: String(sendTimeoutMs) });
-  const live = new LiveMessengers(directory as unknown as SenderDirectory, config);
+  const live = new LiveMessengers(directory as unknown as SenderDirectory, LIVE_FACTORIES, config);
   opened.push(live);
   return live;
 }

@@ -1,59 +1,35 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import type { MessengerProvider } from '../messenger-provider';
-import type { ProviderName } from '../messengers';
-import { TelegramBotApiClient } from '../telegram/telegram-bot-api.client';
-import { TelegramProvider } from '../telegram/telegram.provider';
-import { ViberRestApiClient } from '../viber/viber-rest-api.client';
-import { ViberProvider } from '../viber/viber.provider';
-import { WhatsAppCloudApiClient } from '../whatsapp/whatsapp-cloud-api.client';
-import { WhatsAppProvider } from '../whatsapp/whatsapp.provider';
-import type { SenderAccount } from './sender-accounts';
-import { SenderDirectory } from './sender-directory';
 import type { LiveClientOptions } from '../live/live-client-options';
+import type { MessengerProvider } from '../messenger-provider';
+import { LIVE_MESSENGER_FACTORIES, type LiveMessenger, type LiveMessengerFactories } from '../messenger-wiring';
+import type { ProviderName } from '../messengers';
+import { SenderDirectory } from './sender-directory';
 
-/** A live client and the provider over it: the messenger's own outcome mapping, on the account's connection. */
-interface LiveMessenger {
-  readonly provider: MessengerProvider;
-  /** The account as it was when the client was made: a changed one gets a new client (and pool). */
+/** A live client, and the account as it was when it was made: a changed account gets a new client (and pool). */
+interface Cached {
+  readonly live: LiveMessenger;
   readonly fingerprint: string;
-  close(): Promise<void>;
 }
 
 /** Most a connection to a messenger may take to open; a send's own timeout bounds it further. */
 const CONNECT_TIMEOUT_MS = 5_000;
 
-function liveMessenger(account: SenderAccount, options: LiveClientOptions): LiveMessenger {
-  const fingerprint = JSON.stringify(account);
-  switch (account.provider) {
-    case 'telegram': {
-      const api = new TelegramBotApiClient(account, options);
-      return { provider: new TelegramProvider(api), fingerprint, close: () => api.close() };
-    }
-    case 'whatsapp': {
-      const api = new WhatsAppCloudApiClient(account, options);
-      return { provider: new WhatsAppProvider(api), fingerprint, close: () => api.close() };
-    }
-    case 'viber': {
-      const api = new ViberRestApiClient(account, options);
-      return { provider: new ViberProvider(api), fingerprint, close: () => api.close() };
-    }
-  }
-}
-
 /**
  * The providers of the sender accounts in SENDERS_FILE: one live client (and one keep-alive pool) per account,
- * made on its first message and kept while the account stays as it is. An account changed in the file gets a
- * new client, and one removed or changed has its pool closed, once its calls under way are done.
+ * made by its messenger's wiring on the account's first message and kept while the account stays as it is. An
+ * account changed in the file gets a new client, and one removed or changed has its pool closed, once its calls
+ * under way are done.
  */
 @Injectable()
 export class LiveMessengers implements OnApplicationShutdown {
   private readonly logger = new Logger(LiveMessengers.name);
-  private readonly byName = new Map<string, LiveMessenger>();
+  private readonly byName = new Map<string, Cached>();
   private readonly options: LiveClientOptions;
 
   constructor(
     private readonly directory: SenderDirectory,
+    @Inject(LIVE_MESSENGER_FACTORIES) private readonly factories: LiveMessengerFactories,
     config: AppConfig,
   ) {
     this.options = {
@@ -71,28 +47,28 @@ export class LiveMessengers implements OnApplicationShutdown {
     const account = this.directory.named(sender);
     if (account === undefined || account.provider !== provider) return undefined;
     const fingerprint = JSON.stringify(account);
-    let live = this.byName.get(sender);
-    if (live?.fingerprint !== fingerprint) {
-      if (live) this.retire(sender, live);
-      live = liveMessenger(account, this.options);
-      this.byName.set(sender, live);
+    let cached = this.byName.get(sender);
+    if (cached?.fingerprint !== fingerprint) {
+      if (cached) this.retire(sender, cached.live);
+      cached = { live: this.factories[account.provider](account, this.options), fingerprint };
+      this.byName.set(sender, cached);
     }
-    return live.provider;
+    return cached.live.provider;
   }
 
   /** After the dispatcher has stopped (beforeApplicationShutdown): its last sends still have their connections. */
   async onApplicationShutdown(): Promise<void> {
     const open = [...this.byName.values()];
     this.byName.clear();
-    await Promise.all(open.map((live) => live.close()));
+    await Promise.all(open.map((cached) => cached.live.close()));
   }
 
   private dropStale(): void {
-    for (const [name, live] of this.byName) {
+    for (const [name, cached] of this.byName) {
       const account = this.directory.named(name);
-      if (account === undefined || JSON.stringify(account) !== live.fingerprint) {
+      if (account === undefined || JSON.stringify(account) !== cached.fingerprint) {
         this.byName.delete(name);
-        this.retire(name, live);
+        this.retire(name, cached.live);
       }
     }
   }

@@ -1,89 +1,22 @@
 import { readFileSync } from 'node:fs';
-import { MIN_SECRET_LENGTH } from '../../auth/api-keys';
 import { REDACTED } from '../../logging/secret-scrubber';
-import { characterCount, isProviderName, PROVIDER_NAMES, type ProviderName } from '../messengers';
+import { isMessengerName, MESSENGER_NAMES, MESSENGERS, type MessengerName } from '../messengers';
+import type { SenderShape } from './sender-shape';
 
-/** One credential field of a messenger's sender account. */
-interface CredentialField {
-  /** A secret is never shown, and goes to the log scrubber (senderSecrets). */
-  readonly secret: boolean;
-  /** What is wrong with a string value, said without quoting it; undefined when it is fine. */
-  readonly check: (value: string) => string | undefined;
-}
-
-/** What a sender account of one messenger holds besides the fields every account has. */
-interface SenderShape {
-  /** The public API root, as the messenger documents it. */
-  readonly defaultBaseUrl: string;
-  /** Every field listed is required. */
-  readonly credentials: Readonly<Record<string, CredentialField>>;
-}
-
-/** Printable ASCII without spaces: what an HTTP header carries unchanged. */
-const HEADER_SAFE = /^[\x21-\x7E]+$/;
-/** Characters a URL path segment carries as they are (RFC 3986 unreserved, and ":"). */
-const PATH_SAFE = /^[A-Za-z0-9:._~-]+$/;
-/** Longer than any token the messengers issue; bounds what a header or a URL carries. */
-const MAX_TOKEN_LENGTH = 4096;
-
-const token = (allowed: RegExp, rule: string): CredentialField => ({
-  secret: true,
-  check: (value) => {
-    if (value.length < MIN_SECRET_LENGTH || value.length > MAX_TOKEN_LENGTH) {
-      return `token must be ${MIN_SECRET_LENGTH}-${MAX_TOKEN_LENGTH} characters`;
-    }
-    return allowed.test(value) ? undefined : `token must be ${rule}`;
-  },
-});
-
-const plain = (check: CredentialField['check']): CredentialField => ({ secret: false, check });
-
-/**
- * Each messenger's account fields. The messengers' definitions take these over once they exist (issue 11);
- * until then they are kept here, as data.
- */
-export const SENDER_SHAPES = {
-  telegram: {
-    defaultBaseUrl: 'https://api.telegram.org',
-    // The token goes in the URL path (/bot<token>/sendMessage), so it must need no escaping there.
-    credentials: { token: token(PATH_SAFE, 'letters, digits and ":", "_", "-", "." or "~" (it goes in the URL path)') },
-  },
-  whatsapp: {
-    // A current Graph API version: each one expires about two years after its release.
-    defaultBaseUrl: 'https://graph.facebook.com/v26.0',
-    credentials: {
-      // A string: an id past 2^53 would lose digits as a JSON number.
-      phone_number_id: plain((value) =>
-        /^\d{1,32}$/.test(value)
-          ? undefined
-          : 'phone_number_id must be the number’s id in digits (Meta’s id, not the phone number)',
-      ),
-      token: token(HEADER_SAFE, 'printable ASCII without spaces'),
-    },
-  },
-  viber: {
-    defaultBaseUrl: 'https://chatapi.viber.com',
-    credentials: {
-      token: token(HEADER_SAFE, 'printable ASCII without spaces'),
-      // Shown to the receiver as the message's author; Viber allows 28 characters.
-      sender_name: plain((value) =>
-        value.trim() !== '' && characterCount(value) <= 28
-          ? undefined
-          : 'sender_name must be 1-28 characters, not all spaces',
-      ),
-    },
-  },
-} as const satisfies Readonly<Record<ProviderName, SenderShape>>;
+/** Each messenger's account fields, from its definition. */
+export const SENDER_SHAPES = Object.fromEntries(MESSENGERS.map((m) => [m.name, m.sender])) as {
+  readonly [M in (typeof MESSENGERS)[number] as M['name']]: M['sender'];
+};
 
 const SHAPES: readonly SenderShape[] = Object.values(SENDER_SHAPES);
 /** Every messenger's credential fields, and those of them that hold secrets. */
 const CREDENTIAL_FIELDS = [...new Set(SHAPES.flatMap((shape) => Object.keys(shape.credentials)))];
 const SECRET_FIELDS = CREDENTIAL_FIELDS.filter((field) => SHAPES.some((shape) => shape.credentials[field]?.secret));
 
-type Credentials<P extends ProviderName> = { readonly [K in keyof (typeof SENDER_SHAPES)[P]['credentials']]: string };
+type Credentials<P extends MessengerName> = { readonly [K in keyof (typeof SENDER_SHAPES)[P]['credentials']]: string };
 
 /** One set of a messenger's credentials, and whose messages it sends. */
-export interface SenderAccountOf<P extends ProviderName> {
+export interface SenderAccountOf<P extends MessengerName> {
   /** The API key name whose messages it sends, or "*": every client without an account of its own. */
   readonly client: string;
   readonly provider: P;
@@ -91,12 +24,12 @@ export interface SenderAccountOf<P extends ProviderName> {
   readonly name: string;
   /** The API root, without a trailing slash: base_url, or the messenger's public one. */
   readonly baseUrl: string;
-  /** The account's own sending rate (WhatsApp's depends on the number's tier); undefined: the messenger's. */
+  /** The account's own sending rate (on some messengers it depends on the account's tier); undefined: the messenger's. */
   readonly ratePerSecond: number | undefined;
   readonly credentials: Credentials<P>;
 }
 
-export type SenderAccount = { [P in ProviderName]: SenderAccountOf<P> }[ProviderName];
+export type SenderAccount = { [P in MessengerName]: SenderAccountOf<P> }[MessengerName];
 
 /** What a sender list yields: the accounts, what refuses it (problems) and what merely looks wrong (warnings). */
 export interface SenderAccounts {
@@ -113,7 +46,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const NAME_RULE = '1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';
 /** A field name plain enough to be shown in a problem (anything else might be a misplaced token). */
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-/** Above any messenger's documented throughput (WhatsApp's highest tier is 1,000 per second). */
+/** Above any messenger's documented throughput (the highest account tier we know of sends 1,000 per second). */
 const MAX_RATE_PER_SECOND = 1000;
 /** The fields every account may have besides its messenger's credentials. */
 const COMMON_FIELDS = ['client', 'provider', 'name', 'base_url', 'rate_per_second'];
@@ -190,8 +123,8 @@ function checkEntry(
   const name = text('name');
   if (name !== undefined && !NAME.test(name)) problems.push(`name must be ${NAME_RULE}`);
   const provider = text('provider');
-  const known = provider !== undefined && isProviderName(provider);
-  if (provider !== undefined && !known) problems.push(`provider must be one of ${PROVIDER_NAMES.join(', ')}`);
+  const known = provider !== undefined && isMessengerName(provider);
+  if (provider !== undefined && !known) problems.push(`provider must be one of ${MESSENGER_NAMES.join(', ')}`);
   const shape: SenderShape | undefined = known ? SENDER_SHAPES[provider] : undefined;
 
   const credentials: Record<string, string> = {};
@@ -245,7 +178,7 @@ function checkEntry(
   if (problems.length > 0) return { problems, warnings };
   const account = {
     client: client!,
-    provider: provider as ProviderName,
+    provider: provider as MessengerName,
     name: name!,
     baseUrl: baseUrl!,
     ratePerSecond: rate as number | undefined,
@@ -261,7 +194,7 @@ function checkBaseUrl(
 ): { baseUrl?: string; problems: string[]; warnings: string[] } {
   const refuse = (problem: string) => ({ problems: [problem], warnings: [] });
   if (typeof value !== 'string') return refuse('base_url must be a string');
-  // A Telegram base_url copied whole from the docs (…/bot<token>) puts the token where logs show URLs.
+  // A base_url copied whole from a messenger's docs may end in the token (…/bot<token>), where logs show URLs.
   if (listSecrets.some((secret) => value.includes(secret)))
     return refuse('base_url holds a token: give the API root, and the token in "token"');
   let url: URL;
@@ -295,7 +228,7 @@ function clashes(list: readonly unknown[], labels: readonly string[]): string[] 
       if (first === undefined) byName.set(name, i);
       else problems.push(`${labels[first]} and ${labels[i]} have the same name: each account needs its own`);
     }
-    if (typeof client === 'string' && (client === EVERY_CLIENT || NAME.test(client)) && isProviderName(provider)) {
+    if (typeof client === 'string' && (client === EVERY_CLIENT || NAME.test(client)) && isMessengerName(provider)) {
       const key = `${client}\n${provider}`;
       const first = byClientMessenger.get(key);
       const whose = client === EVERY_CLIENT ? `every client's (${EVERY_CLIENT})` : `client "${client}"'s`;
@@ -323,7 +256,7 @@ function secretValues(entries: readonly unknown[]): string[] {
 }
 
 /** The account `client`'s messages to `provider` go through: its own, else the "*" one, else none (the emulator). */
-export function accountFor<P extends ProviderName>(
+export function accountFor<P extends MessengerName>(
   accounts: readonly SenderAccount[],
   client: string,
   provider: P,

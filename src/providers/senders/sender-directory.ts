@@ -96,7 +96,7 @@ export class SenderDirectory implements OnModuleDestroy {
   }
 }
 
-/** "2 account(s): billing-bot (telegram, client billing), shop (viber, every client)"; never a credential. */
+/** Each account by name, messenger and client, e.g. "billing-bot (…, client billing)"; never a credential. */
 function describe(accounts: readonly SenderAccount[]): string {
   const each = accounts.map(
     (a) => `${a.name} (${a.provider}, ${a.client === '*' ? 'every client' : `client ${a.client}`})`,

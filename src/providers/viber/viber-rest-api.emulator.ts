@@ -1,49 +1,15 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { EmulatedMessenger, TestRecipient } from '../emulators/emulated-messenger';
+import { EmulatedMessenger } from '../emulators/emulated-messenger';
 import { EmulatorInbox } from '../emulators/emulator-inbox';
+import { emulatorProfileFor } from '../emulators/emulator-settings';
 import { seededRandom, seedFor } from '../emulators/random';
-import { characterCount, MESSENGER_RULES } from '../messengers';
+import { characterCount } from '../character-count';
 import { VIBER_STATUSES, ViberResponse, ViberSendMessageRequest } from './viber-rest-api';
 import type { ViberRestApi } from './viber.provider';
+import { VIBER_TEST_RECIPIENTS, viber, type ViberRefusal as Reason } from './viber.definition';
 
-type Reason = 'receiverNotRegistered' | 'receiverNotSubscribed' | 'receiverNoSuitableDevice';
-
-/** Viber ids that always behave the same way. */
-export const VIBER_TEST_RECIPIENTS: readonly TestRecipient<Reason>[] = [
-  { recipient: 'test-ok', verdict: { kind: 'accept' }, answer: 'status 0 ok', outcome: 'sent, never a random failure' },
-  {
-    recipient: 'test-not-registered',
-    verdict: { kind: 'permanent', reason: 'receiverNotRegistered' },
-    answer: 'status 5 receiverNotRegistered',
-    outcome: 'failed at once (code 5)',
-  },
-  {
-    recipient: 'test-not-subscribed',
-    verdict: { kind: 'permanent', reason: 'receiverNotSubscribed' },
-    answer: 'status 6 receiverNotSubscribed',
-    outcome: 'failed at once (code 6)',
-  },
-  {
-    recipient: 'test-no-device',
-    verdict: { kind: 'permanent', reason: 'receiverNoSuitableDevice' },
-    answer: 'status 11 receiverNoSuitableDevice',
-    outcome: 'failed at once (code 11)',
-  },
-  {
-    recipient: 'test-rate-limited',
-    verdict: { kind: 'throttled', scope: 'messenger', retryAfterMs: 1000 },
-    times: 2,
-    answer: 'status 12 tooManyRequests, twice, then ok',
-    outcome: 'sent on the 3rd attempt, retries_count 0',
-  },
-  {
-    recipient: 'test-timeout',
-    verdict: { kind: 'timeout' },
-    answer: 'no answer',
-    outcome: 'times out every attempt: failed with code "timeout"',
-  },
-];
+export { VIBER_TEST_RECIPIENTS };
 
 /** Viber's REST bot API, emulated: HTTP 200 with a status, its 500 requests per 10 s limit, its test ids. */
 @Injectable()
@@ -56,7 +22,7 @@ export class ViberRestApiEmulator implements ViberRestApi {
     @Optional() private readonly inbox?: EmulatorInbox,
   ) {
     const seed = seedFor(config.EMULATOR_SEED, 'viber');
-    this.messenger = new EmulatedMessenger(config.emulatorProfile('viber'), seed, VIBER_TEST_RECIPIENTS, [
+    this.messenger = new EmulatedMessenger(emulatorProfileFor(config, viber.name), seed, VIBER_TEST_RECIPIENTS, [
       'receiverNotRegistered',
       'receiverNotSubscribed',
       'receiverNoSuitableDevice',
@@ -65,7 +31,7 @@ export class ViberRestApiEmulator implements ViberRestApi {
   }
 
   async sendMessage(request: ViberSendMessageRequest, idempotencyKey?: string): Promise<ViberResponse> {
-    if (characterCount(request.text) > MESSENGER_RULES.viber.maxBodyLength) return VIBER_STATUSES.badData.response;
+    if (characterCount(request.text) > viber.maxBodyLength) return VIBER_STATUSES.badData.response;
     const send = {
       recipient: request.receiver,
       body: request.text,

@@ -1,55 +1,15 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import { EmulatedMessenger, TestRecipient } from '../emulators/emulated-messenger';
+import { EmulatedMessenger } from '../emulators/emulated-messenger';
 import { EmulatorInbox } from '../emulators/emulator-inbox';
+import { emulatorProfileFor } from '../emulators/emulator-settings';
 import { seededRandom, seedFor } from '../emulators/random';
-import { characterCount, MESSENGER_RULES } from '../messengers';
+import { characterCount } from '../character-count';
 import { WHATSAPP_ERRORS, whatsAppErrorResponse, WhatsAppResponse, WhatsAppSendRequest } from './whatsapp-cloud-api';
 import type { WhatsAppCloudApi } from './whatsapp.provider';
+import { WHATSAPP_TEST_RECIPIENTS, whatsapp, type WhatsAppRefusal as Reason } from './whatsapp.definition';
 
-type Reason = 'undeliverable' | 'reEngagement';
-
-/** Phone numbers (in the fictional +1 555 range) that always behave the same way. */
-export const WHATSAPP_TEST_RECIPIENTS: readonly TestRecipient<Reason>[] = [
-  {
-    recipient: '+15550000200',
-    verdict: { kind: 'accept' },
-    answer: 'accepted',
-    outcome: 'sent, never a random failure',
-  },
-  {
-    recipient: '+15550131026',
-    verdict: { kind: 'permanent', reason: 'undeliverable' },
-    answer: '131026 Message Undeliverable',
-    outcome: 'failed at once (code 131026)',
-  },
-  {
-    recipient: '+15550131047',
-    verdict: { kind: 'permanent', reason: 'reEngagement' },
-    answer: '131047 Re-engagement message (24-hour window closed)',
-    outcome: 'failed at once (code 131047)',
-  },
-  {
-    recipient: '+15550131056',
-    verdict: { kind: 'throttled', scope: 'recipient', retryAfterMs: 6000 },
-    times: 2,
-    answer: '131056 pair rate limit hit, twice, then accepted',
-    outcome: 'sent on the 3rd attempt, retries_count 0',
-  },
-  {
-    recipient: '+15550131000',
-    verdict: { kind: 'transient' },
-    times: 2,
-    answer: '131000 Something went wrong, twice, then accepted',
-    outcome: 'sent on the 3rd attempt, retries_count 2',
-  },
-  {
-    recipient: '+15550000504',
-    verdict: { kind: 'timeout' },
-    answer: 'no answer',
-    outcome: 'times out every attempt: failed with code "timeout"',
-  },
-];
+export { WHATSAPP_TEST_RECIPIENTS };
 
 /** The WhatsApp Cloud API, emulated: its answers, its throughput (80/s) and pair rate limits, its test numbers. */
 @Injectable()
@@ -62,7 +22,7 @@ export class WhatsAppCloudApiEmulator implements WhatsAppCloudApi {
     @Optional() private readonly inbox?: EmulatorInbox,
   ) {
     const seed = seedFor(config.EMULATOR_SEED, 'whatsapp');
-    this.messenger = new EmulatedMessenger(config.emulatorProfile('whatsapp'), seed, WHATSAPP_TEST_RECIPIENTS, [
+    this.messenger = new EmulatedMessenger(emulatorProfileFor(config, whatsapp.name), seed, WHATSAPP_TEST_RECIPIENTS, [
       'undeliverable',
       'reEngagement',
     ]);
@@ -73,8 +33,7 @@ export class WhatsAppCloudApiEmulator implements WhatsAppCloudApi {
     request: WhatsAppSendRequest,
     idempotencyKey?: string,
   ): Promise<{ httpStatus: number; body: WhatsAppResponse }> {
-    if (characterCount(request.text.body) > MESSENGER_RULES.whatsapp.maxBodyLength)
-      return this.error('parameterValueInvalid');
+    if (characterCount(request.text.body) > whatsapp.maxBodyLength) return this.error('parameterValueInvalid');
     const send = { recipient: `+${request.to}`, body: request.text.body, idempotencyKey };
     const verdict = await this.messenger.deliver('whatsapp', send, () => `wamid.${this.token(36)}`, this.inbox);
     switch (verdict.kind) {
