@@ -51,7 +51,7 @@ describe('Dispatch', () => {
       expect(sent.sent_at).toBeInstanceOf(Date);
       const messenger = t.messengers[recipients[i].provider as 'telegram'];
       expect(messenger.callsFor(id)).toEqual([
-        { id, recipient: recipients[i].recipient, body: 'Hello from the dispatcher' },
+        { id, recipient: recipients[i].recipient, body: 'Hello from the dispatcher', sender: null },
       ]);
     }
   });

@@ -46,6 +46,7 @@ const messages = (recipients: readonly string[]): OutgoingMessage[] =>
     id: `parity-${n}`,
     recipient: recipients[n % recipients.length],
     body: `message ${n}`,
+    sender: null,
   }));
 
 /**

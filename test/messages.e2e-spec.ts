@@ -34,6 +34,7 @@ describe('Messages API', () => {
           last_error: null,
           last_error_code: null,
           provider_message_id: null,
+          sender: null,
           sent_at: null,
           callback_url: null,
           created_at: expect.any(String),
@@ -148,9 +149,10 @@ describe('Messages API', () => {
       try {
         const body = `${aMessageRequest().body}`;
         const bodyHash = createHash('sha256').update(body).digest();
-        const shared = Array.from({ length: 1000 }, () => aRecipient.viber()) as {
+        const shared = Array.from({ length: 1000 }, () => ({ ...aRecipient.viber(), sender: null })) as {
           provider: 'viber';
           recipient: string;
+          sender: null;
         }[];
         const orders = [
           shared,

@@ -21,6 +21,7 @@ const MESSAGE_FIELDS: { readonly [field in keyof MessageDto]: (row: string) => s
   last_error: (r) => `${r}.last_error`,
   last_error_code: (r) => `${r}.last_error_code`,
   provider_message_id: (r) => `${r}.provider_message_id`,
+  sender: (r) => `${r}.sender`,
   sent_at: (r) => iso(`${r}.sent_at`),
   callback_url: (r) => `${r}.callback_url`,
   created_at: (r) => iso(`${r}.created_at`),

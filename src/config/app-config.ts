@@ -7,6 +7,7 @@ import { parseOrigins } from '../common/cors-origins';
 import type { ConnectionBounds } from '../database/bounded-pg-client';
 import { parseEmulatorOverrides } from '../providers/emulators/emulator-profile';
 import { MESSENGER_NAMES, type MessengerName } from '../providers/messengers';
+import { readSenderAccounts } from '../providers/senders/sender-accounts';
 import { IsIn, IsIP, IsOptional, IsString, Matches, validateSync } from 'class-validator';
 import { IsCronExpression } from './validators/cron-expression';
 import { NumberSetting } from './validators/number-setting';
@@ -175,6 +176,26 @@ export class AppConfig {
   DISPATCH_PACING: 'on' | 'off' = 'on';
 
   // DISPATCH_RATE_<MESSENGER>, one per messenger: see MESSENGER_SETTINGS below the class.
+
+  /**
+   * A JSON file of sender accounts: the messenger credentials each client's messages go out with (README, Going
+   * live). Unset: every message goes to the built-in emulators. Read at start-up, where a bad file stops the
+   * service (naming the entry, never a token), then re-read every SENDERS_POLL_INTERVAL_MS.
+   */
+  @IsOptional()
+  @IsString()
+  SENDERS_FILE?: string = undefined;
+
+  /** How often SENDERS_FILE is read again; a bad new version is reported and the old accounts kept. */
+  @NumberSetting({ min: 100, max: 3_600_000 })
+  SENDERS_POLL_INTERVAL_MS = 5_000;
+
+  /**
+   * A sender account whose credentials the messenger refused is paused: its messages wait, and one of them is
+   * tried this often (one at a time, whichever worker) to find out whether the credentials work again.
+   */
+  @NumberSetting({ min: 100, max: 3_600_000 })
+  SENDER_PROBE_INTERVAL_MS = 30_000;
 
   /** Share of sends the emulators answer with a transient error (every messenger; see EMULATOR_<MESSENGER>). */
   @NumberSetting({ min: 0, max: 1, integer: false })
@@ -407,6 +428,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   problems.push(...callbackProblems(config));
+  if (config.SENDERS_FILE !== undefined) {
+    // Each problem names SENDERS_FILE and its entry, and never quotes a token (readSenderAccounts).
+    problems.push(...readSenderAccounts(config.SENDERS_FILE).problems);
+  }
   if (problems.length > 0) {
     throw new InvalidConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }

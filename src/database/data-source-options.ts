@@ -8,6 +8,7 @@ import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity';
 import { MessageAttemptEntity } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
 import { EmulatorInboxEntity } from '../providers/emulators/emulator-inbox.entity';
+import { SenderAccountStateEntity } from '../providers/senders/sender-account-state.entity';
 import type { ConnectionBounds } from './bounded-pg-client';
 import { boundedClientOptions } from './bounded-pg-client';
 import { migrations } from './migrations';
@@ -32,6 +33,7 @@ export function dataSourceOptions(
       CallbackAttemptEntity,
       DispatchLaneEntity,
       DispatchRecipientEntity,
+      SenderAccountStateEntity,
     ],
     migrations,
     // Schema changes go through migrations only; see src/database/migrations.

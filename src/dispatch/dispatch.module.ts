@@ -7,6 +7,8 @@ import { DispatchService } from './dispatch.service';
 import { PacingRepository } from './pacing.repository';
 import { SharedPacer } from './shared-pacer';
 import { DatabaseClock } from '../database/database-clock';
+import { SenderGate } from './sender-gate';
+import { SenderStateRepository } from './sender-state.repository';
 
 @Module({
   imports: [ProvidersModule],
@@ -18,6 +20,8 @@ import { DatabaseClock } from '../database/database-clock';
     DispatchService,
     DispatchScheduler,
     DispatchWakeup,
+    SenderGate,
+    SenderStateRepository,
   ],
   exports: [DispatchService],
 })

@@ -9,7 +9,10 @@ import { MessageEntity } from '../messages/message.entity';
 import type { ProviderName } from '../providers/messengers';
 
 /** What sending needs of a claimed message: the claim returns no more (it runs for every message). */
-export type ClaimedFields = Pick<MessageEntity, 'id' | 'provider' | 'recipient' | 'body' | 'attempts' | 'retriesCount'>;
+export type ClaimedFields = Pick<
+  MessageEntity,
+  'id' | 'provider' | 'recipient' | 'body' | 'attempts' | 'retriesCount' | 'sender'
+>;
 
 export interface ClaimedMessage {
   readonly message: ClaimedFields;
@@ -77,7 +80,7 @@ const claimDue = (inOrder: boolean) => `
       updated_at = now()
   FROM due
   WHERE m.ctid = due.row_id AND m.ctid = ANY (ARRAY(SELECT row_id FROM due))
-  RETURNING m.id, m.provider, m.recipient, m.body, m.attempts, m.retries_count, ${LEASE_EXPIRED} AS lease_expired`;
+  RETURNING m.id, m.provider, m.recipient, m.body, m.attempts, m.retries_count, m.sender, ${LEASE_EXPIRED} AS lease_expired`;
 
 /**
  * DISPATCH_ORDERING=per_recipient: a message is claimable only while no earlier one (by send_at, then
@@ -200,6 +203,7 @@ interface ClaimedRow {
   body: string;
   attempts: number;
   retries_count: number;
+  sender: string | null;
   lease_expired: boolean;
 }
 
@@ -231,6 +235,7 @@ export class DispatchRepository {
         body: row.body,
         attempts: row.attempts,
         retriesCount: row.retries_count,
+        sender: row.sender,
       },
       leaseExpired: row.lease_expired,
     }));

@@ -6,8 +6,10 @@ import { mapWithConcurrency, TimeoutError, withTimeout } from '../common/concurr
 import { AppConfig } from '../config/app-config';
 import type { AttemptOutcomeName } from '../messages/message-attempt.entity';
 import { DispatchMetrics } from '../metrics/dispatch.metrics';
-import { SendResult } from '../providers/messenger-provider';
+import { UnansweredCall } from '../providers/live/unanswered-call';
+import type { OutgoingMessage, SendResult } from '../providers/messenger-provider';
 import { MessengerRegistry } from '../providers/messenger.registry';
+import { LiveMessengers } from '../providers/senders/live-messengers';
 import { PROVIDER_NAMES, ProviderName } from '../providers/messengers';
 import {
   AttemptRecord,
@@ -19,6 +21,10 @@ import {
 import type { Lane } from './lane';
 import { type Slot, SharedPacer } from './shared-pacer';
 import { AttemptOutcome, LEASE_EXPIRED, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
+import { SenderGate, type BatchGate } from './sender-gate';
+
+/** last_error_code of a message whose sender account is no longer in SENDERS_FILE: it waits, as for a refusal. */
+export const SENDER_NOT_CONFIGURED = 'sender_not_configured';
 
 export interface DispatchSummary {
   claimed: number;
@@ -94,6 +100,8 @@ export class DispatchService {
   constructor(
     private readonly repository: DispatchRepository,
     private readonly messengers: MessengerRegistry,
+    private readonly liveMessengers: LiveMessengers,
+    private readonly senderGate: SenderGate,
     private readonly config: AppConfig,
     private readonly metrics: DispatchMetrics,
     private readonly pacer: SharedPacer,
@@ -107,6 +115,7 @@ export class DispatchService {
       maxRetries: config.MAX_RETRIES,
       baseDelayMs: config.RETRY_BASE_DELAY_MS,
       maxDelayMs: config.RETRY_MAX_DELAY_MS,
+      accountPausedMs: config.SENDER_PROBE_INTERVAL_MS,
     };
   }
 
@@ -175,9 +184,10 @@ export class DispatchService {
           unwritten = false;
           continue;
         }
+        const gate = await this.senderGate.forBatch(batch.map((claimed) => claimed.message.sender));
         // Each message settles on its own (settle() never throws), so one bad message never stops the batch.
         const settled = await mapWithConcurrency(batch, this.config.DISPATCH_CONCURRENCY, (claimed, i) =>
-          this.settle(claimed, slots?.[i]),
+          this.settle(claimed, slots?.[i], gate),
         );
         await recording;
         unwritten = true;
@@ -209,7 +219,11 @@ export class DispatchService {
   }
 
   /** `slot`: when the lane's pacing lets it go (undefined: unpaced, at once). */
-  private async settle({ message, leaseExpired }: ClaimedMessage, slot: Slot | undefined): Promise<Settled> {
+  private async settle(
+    { message, leaseExpired }: ClaimedMessage,
+    slot: Slot | undefined,
+    gate: BatchGate,
+  ): Promise<Settled> {
     // The attempt before this claim was lost with its worker: history says so.
     const lost: AttemptRecord[] = leaseExpired
       ? [
@@ -227,6 +241,9 @@ export class DispatchService {
     }
 
     if (this.stopping) return this.handBack(message, lost);
+    // A paused sender account's messages wait for it, unclaimed (no retry spent), but for its one probe.
+    const admission = await gate.admit(message.sender);
+    if (!admission.send) return { outcome: undoneClaim(message, admission.waitMs), attempts: lost, tally: 'deferred' };
     if (slot && 'deferMs' in slot) {
       // Not an attempt: the claim is undone and the message waits for its recipient's interval.
       return { outcome: undoneClaim(message, slot.deferMs), attempts: lost, tally: 'deferred' };
@@ -241,12 +258,17 @@ export class DispatchService {
 
     const startedAt = new Date();
     const started = performance.now();
-    const result = await this.send(message.provider, {
-      id: message.id,
-      recipient: message.recipient,
-      body: message.body,
-    });
+    const result = await this.send(
+      {
+        id: message.id,
+        recipient: message.recipient,
+        body: message.body,
+        sender: message.sender,
+      },
+      message.provider,
+    );
     const latencyMs = Math.round(performance.now() - started);
+    await gate.settled(message.sender, message.provider, result, admission.probe);
     const outcome = outcomeOf(result, message.retriesCount, this.policy);
     this.logAttempt(message, outcome, latencyMs);
     const name = historyOutcome(outcome);
@@ -293,13 +315,24 @@ export class DispatchService {
     return { outcome: undoneClaim(message, 0), attempts: lost, tally: 'handedBack' };
   }
 
-  private async send(
-    provider: ProviderName,
-    message: { id: string; recipient: string; body: string },
-  ): Promise<SendResult> {
+  /** Through the built-in emulator (no sender), or the live client of the sender account, looked up now. */
+  private async send(message: OutgoingMessage, provider: ProviderName): Promise<SendResult> {
     try {
-      return await withTimeout(this.messengers.get(provider).send(message), this.config.DISPATCH_SEND_TIMEOUT_MS);
+      const messenger =
+        message.sender === null
+          ? this.messengers.get(provider)
+          : this.liveMessengers.providerFor(provider, message.sender);
+      if (messenger === undefined) {
+        return {
+          outcome: 'account_failed',
+          code: SENDER_NOT_CONFIGURED,
+          description: `sender account "${message.sender}" is not in SENDERS_FILE (or not a ${provider} account)`,
+        };
+      }
+      return await withTimeout(messenger.send(message), this.config.DISPATCH_SEND_TIMEOUT_MS);
     } catch (error) {
+      // A live client's call that got no answer: not sent (safe), or the lost-answer case.
+      if (error instanceof UnansweredCall) return error.result;
       // A timeout or a thrown error says nothing about the message itself: worth another try.
       if (error instanceof TimeoutError) return { outcome: 'retry', code: 'timeout', description: error.message };
       return {
@@ -316,7 +349,7 @@ export class DispatchService {
    * the line costs no pass over the text).
    */
   private logAttempt(
-    message: Pick<ClaimedMessage['message'], 'id' | 'provider' | 'recipient' | 'body'>,
+    message: Pick<ClaimedMessage['message'], 'id' | 'provider' | 'recipient' | 'body' | 'sender'>,
     outcome: AttemptOutcome,
     latencyMs: number | undefined,
   ): void {
@@ -328,6 +361,8 @@ export class DispatchService {
       event: 'delivery_attempt',
       messageId: message.id,
       provider: message.provider,
+      // null (the built-in emulator) is left out of the line, as undefined is.
+      sender: message.sender ?? undefined,
       recipient: message.recipient,
       outcome: name,
       latencyMs,

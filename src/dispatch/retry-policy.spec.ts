@@ -55,6 +55,17 @@ describe('outcomeOf', () => {
     });
   });
 
+  it('keeps a message whose sender account was refused pending, spending no retry even past the cap', () => {
+    const refused: SendResult = { outcome: 'account_failed', code: '401', description: 'Unauthorized' };
+    const expected = { status: 'pending', code: '401', description: 'Unauthorized', rateLimited: false };
+    expect(outcomeOf(refused, 3, { ...policy, accountPausedMs: 30_000 })).toEqual({
+      ...expected,
+      retriesCount: 3,
+      retryInMs: 30_000,
+    });
+    expect(outcomeOf(refused, 0, policy)).toEqual({ ...expected, retriesCount: 0, retryInMs: policy.maxDelayMs });
+  });
+
   it('fails a permanent failure at once, without spending a retry', () => {
     expect(outcomeOf(permanent, 0, policy)).toEqual({
       status: 'failed',

@@ -5,6 +5,11 @@ export interface RetryPolicy {
   readonly maxRetries: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
+  /**
+   * When a message whose sender account was refused is due again (SENDER_PROBE_INTERVAL_MS): by then the
+   * account is probed, and the message waits on while it stays paused. Unset: maxDelayMs.
+   */
+  readonly accountPausedMs?: number;
 }
 
 /** What an attempt leaves a message as. */
@@ -43,6 +48,12 @@ export function outcomeOf(
       return { status: 'sent', retriesCount, providerMessageId: result.providerMessageId };
     case 'failed':
       return { status: 'failed', retriesCount, code: result.code, description: result.description };
+    case 'account_failed': {
+      // The account's credentials were refused, not the message: it waits for the account, spending no retry.
+      const { code, description } = result;
+      const retryInMs = policy.accountPausedMs ?? policy.maxDelayMs;
+      return { status: 'pending', retriesCount, retryInMs, code, description, rateLimited: false };
+    }
     case 'retry': {
       const { code, description } = result;
       if (result.rateLimited) {

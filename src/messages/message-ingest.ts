@@ -17,7 +17,12 @@ export interface NewMessages {
   readonly sendAt: Date | null;
   /** Where the messages' terminal states are told; absent or null: nowhere. */
   readonly callbackUrl?: string | null;
-  readonly recipients: ReadonlyArray<{ readonly provider: ProviderName; readonly recipient: string }>;
+  readonly recipients: ReadonlyArray<{
+    readonly provider: ProviderName;
+    readonly recipient: string;
+    /** The sender account it goes out with (SENDERS_FILE); null: the built-in emulator. */
+    readonly sender: string | null;
+  }>;
 }
 
 export interface StoredMessage {
@@ -39,6 +44,7 @@ const ANSWERED = [
   'last_error',
   'last_error_code',
   'provider_message_id',
+  'sender',
   'sent_at',
   'callback_url',
   'created_at',
@@ -65,7 +71,7 @@ const columnsOf = (alias: string) =>
  * cannot both insert; ON CONFLICT DO NOTHING turns those rows into "already there" instead of an error, and
  * the second branch reads them. Rows go in in key order, so two statements that share keys in different
  * orders wait for each other instead of deadlocking. A body, its client and its callback URL travel once per
- * request ($3, $4, $7, $8, indexed by each row's $6), not once per row; each answer row carries its input row's position
+ * request ($3, $4, $7, $9, indexed by each row's $6), not once per row; each answer row carries its input row's position
  * (ord), so the caller needs no keys to match them. next_attempt_at uses the database's clock, the same
  * clock the claim compares it with. The workers are woken (DispatchWakeup LISTENs on messages_due) on
  * commit, so they never look before the rows exist; the payload says which messengers have new work and
@@ -77,13 +83,13 @@ const columnsOf = (alias: string) =>
  */
 const STORE_NEW = `
   WITH input AS (
-    SELECT r.ord, r.request, ($7::varchar[])[r.request] AS client, r.provider, r.recipient, ($4::bytea[])[r.request] AS body_hash
-    FROM unnest($1::varchar[], $2::varchar[], $6::int[]) WITH ORDINALITY AS r(provider, recipient, request, ord)
+    SELECT r.ord, r.request, ($7::varchar[])[r.request] AS client, r.provider, r.recipient, r.sender, ($4::bytea[])[r.request] AS body_hash
+    FROM unnest($1::varchar[], $2::varchar[], $6::int[], $8::text[]) WITH ORDINALITY AS r(provider, recipient, request, sender, ord)
   ), inserted AS (
-    INSERT INTO messages (client, provider, recipient, body, body_hash, send_at, next_attempt_at, callback_url)
-    SELECT client, provider, recipient, ($3::text[])[request], body_hash,
+    INSERT INTO messages (client, provider, recipient, sender, body, body_hash, send_at, next_attempt_at, callback_url)
+    SELECT client, provider, recipient, sender, ($3::text[])[request], body_hash,
            COALESCE(($5::timestamptz[])[request], now()), GREATEST(COALESCE(($5::timestamptz[])[request], now()), now()),
-           ($8::text[])[request]
+           ($9::text[])[request]
     FROM input
     ORDER BY client, provider, recipient, body_hash
     ON CONFLICT (client, provider, recipient, body_hash) WHERE ${statusNotIn(UNDEDUPLICATED_STATUSES)} DO NOTHING
@@ -108,13 +114,14 @@ const STORE_NEW = `
 interface Rows {
   readonly providers: ProviderName[];
   readonly recipients: string[];
+  readonly senders: (string | null)[];
   /** Index of each row's request in the batch, 1-based for SQL arrays. */
   readonly requests: number[];
   /** Where each row's answer goes in the batch's flat list of answers. */
   readonly positions: number[];
 }
 
-const noRows = (): Rows => ({ providers: [], recipients: [], requests: [], positions: [] });
+const noRows = (): Rows => ({ providers: [], recipients: [], senders: [], requests: [], positions: [] });
 
 /**
  * Rows one STORE_NEW statement takes at most (two of the largest requests): its parameters, result rows and
@@ -151,10 +158,11 @@ export class MessageIngest {
   private async insertBatch(requests: NewMessages[]): Promise<StoredMessage[][]> {
     let missing = noRows();
     for (let i = 0; i < requests.length; i++) {
-      for (const { provider, recipient } of requests[i].recipients) {
+      for (const { provider, recipient, sender } of requests[i].recipients) {
         missing.positions.push(missing.providers.length);
         missing.providers.push(provider);
         missing.recipients.push(recipient);
+        missing.senders.push(sender);
         missing.requests.push(i + 1);
       }
     }
@@ -180,6 +188,7 @@ export class MessageIngest {
         left.positions.push(position);
         left.providers.push(missing.providers[i]);
         left.recipients.push(missing.recipients[i]);
+        left.senders.push(missing.senders[i]);
         left.requests.push(missing.requests[i]);
       });
       missing = left;
@@ -210,6 +219,7 @@ export class MessageIngest {
       requests.map((r) => r.sendAt),
       rows.requests,
       requests.map((r) => r.client),
+      rows.senders,
       requests.map((r) => r.callbackUrl ?? null),
     ]);
   }

@@ -89,6 +89,13 @@ export class MessageEntity {
   @Column({ name: 'last_error_code', type: 'varchar', length: 32, nullable: true })
   lastErrorCode: string | null;
 
+  /**
+   * The sender account (its name in SENDERS_FILE) the message goes out with, chosen when it was accepted;
+   * null: the built-in emulator.
+   */
+  @Column({ type: 'text', nullable: true })
+  sender: string | null;
+
   @Column({ name: 'provider_message_id', type: 'varchar', length: 128, nullable: true })
   providerMessageId: string | null;
 

@@ -24,6 +24,7 @@ const pending = {
   last_error: null,
   last_error_code: null,
   provider_message_id: null,
+  sender: null,
   sent_at: null,
   callback_url: null,
   created_at: '2026-11-28T09:00:00.000Z',
@@ -39,6 +40,8 @@ const sent = {
   last_error: example.transient.description,
   last_error_code: example.transient.code,
   provider_message_id: example.providerMessageId,
+  // The client's sender account in SENDERS_FILE (null: the built-in emulator).
+  sender: 'billing-bot',
   sent_at: '2026-12-01T06:00:01.412Z',
   updated_at: '2026-12-01T06:00:01.412Z',
 };

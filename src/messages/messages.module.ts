@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CallbacksModule } from '../callbacks/callbacks.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { SendersModule } from '../providers/senders/senders.module';
 import { MessageAttemptEntity } from './message-attempt.entity';
 import { MessageIngest } from './message-ingest';
 import { MessageEntity } from './message.entity';
@@ -10,7 +11,12 @@ import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([MessageEntity, MessageAttemptEntity]), IdempotencyModule, CallbacksModule],
+  imports: [
+    TypeOrmModule.forFeature([MessageEntity, MessageAttemptEntity]),
+    IdempotencyModule,
+    CallbacksModule,
+    SendersModule,
+  ],
   controllers: [MessagesController],
   providers: [MessagesService, MessagesRepository, MessageIngest],
 })

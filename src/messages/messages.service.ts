@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CallbackPolicy } from '../callbacks/callback-policy';
 import { DomainError, DomainErrorCode } from '../common/domain-error';
+import { SenderDirectory } from '../providers/senders/sender-directory';
 import { bodyDedupKey } from './canonical-body';
 import { CreateMessageDto } from './dto/create-message.dto';
 import { ListMessagesQueryDto } from './dto/list-messages.query.dto';
@@ -25,12 +26,14 @@ export class MessagesService {
     private readonly messages: MessagesRepository,
     private readonly ingest: MessageIngest,
     private readonly callbacks: CallbackPolicy,
+    private readonly senders: SenderDirectory,
   ) {}
 
   /**
    * Queues the body for every recipient; recipients that already have it (the same text to a reader: see
    * canonicalBody) get their existing message back (with its own callback_url). The body is stored and
-   * delivered as sent.
+   * delivered as sent. Each new message records the sender account its client has on its messenger now
+   * (null: the built-in emulator).
    */
   async create(client: string, request: CreateMessageDto): Promise<StoredMessage[]> {
     return this.ingest.insertMany({
@@ -41,7 +44,11 @@ export class MessagesService {
       bodyHash: bodyDedupKey(request.body),
       // Absent or null: now.
       sendAt: request.send_at ? new Date(request.send_at) : null,
-      recipients: request.recipients,
+      recipients: request.recipients.map(({ provider, recipient }) => ({
+        provider,
+        recipient,
+        sender: this.senders.accountFor(client, provider)?.name ?? null,
+      })),
     });
   }
 

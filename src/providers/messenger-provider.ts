@@ -6,6 +6,8 @@ export interface OutgoingMessage {
   readonly id: string;
   readonly recipient: string;
   readonly body: string;
+  /** The sender account's name (SENDERS_FILE) it goes out with; null: the built-in emulator. */
+  readonly sender: string | null;
 }
 
 /**
@@ -14,7 +16,9 @@ export interface OutgoingMessage {
  * - `retry`: a transient failure worth another attempt. `rateLimited` means the messenger asked us to
  *   slow down: that is not the message's fault, so it costs no retry, and `retryAfterMs` (when the
  *   messenger gives one) is the earliest the next attempt may go;
- * - `failed`: permanent (unknown chat, blocked bot, closed window…): retrying cannot help.
+ * - `failed`: permanent (unknown chat, blocked bot, closed window…): retrying cannot help;
+ * - `account_failed`: the messenger refused the sender account's credentials (a revoked or wrong token): not
+ *   the message's fault, so it waits without spending a retry while the account is paused.
  * `code` is the messenger's own error code as text ("429", "131056", "12"), or ours for what happened
  * on our side ("timeout", "exception"); `description` is its message.
  */
@@ -27,7 +31,8 @@ export type SendResult =
       readonly rateLimited?: boolean;
       readonly retryAfterMs?: number;
     }
-  | { readonly outcome: 'failed'; readonly code: string; readonly description: string };
+  | { readonly outcome: 'failed'; readonly code: string; readonly description: string }
+  | { readonly outcome: 'account_failed'; readonly code: string; readonly description: string };
 
 /** A messenger we deliver to. One implementation per messenger, all registered under MESSENGER_PROVIDERS. */
 export interface MessengerProvider {

@@ -28,7 +28,7 @@ export function itDrivesEachTestRecipientAsDocumented(options: {
       const expected = EXPECTED[recipient];
       expect(expected).toBeDefined();
       const provider = options.providerWith(failureRate);
-      const attempt = { id: 'message-1', recipient, body: 'test message' };
+      const attempt = { id: 'message-1', recipient, body: 'test message', sender: null };
 
       if (expected === 'pending') {
         expect(entry.outcome).toMatch(/times out/);

@@ -6,6 +6,7 @@ import { ClientTenancy1795860000000 } from './1795860000000-ClientTenancy';
 import { TimeOrderedMessageIds1795870000000 } from './1795870000000-TimeOrderedMessageIds';
 import { InboxByMessage1795880000000 } from './1795880000000-InboxByMessage';
 import { CanonicalBodyKeys1795890000000 } from './1795890000000-CanonicalBodyKeys';
+import { SenderAccounts1796205333472 } from './1796205333472-SenderAccounts';
 import { StatusCallbacks1796205365094 } from './1796205365094-StatusCallbacks';
 import { SharedPacing1796205506408 } from './1796205506408-SharedPacing';
 import { KeylessInboxDeliveries1796205447437 } from './1796205447437-KeylessInboxDeliveries';
@@ -20,6 +21,7 @@ export const migrations = [
   TimeOrderedMessageIds1795870000000,
   InboxByMessage1795880000000,
   CanonicalBodyKeys1795890000000,
+  SenderAccounts1796205333472,
   StatusCallbacks1796205365094,
   KeylessInboxDeliveries1796205447437,
   SharedPacing1796205506408,

@@ -60,6 +60,13 @@ export class MessageDto {
   /** The id the messenger gave the message once it accepted it. @example null */
   provider_message_id: string | null;
 
+  /**
+   * The sender account (its name in SENDERS_FILE) the message goes out with, chosen when it was accepted; null:
+   * the built-in emulator. @example null
+   */
+  @ApiProperty({ type: String, nullable: true, example: null })
+  sender: string | null;
+
   /** When the messenger accepted it. @example null */
   @DateTime()
   sent_at: string | null;
@@ -118,7 +125,8 @@ export class AttemptDto {
   latency_ms: number | null;
 
   /**
-   * sent / failed: accepted or refused for good; retry: a transient failure that cost a retry;
+   * sent / failed: accepted or refused for good; retry: a transient failure that cost a retry (none when the
+   * sender account's credentials were refused: the code says so, and the message waits for the account);
    * rate_limited: the messenger asked us to slow down (no retry spent); lost: the worker stopped mid-attempt.
    */
   @ApiProperty({ enum: ATTEMPT_OUTCOMES, example: 'retry' })
@@ -180,6 +188,7 @@ function messageFields(message: MessageEntity): Omit<MessageDto, 'body'> {
     last_error: message.lastError,
     last_error_code: message.lastErrorCode,
     provider_message_id: message.providerMessageId,
+    sender: message.sender,
     sent_at: iso(message.sentAt),
     callback_url: message.callbackUrl ?? null,
     created_at: message.createdAt.toISOString(),

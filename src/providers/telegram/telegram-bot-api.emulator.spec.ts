@@ -24,6 +24,7 @@ const message = (n: number, recipient = String(100_000 + n), body = `hello ${n}`
   id: `message-${n}`,
   recipient,
   body,
+  sender: null,
 });
 
 /** Settles on the next turn of the event loop: 'pending' if `promise` hasn't settled by then. */
@@ -102,8 +103,8 @@ describe('TelegramBotApiEmulator', () => {
 
     it('counts each message apart: another text to a "twice then ok" chat starts over', async () => {
       const { provider } = setUp({ EMULATOR_TELEGRAM: 'recipient_interval_ms=0' });
-      const first = { id: 'message-1', recipient: '1000000502', body: 'first' };
-      const second = { id: 'message-2', recipient: '1000000502', body: 'second' };
+      const first = { id: 'message-1', recipient: '1000000502', body: 'first', sender: null };
+      const second = { id: 'message-2', recipient: '1000000502', body: 'second', sender: null };
       await expect(provider.send(first)).resolves.toMatchObject({ outcome: 'retry', code: '502' });
       await expect(provider.send(second)).resolves.toMatchObject({ outcome: 'retry', code: '502' });
       await expect(provider.send(first)).resolves.toMatchObject({ outcome: 'retry', code: '502' });

@@ -2,7 +2,7 @@ import type { SendResult } from '../messenger-provider';
 import type { TelegramError, TelegramResponse } from './telegram-bot-api';
 import { TELEGRAM_ERRORS, telegramOutcome, telegramSendMessageRequest } from './telegram-bot-api';
 
-const message = (recipient: string, body = 'hello') => ({ id: 'message-1', recipient, body });
+const message = (recipient: string, body = 'hello') => ({ id: 'message-1', recipient, body, sender: null });
 
 describe('telegramSendMessageRequest', () => {
   it.each([
@@ -48,7 +48,7 @@ describe('telegramOutcome', () => {
       },
       internalServerError: { outcome: 'retry', code: '500', description: 'Internal Server Error' },
       badGateway: { outcome: 'retry', code: '502', description: 'Bad Gateway' },
-      unauthorized: { outcome: 'retry', code: '401', description: 'Unauthorized' },
+      unauthorized: { outcome: 'account_failed', code: '401', description: 'Unauthorized' },
       chatNotFound: { outcome: 'failed', code: '400', description: 'Bad Request: chat not found' },
       messageTooLong: { outcome: 'failed', code: '400', description: 'Bad Request: message is too long' },
       messageTextEmpty: { outcome: 'failed', code: '400', description: 'Bad Request: message text is empty' },
@@ -86,7 +86,7 @@ describe('telegramOutcome', () => {
   it.each([
     [400, 'Bad Request: group chat was upgraded to a supergroup chat', 'failed'],
     [403, 'Forbidden: bot is not a member of the channel chat', 'failed'],
-    [404, 'Not Found', 'retry'], // a wrong method or token path: ours to fix
+    [404, 'Not Found', 'account_failed'], // a token path Telegram cannot read: the account's to fix
     [409, 'Conflict: terminated by other getUpdates request', 'retry'],
     [503, 'Service Unavailable', 'retry'],
     [504, 'Gateway Timeout', 'retry'],

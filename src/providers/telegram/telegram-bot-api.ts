@@ -98,7 +98,8 @@ const MALFORMED = 'malformed_response';
  * | ok              | sent, id = result.message_id  |                                                         |
  * | 429             | retry, rate-limited           | flood control; retry_after × 1000 is the earliest next  |
  * | 400, 403        | failed                        | this chat or this text: sending it again cannot help    |
- * | 401             | retry                         | our bot token, not the message: once fixed, it can go   |
+ * | 401, 404        | account_failed                | the bot token is wrong or revoked (404: a token path    |
+ * |                 |                               | Telegram cannot read): the account's, not the message's |
  * | 5xx, any other  | retry                         | their outage, or an error we don't know: never dropped  |
  * | unreadable      | retry, "malformed_response"   | we can't tell what happened, so don't give up on it     |
  */
@@ -129,6 +130,9 @@ export function telegramOutcome(response: TelegramResponse): SendResult {
     case 400:
     case 403:
       return { outcome: 'failed', code, description };
+    case 401:
+    case 404:
+      return { outcome: 'account_failed', code, description };
     default:
       return { outcome: 'retry', code, description };
   }

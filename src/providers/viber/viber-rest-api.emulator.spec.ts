@@ -24,6 +24,7 @@ const message = (n: number, recipient = `user-${n}==`, body = `hello ${n}`): Out
   id: `message-${n}`,
   recipient,
   body,
+  sender: null,
 });
 
 const request = (n: number, recipient?: string, body?: string) =>
@@ -86,8 +87,8 @@ describe('ViberRestApiEmulator', () => {
 
     it('counts each message (tracking_data) apart', async () => {
       const { provider } = setUp();
-      const first = { id: 'message-1', recipient: 'test-rate-limited', body: 'same text' };
-      const second = { id: 'message-2', recipient: 'test-rate-limited', body: 'same text' };
+      const first = { id: 'message-1', recipient: 'test-rate-limited', body: 'same text', sender: null };
+      const second = { id: 'message-2', recipient: 'test-rate-limited', body: 'same text', sender: null };
       await expect(provider.send(first)).resolves.toStrictEqual(tooMany);
       await expect(provider.send(first)).resolves.toStrictEqual(tooMany);
       await expect(provider.send(second)).resolves.toStrictEqual(tooMany);

@@ -8,6 +8,7 @@ describe('viberSendMessageRequest', () => {
       id: '0b6e4c1e-6f1a-4bb4-9d3c-1f0f6b7a2c11',
       recipient: 'pttm25kSGUo1919sBORWyA==',
       body: 'hello',
+      sender: null,
     };
     expect(viberSendMessageRequest(message, 'Acme Bot')).toStrictEqual({
       receiver: 'pttm25kSGUo1919sBORWyA==',
@@ -28,18 +29,23 @@ describe('viberOutcome', () => {
 
     const retry = (code: string, description: string): SendResult => ({ outcome: 'retry', code, description });
     const failed = (code: string, description: string): SendResult => ({ outcome: 'failed', code, description });
+    const accountFailed = (code: string, description: string): SendResult => ({
+      outcome: 'account_failed',
+      code,
+      description,
+    });
 
     // Adding a status to the catalogue without deciding what it means fails the tests below.
     const decisions: Record<keyof typeof VIBER_STATUSES, SendResult> = {
       ok: { outcome: 'sent', providerMessageId: '5741311803571721087' },
       invalidUrl: retry('1', 'invalidUrl'),
-      invalidAuthToken: retry('2', 'invalidAuthToken'),
+      invalidAuthToken: accountFailed('2', 'invalidAuthToken'),
       badData: failed('3', 'badData'),
       missingData: failed('4', 'missingData'),
       receiverNotRegistered: failed('5', 'receiverNotRegistered'),
       receiverNotSubscribed: failed('6', 'receiverNotSubscribed'),
       publicAccountBlocked: failed('7', 'publicAccountBlocked'),
-      publicAccountNotFound: failed('8', 'publicAccountNotFound'),
+      publicAccountNotFound: accountFailed('8', 'publicAccountNotFound'),
       publicAccountSuspended: failed('9', 'publicAccountSuspended'),
       webhookNotSet: retry('10', 'webhookNotSet'),
       receiverNoSuitableDevice: failed('11', 'receiverNoSuitableDevice'),

@@ -114,7 +114,7 @@ export function viberSendMessageRequest(message: OutgoingMessage, senderName: st
   };
 }
 
-type Decision = 'rateLimited' | 'permanent';
+type Decision = 'rateLimited' | 'permanent' | 'account';
 
 /**
  * What a status means for the message; one not listed is retried.
@@ -126,8 +126,9 @@ type Decision = 'rateLimited' | 'permanent';
  * | 5, 6, 11    | failed              | the receiver can't get it: not on Viber, unsubscribed, old client     |
  * | 3, 4        | failed              | the request is invalid as sent                                        |
  * | 16–22       | failed              | not a message this bot may send there (inline, broadcast, country…)   |
- * | 7, 8, 9, 15 | failed              | Viber's verdict on the bot (blocked, suspended…): not ours to undo    |
- * | 1, 2, 10    | retry               | our configuration (webhook, token): once fixed, the message goes      |
+ * | 7, 9, 15    | failed              | Viber's verdict on the bot (blocked, suspended…): not ours to undo    |
+ * | 2, 8        | account_failed      | the token is invalid, or not a bot's: the account's, not the message's |
+ * | 1, 10       | retry               | our configuration (webhook): once fixed, the message goes             |
  * | 13, 14      | retry               | our min_api_version, the same on every message: ours to fix           |
  * | 23, 24      | retry               | billing (free messages used, no balance): once paid, the message goes |
  * | any other   | retry               | a general error, not known to be the message's                        |
@@ -139,7 +140,8 @@ const DECISIONS: Readonly<Record<number, Decision>> = {
   5: 'permanent',
   6: 'permanent',
   7: 'permanent',
-  8: 'permanent',
+  2: 'account',
+  8: 'account',
   9: 'permanent',
   11: 'permanent',
   15: 'permanent',
@@ -177,6 +179,8 @@ export function viberOutcome(body: ViberResponse): SendResult {
       return { outcome: 'retry', code, description, rateLimited: true };
     case 'permanent':
       return { outcome: 'failed', code, description };
+    case 'account':
+      return { outcome: 'account_failed', code, description };
     default:
       return { outcome: 'retry', code, description };
   }

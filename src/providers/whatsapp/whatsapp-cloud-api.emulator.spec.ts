@@ -33,6 +33,7 @@ const message = (
   id: `message-${n}`,
   recipient,
   body,
+  sender: null,
 });
 
 /** Settles on the next turn of the event loop: 'pending' if `promise` hasn't settled by then. */
@@ -121,7 +122,7 @@ describe('WhatsAppCloudApiEmulator', () => {
     it('answers the documented wire errors', async () => {
       const { api } = setUp({ EMULATOR_WHATSAPP: 'recipient_interval_ms=0' });
       const request = (to: string): WhatsAppSendRequest =>
-        whatsAppSendRequest({ id: 'm', recipient: to, body: 'wire' });
+        whatsAppSendRequest({ id: 'm', recipient: to, body: 'wire', sender: null });
       await expect(api.sendMessage(request('+15550131026'))).resolves.toStrictEqual(
         wire(WHATSAPP_ERRORS.undeliverable),
       );

@@ -5,7 +5,7 @@ const TRACE = 'AbCdEfGh1234567890_xyz';
 
 describe('whatsAppSendRequest', () => {
   it('sends a text to the recipient’s number without the "+", with no link preview', () => {
-    const message = { id: 'message-1', recipient: '+14155552671', body: 'see https://example.com' };
+    const message = { id: 'message-1', recipient: '+14155552671', body: 'see https://example.com', sender: null };
     expect(whatsAppSendRequest(message)).toStrictEqual({
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
@@ -16,7 +16,7 @@ describe('whatsAppSendRequest', () => {
   });
 
   it('carries no idempotency key: the API has none, so our id does not travel', () => {
-    const request = whatsAppSendRequest({ id: 'message-1', recipient: '+380501234567', body: 'hi' });
+    const request = whatsAppSendRequest({ id: 'message-1', recipient: '+380501234567', body: 'hi', sender: null });
     expect(JSON.stringify(request)).not.toContain('message-1');
   });
 });
@@ -35,7 +35,8 @@ describe('whatsAppOutcome', () => {
   });
 
   describe('every catalogued error, with the HTTP status it comes with', () => {
-    type Expected = { outcome: 'failed' } | { outcome: 'retry'; rateLimited?: true; retryAfterMs?: number };
+    type Expected =
+      { outcome: 'failed' | 'account_failed' } | { outcome: 'retry'; rateLimited?: true; retryAfterMs?: number };
 
     // Adding an error to the catalogue without deciding what it means fails the tests below.
     const decisions: Record<keyof typeof WHATSAPP_ERRORS, [httpStatus: number, code: string, expected: Expected]> = {
@@ -48,7 +49,7 @@ describe('whatsAppOutcome', () => {
       apiService: [503, '2', { outcome: 'retry' }],
       somethingWentWrong: [500, '131000', { outcome: 'retry' }],
       serviceUnavailable: [503, '131016', { outcome: 'retry' }],
-      accessTokenExpired: [401, '190', { outcome: 'retry' }],
+      accessTokenExpired: [401, '190', { outcome: 'account_failed' }],
       undeliverable: [400, '131026', { outcome: 'failed' }],
       reEngagement: [400, '131047', { outcome: 'failed' }],
       invalidParameter: [400, '100', { outcome: 'failed' }],
@@ -120,6 +121,31 @@ describe('whatsAppOutcome', () => {
       });
     });
   });
+
+  it.each([
+    [403, 10, undefined],
+    [403, 200, undefined],
+    [403, 299, undefined],
+    [401, 0, undefined],
+    [403, 131005, undefined],
+    [403, 131031, undefined],
+    [400, 104, undefined],
+    [400, 100, 33],
+  ] as [number, number, number | undefined][])(
+    'takes HTTP %i code %i as the account’s failure, not the message’s',
+    (httpStatus, code, subcode) => {
+      const answer: WhatsAppErrorResponse = {
+        error: {
+          message: `(#${code}) Permission`,
+          type: 'OAuthException',
+          code,
+          fbtrace_id: TRACE,
+          ...(subcode === undefined ? {} : { error_subcode: subcode }),
+        },
+      };
+      expect(whatsAppOutcome(httpStatus, answer)).toMatchObject({ outcome: 'account_failed', code: String(code) });
+    },
+  );
 
   it('retries a permanent code that comes with a 5xx: the server may not have finished with the message', () => {
     const body = whatsAppErrorResponse(WHATSAPP_ERRORS.invalidParameter, TRACE);

@@ -205,7 +205,8 @@ export function whatsAppSendRequest(message: OutgoingMessage): WhatsAppSendReque
 type Decision =
   | { readonly kind: 'rateLimited'; readonly retryAfterMs?: number }
   | { readonly kind: 'transient' }
-  | { readonly kind: 'permanent' };
+  | { readonly kind: 'permanent' }
+  | { readonly kind: 'account' };
 
 /**
  * What a known error code means for the message; any code not here is retried, as is any HTTP 5xx that
@@ -216,7 +217,9 @@ type Decision =
  * | 130429, 131048, 4, 80007  | retry, rate-limited | slow down; no wait is given, so our backoff sets it      |
  * | 131056                    | retry, rate-limited | the pair limit: about one message a customer every 6 s   |
  * | 1, 2, 131000, 131016      | retry               | their outage, not this message                           |
- * | 190                       | retry               | our token: once renewed, the message can go              |
+ * | 190, 0, 10, 104, 200-299 | account_failed      | the token is expired, revoked, missing or lacks the      |
+ * | 131005, 131031, 100/33    |                     | permission, or the phone number id is wrong: the         |
+ * |                           |                     | account's, not the message's; once fixed, it can go      |
  * | 131026, 131047            | failed              | not on WhatsApp, or the 24-hour window is shut           |
  * | 100, 131008, 131009       | failed              | this request is invalid: sending it again cannot help    |
  * | any other                 | retry               | we don't drop a message on an error we don't know        |
@@ -231,7 +234,11 @@ const DECISIONS: Readonly<Record<number, Decision>> = {
   2: { kind: 'transient' },
   131000: { kind: 'transient' },
   131016: { kind: 'transient' },
-  190: { kind: 'transient' },
+  190: { kind: 'account' },
+  0: { kind: 'account' },
+  10: { kind: 'account' },
+  131005: { kind: 'account' },
+  131031: { kind: 'account' },
   131026: { kind: 'permanent' },
   131047: { kind: 'permanent' },
   100: { kind: 'permanent' },
@@ -240,6 +247,15 @@ const DECISIONS: Readonly<Record<number, Decision>> = {
 };
 
 const MALFORMED = 'malformed_response';
+
+/**
+ * Answers about the account rather than the message, beyond the codes in DECISIONS: 104 (no access token),
+ * 200-299 (Graph's API permission range), and 100 with subcode 33 (no such phone number id: the account's
+ * phone_number_id is wrong, which would otherwise fail every message of it for good).
+ */
+function accountFailure(code: number, subcode: number | undefined): boolean {
+  return code === 104 || (code >= 200 && code <= 299) || (code === 100 && subcode === 33);
+}
 
 /** What a send's answer means for the message: the HTTP status and body, as the API returned them. */
 export function whatsAppOutcome(httpStatus: number, body: WhatsAppResponse): SendResult {
@@ -260,11 +276,13 @@ export function whatsAppOutcome(httpStatus: number, body: WhatsAppResponse): Sen
     return { outcome: 'retry', code: MALFORMED, description: `HTTP ${httpStatus} with an error but no numeric code` };
   }
 
-  const { code: wireCode, message, error_data } = error as WhatsAppError;
+  const { code: wireCode, message, error_data, error_subcode } = error as WhatsAppError;
   const code = String(wireCode);
   const text = typeof message === 'string' ? message : '';
   const description = error_data?.details ? `${text}: ${error_data.details}` : text;
-  const decision = DECISIONS[wireCode];
+  const decision: Decision | undefined = accountFailure(wireCode, error_subcode)
+    ? { kind: 'account' }
+    : DECISIONS[wireCode];
 
   if (decision?.kind === 'rateLimited') {
     return decision.retryAfterMs === undefined
@@ -272,6 +290,7 @@ export function whatsAppOutcome(httpStatus: number, body: WhatsAppResponse): Sen
       : { outcome: 'retry', code, description, rateLimited: true, retryAfterMs: decision.retryAfterMs };
   }
   if (decision?.kind === 'permanent' && httpStatus < 500) return { outcome: 'failed', code, description };
+  if (decision?.kind === 'account') return { outcome: 'account_failed', code, description };
   return { outcome: 'retry', code, description };
 }
 
