@@ -116,7 +116,8 @@ describe('The message state machine, as the SQL makes it', () => {
       existing.map(() => null),
       existing.map((_, i) => i + 1),
       existing.map(() => 'default'),
-      existing.map(() => null),
+      existing.map(() => null), // sender, per row
+      existing.map(() => null), // callback_url, per request
     ]);
 
     const answers = existing.map((m, i) => ({ besides: m.status, answer: rows.find((r) => Number(r.ord) === i + 1)! }));
