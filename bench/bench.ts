@@ -155,6 +155,9 @@ async function freshDatabase(
   template?: string,
   migrate = true,
 ): Promise<{ url: string; db: Client }> {
+  // Named per bench process: other benches on the same server keep their databases.
+  name = `${name}_${process.pid}`;
+  if (template) template = `${template}_${process.pid}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -984,6 +987,13 @@ async function main() {
     ),
   );
   log(`written to bench-results/bench.json in ${Math.round((Date.now() - started) / 1000)} s`);
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  const { rows: ours } = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+    `bench\\_%\\_${process.pid}`,
+  ]);
+  for (const { datname } of ours) await admin.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+  await admin.end();
   await embedded?.stop();
 }
 
