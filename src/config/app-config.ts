@@ -114,7 +114,7 @@ export class AppConfig {
   /**
    * Recipients of POST /messages requests being handled at once; past it a request is answered 503
    * OVERLOADED before it is validated. Each 1000 hold ~2.5 MB of heap; the default (four of the largest
-   * requests) keeps the event loop free enough to answer probes within a second (see README, Overload).
+   * requests) keeps the event loop free enough to answer probes within a second (docs/api.md, Overload).
    */
   @NumberSetting({ min: 1, max: 10_000_000 })
   API_MAX_RECIPIENTS_IN_FLIGHT = 4000;
