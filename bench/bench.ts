@@ -3,14 +3,16 @@
  *
  * The service runs as real processes (`node dist/main.js`) with the emulators at zero latency, zero
  * failures, no limits and no inbox, so what is measured is the service. Each figure is the median of
- * BENCH_RUNS runs (default 3), with min and max, and the ceilings (bare SQL, no Nest) are measured in
- * the same run so every figure can be read as a ratio. Prints a table, writes bench-results/bench.json.
+ * BENCH_RUNS runs (default 3), with min and max. The anchors are measured in the same run, on the same
+ * server, so every figure can be read as a ratio: graphile-worker (bench/anchors, installed there on first
+ * use), a bare SQL claim loop on a minimal table and a minimal Nest app. Prints a table, writes
+ * bench-results/bench.json.
  */
 import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,6 +23,7 @@ import { migrations } from '../src/database/migrations';
 import { maximalRequest, percentile, probeEvery, sendAtOnce } from '../test/support/burst-traffic';
 import type { CallbackReceiver } from './chaos-callbacks';
 import { startCallbackReceiver } from './chaos-callbacks';
+import { graphileWorker } from './anchors/graphile-worker';
 
 const ROOT = resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -29,7 +32,7 @@ const FINISHED_ROWS = Number(process.env.BENCH_FINISHED_ROWS ?? 1_000_000);
 /** BENCH_ONLY=dispatch,ingestion… runs a part (for profiling); the table then has only its rows. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const wanted = (part: string) => !ONLY || ONLY.includes(part);
-// Parts: ceilings, dispatch, scale, callbacks, ingestion, bulk, latency, overload.
+// Parts: anchors, ceilings, dispatch, scale, callbacks, ingestion, bulk, latency, overload.
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** The service with everything but itself taken out: instant, always-accepting, unlimited messengers. */
@@ -71,6 +74,25 @@ function startService(env: Record<string, string>): Service {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return { child, exited: once(child, 'exit') };
+}
+
+const ANCHORS = join(ROOT, 'bench/anchors');
+
+/** An anchor's process (a TypeScript file in bench/anchors), under the same heap cap, with an IPC channel. */
+function startAnchor(file: string, env: Record<string, string>): Service {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register', join(ANCHORS, file)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, NODE_OPTIONS: SERVICE_ENV.NODE_OPTIONS, TS_NODE_TRANSPILE_ONLY: 'true', ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return { child, exited: once(child, 'exit') };
+}
+
+/** bench/anchors has its own dependencies (graphile-worker), installed from its lock file on first use. */
+function installAnchors(): void {
+  if (existsSync(join(ANCHORS, 'node_modules/graphile-worker'))) return;
+  log('installing bench/anchors (graphile-worker)');
+  execFileSync('npm', ['ci', '--prefix', ANCHORS, '--no-audit', '--no-fund'], { stdio: 'inherit' });
 }
 
 /** Peak resident memory of a process so far, in MB (Linux). */
@@ -129,7 +151,15 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 12
 }
 
 /** A fresh, migrated database per measurement, so runs never see each other's rows. */
-async function freshDatabase(serverUrl: string, name: string, template?: string): Promise<{ url: string; db: Client }> {
+async function freshDatabase(
+  serverUrl: string,
+  name: string,
+  template?: string,
+  migrate = true,
+): Promise<{ url: string; db: Client }> {
+  // Named per bench process: other benches on the same server keep their databases.
+  name = `${name}_${process.pid}`;
+  if (template) template = `${template}_${process.pid}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -137,7 +167,7 @@ async function freshDatabase(serverUrl: string, name: string, template?: string)
   await admin.end();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  if (template) {
+  if (template || !migrate) {
     const copy = new Client({ connectionString: url.toString() });
     await copy.connect();
     return { url: url.toString(), db: copy };
@@ -341,45 +371,202 @@ interface IngestionFigures {
   databaseCpuUs: number;
 }
 
+/** The physical floor of the pattern: id, status, due time and one partial index, nothing else. */
+const ANCHOR_TABLE_SQL = `
+  CREATE TABLE anchor_messages (
+    id bigserial PRIMARY KEY,
+    provider text NOT NULL,
+    recipient text NOT NULL,
+    body text NOT NULL,
+    status text NOT NULL DEFAULT 'pending',
+    due_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX anchor_messages_due ON anchor_messages (due_at) WHERE status IN ('pending', 'sending');`;
+
+async function anchorDatabase(serverUrl: string, name: string): Promise<{ url: string; db: Client }> {
+  const fresh = await freshDatabase(serverUrl, name, undefined, false);
+  await fresh.db.query(ANCHOR_TABLE_SQL);
+  return fresh;
+}
+
+/** Anchor: FOR UPDATE SKIP LOCKED claim of 1000 + mark sent, `claimers` connections, on the minimal table. */
+async function bareAnchorRun(serverUrl: string, claimers: number): Promise<DispatchFigures> {
+  const { url, db } = await anchorDatabase(serverUrl, 'bench_anchor_sql');
+  try {
+    await db.query(
+      `INSERT INTO anchor_messages (provider, recipient, body)
+       SELECT 'telegram', (100000000 + i)::text, 'bench ' || i FROM generate_series(1, $1::int) AS i`,
+      [DISPATCH_MESSAGES],
+    );
+    await db.query('VACUUM ANALYZE anchor_messages');
+    const clients = await Promise.all(
+      Array.from({ length: claimers }, async () => {
+        const c = new Client({ connectionString: url });
+        await c.connect();
+        return c;
+      }),
+    );
+    const backendsBefore = await backendCpuMs(db);
+    const started = Date.now();
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let empty = 0; empty < 3;) {
+          const { rows } = await c.query(
+            `UPDATE anchor_messages m SET status = 'sending', due_at = now() + interval '60 s'
+             FROM (SELECT id FROM anchor_messages WHERE status IN ('pending', 'sending') AND due_at <= now()
+                   ORDER BY due_at LIMIT 1000 FOR UPDATE SKIP LOCKED) due
+             WHERE m.id = due.id RETURNING m.id`,
+          );
+          if (rows.length === 0) {
+            empty++;
+            continue;
+          }
+          empty = 0;
+          await c.query(`UPDATE anchor_messages SET status = 'sent' WHERE id = ANY($1)`, [rows.map((r) => r.id)]);
+        }
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const databaseCpu = await backendCpuSince(db, backendsBefore);
+    await Promise.all(clients.map((c) => c.end()));
+    return {
+      perSecond: Math.round(DISPATCH_MESSAGES / seconds),
+      rssMb: NaN,
+      workerCpuUs: NaN,
+      databaseCpuUs: Math.round((databaseCpu * 1000) / DISPATCH_MESSAGES),
+    };
+  } finally {
+    await db.end();
+  }
+}
+
+/** Anchor: graphile-worker, one process, DISPATCH_MESSAGES no-op jobs added in one `addJobs` call. */
+async function graphileDispatchRun(serverUrl: string): Promise<DispatchFigures> {
+  const { url, db } = await freshDatabase(serverUrl, 'bench_graphile', undefined, false);
+  const utils = await graphileWorker().makeWorkerUtils({ connectionString: url });
+  await utils.migrate();
+  const worker = startAnchor('graphile-worker.ts', { DATABASE_URL: url, JOBS: String(DISPATCH_MESSAGES) });
+  try {
+    const messages: { ready?: true; first?: number; last?: number }[] = [];
+    worker.child.on('message', (m: (typeof messages)[number]) => messages.push(m));
+    await until('graphile-worker is ready', async () => messages.some((m) => m.ready));
+    const cpuBefore = cpuMs(worker.child.pid!);
+    const backendsBefore = await backendCpuMs(db);
+    await utils.addJobs(
+      Array.from({ length: DISPATCH_MESSAGES }, (_, i) => ({
+        identifier: 'noop',
+        payload: { provider: 'telegram', recipient: String(100_000_000 + i), body: `bench ${i}` },
+      })),
+    );
+    await utils.release();
+    await until('graphile-worker has run every job', async () => messages.some((m) => m.first));
+    // Completions are batched: the queue is drained when the last job's row is gone.
+    await until(
+      'the graphile-worker queue is drained',
+      async () => (await db.query(`SELECT NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs) AS d`)).rows[0].d,
+    );
+    const drained = Date.now();
+    const workerCpu = cpuMs(worker.child.pid!) - cpuBefore;
+    const databaseCpu = await backendCpuSince(db, backendsBefore);
+    const first = messages.find((m) => m.first)!.first!;
+    return {
+      perSecond: Math.round(DISPATCH_MESSAGES / ((drained - first) / 1000)),
+      rssMb: await stop(worker),
+      workerCpuUs: Math.round((workerCpu * 1000) / DISPATCH_MESSAGES),
+      databaseCpuUs: Math.round((databaseCpu * 1000) / DISPATCH_MESSAGES),
+    };
+  } finally {
+    if (worker.child.exitCode === null && worker.child.signalCode === null) await stop(worker);
+    await db.end();
+  }
+}
+
+/** Anchor for bulk ingestion: graphile-worker `addJobs` of 20,000 jobs in one call, five calls, one client. */
+async function graphileAddJobsRun(serverUrl: string): Promise<number> {
+  const { url, db } = await freshDatabase(serverUrl, 'bench_graphile_add', undefined, false);
+  const utils = await graphileWorker().makeWorkerUtils({ connectionString: url });
+  try {
+    await utils.migrate();
+    const calls = 5;
+    const perCall = 20_000;
+    const started = Date.now();
+    for (let call = 0; call < calls; call++) {
+      await utils.addJobs(
+        Array.from({ length: perCall }, (_, i) => ({
+          identifier: 'noop',
+          payload: { provider: 'telegram', recipient: String(100_000_000 + i), body: `bench ${call}` },
+        })),
+      );
+    }
+    return Math.round((calls * perCall) / ((Date.now() - started) / 1000));
+  } finally {
+    await utils.release();
+    await db.end();
+  }
+}
+
+/** Anchor for single-recipient ingestion: the minimal Nest app under the same autocannon load. */
+async function minimalNestRun(serverUrl: string): Promise<IngestionFigures> {
+  const { url, db } = await anchorDatabase(serverUrl, 'bench_anchor_nest');
+  const port = await freePort();
+  const app = startAnchor('minimal-nest.ts', { DATABASE_URL: url, PORT: String(port) });
+  try {
+    return await loadIngestion(app, port, db, 1);
+  } finally {
+    if (app.child.exitCode === null && app.child.signalCode === null) await stop(app);
+    await db.end();
+  }
+}
+
 async function ingestionRun(serverUrl: string, recipientsPerRequest: number): Promise<IngestionFigures> {
   const { url, db } = await freshDatabase(serverUrl, 'bench_ingest');
   const port = await freePort();
   const api = startService({ DATABASE_URL: url, APP_ROLE: 'api', PORT: String(port) });
   try {
-    await until('the API listens', async () =>
-      fetch(`http://127.0.0.1:${port}/docs-json`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    );
-    const recipients = Array.from({ length: recipientsPerRequest }, (_, i) => ({
-      provider: 'telegram',
-      recipient: String(100_000_000 + i),
-    }));
-    const cpuBefore = cpuMs(api.child.pid!);
-    const backendsBefore = await backendCpuMs(db);
-    const result = await postMessages(port, { connections: recipientsPerRequest === 1 ? 50 : 4 }, (n) => ({
-      body: `bench ${n}`,
-      recipients,
-    }));
-    const apiCpu = cpuMs(api.child.pid!) - cpuBefore;
-    const databaseCpu = await backendCpuSince(db, backendsBefore);
-    const non2xx = result.non2xx + result.errors;
-    if (non2xx > 0) log(`ingestion: ${non2xx} answers were not 2xx`);
-    const rssMb = await stop(api);
-    return {
-      requestsPerSecond: Math.round(result.requests.average),
-      rowsPerSecond: Math.round(result.requests.average * recipientsPerRequest),
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      rssMb,
-      apiCpuUs: Math.round((apiCpu * 1000) / result.requests.total),
-      databaseCpuUs: Math.round((databaseCpu * 1000) / result.requests.total),
-    };
+    return await loadIngestion(api, port, db, recipientsPerRequest);
   } finally {
     if (api.child.exitCode === null) await stop(api);
     await db.end();
   }
+}
+
+/** autocannon at an API (the service's or the anchor's): 50 connections of 1 recipient, or 4 of N. */
+async function loadIngestion(
+  api: Service,
+  port: number,
+  db: Client,
+  recipientsPerRequest: number,
+): Promise<IngestionFigures> {
+  await until('the API listens', async () =>
+    fetch(`http://127.0.0.1:${port}/messages`, { method: 'OPTIONS' }).then(
+      () => true,
+      () => false,
+    ),
+  );
+  const recipients = Array.from({ length: recipientsPerRequest }, (_, i) => ({
+    provider: 'telegram',
+    recipient: String(100_000_000 + i),
+  }));
+  const cpuBefore = cpuMs(api.child.pid!);
+  const backendsBefore = await backendCpuMs(db);
+  const result = await postMessages(port, { connections: recipientsPerRequest === 1 ? 50 : 4 }, (n) => ({
+    body: `bench ${n}`,
+    recipients,
+  }));
+  const apiCpu = cpuMs(api.child.pid!) - cpuBefore;
+  const databaseCpu = await backendCpuSince(db, backendsBefore);
+  const non2xx = result.non2xx + result.errors;
+  if (non2xx > 0) log(`ingestion: ${non2xx} answers were not 2xx`);
+  const rssMb = await stop(api);
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    rowsPerSecond: Math.round(result.requests.average * recipientsPerRequest),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    rssMb,
+    apiCpuUs: Math.round((apiCpu * 1000) / result.requests.total),
+    databaseCpuUs: Math.round((databaseCpu * 1000) / result.requests.total),
+  };
 }
 
 /** 10 seconds of POST /messages from autocannon, each request's body made by `bodyFor(n)`. */
@@ -507,15 +694,6 @@ function summarize(values: number[]) {
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
-async function repeat<T>(what: string, run: () => Promise<T>): Promise<T[]> {
-  const results: T[] = [];
-  for (let i = 1; i <= RUNS; i++) {
-    log(`${what}, run ${i}/${RUNS}`);
-    results.push(await run());
-  }
-  return results;
-}
-
 async function main() {
   const started = Date.now();
   const embedded = process.env.DATABASE_URL
@@ -536,149 +714,328 @@ async function main() {
   const machine = `${cpus().length} cores (${cpus()[0].model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${rows[0].server_version}${embedded ? ' (embedded)' : ''}`;
   log(machine);
 
-  const part = async <T>(name: string, what: string, run: () => Promise<T>): Promise<T[]> =>
-    wanted(name) ? repeat(what, run) : [];
-  const bareClaim = await part('ceilings', 'ceiling: bare SQL claim + mark, 2 claimers', () =>
-    bareClaimRun(serverUrl, 2),
-  );
-  const bareInsert = await part('ceilings', 'ceiling: 1000-row INSERT', () => bareInsertRun(serverUrl));
-  const one = await part('dispatch', 'dispatch, 1 worker', () => dispatchRun(serverUrl, 1, 0));
-  const two = await part('dispatch', 'dispatch, 2 workers', () => dispatchRun(serverUrl, 2, 0));
-  const scaled = await part('scale', `dispatch, 1 worker, ${FINISHED_ROWS} finished rows in the table`, () =>
-    dispatchRun(serverUrl, 1, FINISHED_ROWS),
-  );
-  const withCallbacks = await part('callbacks', 'dispatch, 1 worker, every message with a callback', async () => {
-    const receiver = await startCallbackReceiver({ refusedShare: 0 });
-    try {
-      return await dispatchRun(serverUrl, 1, 0, receiver);
-    } finally {
-      await receiver.close();
-    }
-  });
-  const single = await part('ingestion', 'ingestion, 1 recipient per request, 50 connections', () =>
-    ingestionRun(serverUrl, 1),
-  );
-  const bulk = await part('bulk', 'ingestion, 1000 recipients per request', () => ingestionRun(serverUrl, 1000));
-  const latency = await part('latency', 'latency at 500 messages/s', () => latencyRun(serverUrl));
-  const overload = await part('overload', '50 of the largest requests at once', () => overloadRun(serverUrl));
+  // Run by run, every part once, so the service and its anchors are measured back to back and each run's
+  // ratio pairs figures taken minutes apart rather than a whole part apart.
+  if (wanted('anchors')) installAnchors();
+  const results = {
+    graphile: [] as DispatchFigures[],
+    bareAnchor: [] as DispatchFigures[],
+    addJobs: [] as number[],
+    minimalNest: [] as IngestionFigures[],
+    bareClaim: [] as number[],
+    bareInsert: [] as number[],
+    one: [] as DispatchFigures[],
+    two: [] as DispatchFigures[],
+    scaled: [] as DispatchFigures[],
+    withCallbacks: [] as DispatchFigures[],
+    single: [] as IngestionFigures[],
+    bulk: [] as IngestionFigures[],
+    latency: [] as Awaited<ReturnType<typeof latencyRun>>[],
+    overload: [] as Awaited<ReturnType<typeof overloadRun>>[],
+  };
+  for (let i = 1; i <= RUNS; i++) {
+    const part = async <T>(name: string, what: string, into: T[], run: () => Promise<T>) => {
+      if (!wanted(name)) return;
+      log(`${what}, run ${i}/${RUNS}`);
+      into.push(await run());
+    };
+    await part('anchors', 'anchor: graphile-worker, 1 process', results.graphile, () => graphileDispatchRun(serverUrl));
+    await part('anchors', 'anchor: bare SQL claim + mark on a minimal table', results.bareAnchor, () =>
+      bareAnchorRun(serverUrl, 2),
+    );
+    await part('anchors', 'anchor: graphile-worker addJobs', results.addJobs, () => graphileAddJobsRun(serverUrl));
+    await part('anchors', 'anchor: minimal Nest app, 50 connections', results.minimalNest, () =>
+      minimalNestRun(serverUrl),
+    );
+    await part('ceilings', 'ceiling: bare SQL claim + mark, 2 claimers', results.bareClaim, () =>
+      bareClaimRun(serverUrl, 2),
+    );
+    await part('ceilings', 'ceiling: 1000-row INSERT', results.bareInsert, () => bareInsertRun(serverUrl));
+    await part('dispatch', 'dispatch, 1 worker', results.one, () => dispatchRun(serverUrl, 1, 0));
+    await part('dispatch', 'dispatch, 2 workers', results.two, () => dispatchRun(serverUrl, 2, 0));
+    await part('scale', `dispatch, 1 worker, ${FINISHED_ROWS} finished rows in the table`, results.scaled, () =>
+      dispatchRun(serverUrl, 1, FINISHED_ROWS),
+    );
+    await part('callbacks', 'dispatch, 1 worker, every message with a callback', results.withCallbacks, async () => {
+      const receiver = await startCallbackReceiver({ refusedShare: 0 });
+      try {
+        return await dispatchRun(serverUrl, 1, 0, receiver);
+      } finally {
+        await receiver.close();
+      }
+    });
+    await part('ingestion', 'ingestion, 1 recipient per request, 50 connections', results.single, () =>
+      ingestionRun(serverUrl, 1),
+    );
+    await part('bulk', 'ingestion, 1000 recipients per request', results.bulk, () => ingestionRun(serverUrl, 1000));
+    await part('latency', 'latency at 500 messages/s', results.latency, () => latencyRun(serverUrl));
+    await part('overload', '50 of the largest requests at once', results.overload, () => overloadRun(serverUrl));
+  }
+  const { graphile, bareAnchor, addJobs, minimalNest, bareClaim, bareInsert, one, two, scaled, single, bulk } = results;
+  const { withCallbacks } = results;
+  const { latency, overload } = results;
 
   const m = (xs: number[]) => summarize(xs);
-  const claimCeiling = m(bareClaim).median;
-  const insertCeiling = m(bareInsert).median;
+  /** "0.81 × graphile-worker (0.76–0.84)": the median of the runs' own ratios, with their min and max. */
+  const ratio = (service: number[], anchor: number[], label: string) => {
+    const runs = service.slice(0, anchor.length).map((x, i) => x / anchor[i]);
+    if (runs.length === 0 || runs.some((r) => !Number.isFinite(r))) return '';
+    const r = m(runs);
+    return `${r.median.toFixed(2)} × ${label} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
+  };
+  const row = (what: string, unit: string, values: number[], note = '') => ({ what, unit, ...m(values), ratio: note });
+  const per = <T>(xs: T[], f: (x: T) => number) => xs.map(f);
+  const rate = (xs: DispatchFigures[]) => per(xs, (r) => r.perSecond);
   const table = [
-    { what: 'ceiling: bare SQL claim+mark (2 claimers)', unit: 'rows/s', ...m(bareClaim), ratio: '' },
-    { what: 'ceiling: 1000-row INSERT', unit: 'rows/s', ...m(bareInsert), ratio: '' },
-    {
-      what: 'dispatch, 1 worker',
-      unit: 'msg/s',
-      ...m(one.map((r) => r.perSecond)),
-      ratio: (m(one.map((r) => r.perSecond)).median / claimCeiling).toFixed(2) + ' × claim ceiling',
-    },
-    { what: 'dispatch, 1 worker: worker CPU per message', unit: 'µs', ...m(one.map((r) => r.workerCpuUs)), ratio: '' },
-    {
-      what: 'dispatch, 1 worker: PostgreSQL CPU per message',
-      unit: 'µs',
-      ...m(one.map((r) => r.databaseCpuUs)),
-      ratio: '',
-    },
-    {
-      what: 'dispatch, 2 workers',
-      unit: 'msg/s',
-      ...m(two.map((r) => r.perSecond)),
-      ratio: (m(two.map((r) => r.perSecond)).median / m(one.map((r) => r.perSecond)).median).toFixed(2) + ' × 1 worker',
-    },
-    {
-      what: `dispatch, 1 worker, ${FINISHED_ROWS / 1e6}M finished rows`,
-      unit: 'msg/s',
-      ...m(scaled.map((r) => r.perSecond)),
-      ratio:
-        (m(scaled.map((r) => r.perSecond)).median / m(one.map((r) => r.perSecond)).median).toFixed(2) +
-        ' × empty table',
-    },
-    {
-      what: 'dispatch, 1 worker, callbacks to a 204 receiver',
-      unit: 'msg/s',
-      ...m(withCallbacks.map((r) => r.perSecond)),
-      ratio:
-        (m(withCallbacks.map((r) => r.perSecond)).median / m(one.map((r) => r.perSecond)).median).toFixed(2) +
-        ' × without',
-    },
-    {
-      what: 'dispatch, 1 worker, callbacks: worker CPU per message',
-      unit: 'µs',
-      ...m(withCallbacks.map((r) => r.workerCpuUs)),
-      ratio: '',
-    },
-    {
-      what: 'dispatch, 1 worker, callbacks: PostgreSQL CPU per message',
-      unit: 'µs',
-      ...m(withCallbacks.map((r) => r.databaseCpuUs)),
-      ratio: '',
-    },
-    {
-      what: 'callbacks delivered, first send to last callback',
-      unit: 'events/s',
-      ...m(withCallbacks.map((r) => r.callbacksPerSecond ?? 0)),
-      ratio: '',
-    },
-    { what: 'ingestion, 1 recipient/request', unit: 'req/s', ...m(single.map((r) => r.requestsPerSecond)), ratio: '' },
-    { what: 'ingestion, 1 recipient/request: p50', unit: 'ms', ...m(single.map((r) => r.p50)), ratio: '' },
-    { what: 'ingestion, 1 recipient/request: p99', unit: 'ms', ...m(single.map((r) => r.p99)), ratio: '' },
-    {
-      what: 'ingestion, 1 recipient/request: API CPU per request',
-      unit: 'µs',
-      ...m(single.map((r) => r.apiCpuUs)),
-      ratio: '',
-    },
-    {
-      what: 'ingestion, 1 recipient/request: PostgreSQL CPU per request',
-      unit: 'µs',
-      ...m(single.map((r) => r.databaseCpuUs)),
-      ratio: '',
-    },
-    {
-      what: 'ingestion, 1000 recipients/request',
-      unit: 'rows/s',
-      ...m(bulk.map((r) => r.rowsPerSecond)),
-      ratio: (m(bulk.map((r) => r.rowsPerSecond)).median / insertCeiling).toFixed(2) + ' × INSERT ceiling',
-    },
-    {
-      what: 'ingestion, 1000 recipients/request: API CPU per request',
-      unit: 'µs',
-      ...m(bulk.map((r) => r.apiCpuUs)),
-      ratio: '',
-    },
-    { what: 'accepted → first attempt, p50', unit: 'ms', ...m(latency.map((r) => r.p50)), ratio: '' },
-    { what: 'accepted → first attempt, p99', unit: 'ms', ...m(latency.map((r) => r.p99)), ratio: '' },
-    { what: 'scheduled: late past send_at, p50', unit: 'ms', ...m(latency.map((r) => r.lateP50)), ratio: '' },
-    { what: 'scheduled: late past send_at, p99', unit: 'ms', ...m(latency.map((r) => r.lateP99)), ratio: '' },
-    {
-      what: '50 largest requests at once: accepted / refused 503',
-      unit: 'requests',
-      ...m(overload.map((r) => r.accepted)),
-      ratio: `refused: ${m(overload.map((r) => r.refused)).median}`,
-    },
-    {
-      what: '50 largest requests at once: /health/live p50',
-      unit: 'ms',
-      ...m(overload.map((r) => r.probeP50)),
-      ratio: '',
-    },
-    {
-      what: '50 largest requests at once: /health/live p99',
-      unit: 'ms',
-      ...m(overload.map((r) => r.probeP99)),
-      ratio: 'target < 1000',
-    },
-    {
-      what: 'peak RSS of one service process',
-      unit: 'MB',
-      ...m(
-        [...one, ...two, ...scaled, ...withCallbacks, ...single, ...bulk, ...latency, ...overload].map((r) => r.rssMb),
+    row('anchor: graphile-worker 0.17.3, 1 process', 'jobs/s', rate(graphile)),
+    row(
+      'anchor: graphile-worker: worker CPU per job',
+      'µs',
+      per(graphile, (r) => r.workerCpuUs),
+    ),
+    row(
+      'anchor: graphile-worker: PostgreSQL CPU per job',
+      'µs',
+      per(graphile, (r) => r.databaseCpuUs),
+    ),
+    row(
+      'anchor: graphile-worker: peak RSS',
+      'MB',
+      per(graphile, (r) => r.rssMb),
+    ),
+    row('anchor: bare SQL claim+mark, minimal table, 2 claimers', 'rows/s', rate(bareAnchor)),
+    row(
+      'anchor: bare SQL: PostgreSQL CPU per row',
+      'µs',
+      per(bareAnchor, (r) => r.databaseCpuUs),
+    ),
+    row('anchor: graphile-worker addJobs, 20,000 per call', 'jobs/s', addJobs),
+    row(
+      'anchor: minimal Nest, 1 recipient/request',
+      'req/s',
+      per(minimalNest, (r) => r.requestsPerSecond),
+    ),
+    row(
+      'anchor: minimal Nest: p99',
+      'ms',
+      per(minimalNest, (r) => r.p99),
+    ),
+    row(
+      'anchor: minimal Nest: API CPU per request',
+      'µs',
+      per(minimalNest, (r) => r.apiCpuUs),
+    ),
+    row(
+      'anchor: minimal Nest: PostgreSQL CPU per request',
+      'µs',
+      per(minimalNest, (r) => r.databaseCpuUs),
+    ),
+    row('ceiling: bare SQL claim+mark on messages (2 claimers)', 'rows/s', bareClaim),
+    row('ceiling: 1000-row INSERT into messages', 'rows/s', bareInsert),
+    row('dispatch, 1 worker', 'msg/s', rate(one), ratio(rate(one), rate(graphile), 'graphile-worker (target ≥ 1.1)')),
+    row(
+      'dispatch, 1 worker (vs bare SQL)',
+      'msg/s',
+      rate(one),
+      ratio(rate(one), rate(bareAnchor), 'bare SQL (target ≥ 0.6)'),
+    ),
+    row(
+      'dispatch, 1 worker (vs claim on messages)',
+      'msg/s',
+      rate(one),
+      ratio(rate(one), bareClaim, 'claim on messages'),
+    ),
+    row(
+      'dispatch, 1 worker: worker CPU per message',
+      'µs',
+      per(one, (r) => r.workerCpuUs),
+      ratio(
+        per(one, (r) => r.workerCpuUs),
+        per(graphile, (r) => r.workerCpuUs),
+        'graphile-worker',
       ),
-      ratio: '(max is the figure)',
-    },
-  ];
+    ),
+    row(
+      'dispatch, 1 worker: PostgreSQL CPU per message',
+      'µs',
+      per(one, (r) => r.databaseCpuUs),
+      ratio(
+        per(one, (r) => r.databaseCpuUs),
+        per(graphile, (r) => r.databaseCpuUs),
+        'graphile-worker',
+      ),
+    ),
+    row(
+      'dispatch, 1 worker: peak RSS',
+      'MB',
+      per(one, (r) => r.rssMb),
+      'target ≤ 250',
+    ),
+    row('dispatch, 2 workers', 'msg/s', rate(two), ratio(rate(two), rate(one), '1 worker')),
+    row(
+      'dispatch, 2 workers: worker CPU per message',
+      'µs',
+      per(two, (r) => r.workerCpuUs),
+    ),
+    row(
+      'dispatch, 2 workers: PostgreSQL CPU per message',
+      'µs',
+      per(two, (r) => r.databaseCpuUs),
+    ),
+    row(
+      `dispatch, 1 worker, ${FINISHED_ROWS / 1e6}M finished rows`,
+      'msg/s',
+      rate(scaled),
+      ratio(rate(scaled), rate(one), 'empty table (target ≥ 0.9)'),
+    ),
+    row(
+      'dispatch, 1 worker, callbacks to a 204 receiver',
+      'msg/s',
+      rate(withCallbacks),
+      ratio(rate(withCallbacks), rate(one), 'without'),
+    ),
+    row(
+      'dispatch, 1 worker, callbacks: worker CPU per message',
+      'µs',
+      per(withCallbacks, (r) => r.workerCpuUs),
+    ),
+    row(
+      'dispatch, 1 worker, callbacks: PostgreSQL CPU per message',
+      'µs',
+      per(withCallbacks, (r) => r.databaseCpuUs),
+    ),
+    row(
+      'callbacks delivered, first send to last callback',
+      'events/s',
+      per(withCallbacks, (r) => r.callbacksPerSecond ?? 0),
+    ),
+    row(
+      'ingestion, 1 recipient/request',
+      'req/s',
+      per(single, (r) => r.requestsPerSecond),
+      ratio(
+        per(single, (r) => r.requestsPerSecond),
+        per(minimalNest, (r) => r.requestsPerSecond),
+        'minimal Nest (target ≥ 1.0)',
+      ),
+    ),
+    row(
+      'ingestion, 1 recipient/request: p50',
+      'ms',
+      per(single, (r) => r.p50),
+    ),
+    row(
+      'ingestion, 1 recipient/request: p99',
+      'ms',
+      per(single, (r) => r.p99),
+      'target ≤ 50',
+    ),
+    row(
+      'ingestion, 1 recipient/request: API CPU per request',
+      'µs',
+      per(single, (r) => r.apiCpuUs),
+      ratio(
+        per(single, (r) => r.apiCpuUs),
+        per(minimalNest, (r) => r.apiCpuUs),
+        'minimal Nest',
+      ),
+    ),
+    row(
+      'ingestion, 1 recipient/request: PostgreSQL CPU per request',
+      'µs',
+      per(single, (r) => r.databaseCpuUs),
+      ratio(
+        per(single, (r) => r.databaseCpuUs),
+        per(minimalNest, (r) => r.databaseCpuUs),
+        'minimal Nest',
+      ),
+    ),
+    row(
+      'ingestion, 1 recipient/request: peak RSS',
+      'MB',
+      per(single, (r) => r.rssMb),
+      'target ≤ 250',
+    ),
+    row(
+      'ingestion, 1000 recipients/request',
+      'rows/s',
+      per(bulk, (r) => r.rowsPerSecond),
+      ratio(
+        per(bulk, (r) => r.rowsPerSecond),
+        addJobs,
+        'graphile addJobs (target ≥ 1.0)',
+      ),
+    ),
+    row(
+      'ingestion, 1000 recipients/request (vs INSERT)',
+      'rows/s',
+      per(bulk, (r) => r.rowsPerSecond),
+      ratio(
+        per(bulk, (r) => r.rowsPerSecond),
+        bareInsert,
+        'INSERT ceiling',
+      ),
+    ),
+    row(
+      'ingestion, 1000 recipients/request: API CPU per request',
+      'µs',
+      per(bulk, (r) => r.apiCpuUs),
+    ),
+    row(
+      'ingestion, 1000 recipients/request: PostgreSQL CPU per request',
+      'µs',
+      per(bulk, (r) => r.databaseCpuUs),
+    ),
+    row(
+      'ingestion, 1000 recipients/request: peak RSS',
+      'MB',
+      per(bulk, (r) => r.rssMb),
+      'target ≤ 250',
+    ),
+    row(
+      'accepted → first attempt, p50',
+      'ms',
+      per(latency, (r) => r.p50),
+    ),
+    row(
+      'accepted → first attempt, p99',
+      'ms',
+      per(latency, (r) => r.p99),
+    ),
+    row(
+      'scheduled: late past send_at, p50',
+      'ms',
+      per(latency, (r) => r.lateP50),
+    ),
+    row(
+      'scheduled: late past send_at, p99',
+      'ms',
+      per(latency, (r) => r.lateP99),
+    ),
+    row(
+      '50 largest requests at once: accepted / refused 503',
+      'requests',
+      per(overload, (r) => r.accepted),
+      overload.length ? `refused: ${m(per(overload, (r) => r.refused)).median}` : '',
+    ),
+    row(
+      '50 largest requests at once: /health/live p50',
+      'ms',
+      per(overload, (r) => r.probeP50),
+    ),
+    row(
+      '50 largest requests at once: /health/live p99',
+      'ms',
+      per(overload, (r) => r.probeP99),
+      'target < 1000',
+    ),
+    row(
+      'peak RSS of one service process',
+      'MB',
+      [...one, ...two, ...scaled, ...withCallbacks, ...single, ...bulk, ...latency, ...overload].map((r) => r.rssMb),
+      '(max is the figure; target ≤ 250)',
+    ),
+  ].filter((r) => r.median !== undefined);
   console.table(table);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
   writeFileSync(
@@ -689,13 +1046,20 @@ async function main() {
         machine,
         runs: RUNS,
         table,
-        raw: { bareClaim, bareInsert, one, two, scaled, withCallbacks, single, bulk, latency, overload },
+        raw: results,
       },
       null,
       2,
     ),
   );
   log(`written to bench-results/bench.json in ${Math.round((Date.now() - started) / 1000)} s`);
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  const { rows: ours } = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+    `bench\\_%\\_${process.pid}`,
+  ]);
+  for (const { datname } of ours) await admin.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+  await admin.end();
   await embedded?.stop();
 }
 
