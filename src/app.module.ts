@@ -14,6 +14,7 @@ import { createRootLogger, loggingParams } from './logging/logging';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProvidersModule } from './providers/providers.module';
+import { RetentionModule } from './retention/retention.module';
 
 /**
  * The whole service, built from a validated config (main.ts reads it from the environment, tests build their own).
@@ -39,6 +40,7 @@ export class AppModule {
         MessagesModule,
         ProvidersModule,
         DispatchModule,
+        RetentionModule,
       ],
     };
   }

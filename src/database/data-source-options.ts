@@ -4,6 +4,7 @@ import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity';
 import { MessageAttemptEntity } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
 import { EmulatorInboxEntity } from '../providers/emulators/emulator-inbox.entity';
+import { DedupRecordEntity } from '../retention/dedup-record.entity';
 import type { ConnectionBounds } from './bounded-pg-client';
 import { boundedClientOptions } from './bounded-pg-client';
 import { migrations } from './migrations';
@@ -19,7 +20,7 @@ export function dataSourceOptions(
   return {
     type: 'postgres',
     url,
-    entities: [MessageEntity, MessageAttemptEntity, EmulatorInboxEntity, IdempotencyKeyEntity],
+    entities: [MessageEntity, MessageAttemptEntity, EmulatorInboxEntity, IdempotencyKeyEntity, DedupRecordEntity],
     migrations,
     // Schema changes go through migrations only; see src/database/migrations.
     synchronize: false,
