@@ -97,7 +97,8 @@ const REMOVED_COLUMNS = ANSWERED.map((column) =>
  *
  * A text whose message retention removed is still a duplicate: its dedup record (dedup_records, looked up
  * by primary key in the same statement) keeps the row out of the INSERT, and the third branch answers it
- * from the record. Retention removes a message and writes its record in one statement, so a snapshot sees
+ * from the record. OFFSET 0 keeps both look-ups per-row probes of the primary key: merged into the query,
+ * the planner may hash-join a whole scan of dedup_records, a table of millions (test/retention-plans.e2e-spec.ts). Retention removes a message and writes its record in one statement, so a snapshot sees
  * one or the other; only a statement whose snapshot predates that removal and whose INSERT runs after it
  * commits could insert the text again (the row it conflicted with is gone, the record not yet visible).
  *
@@ -115,7 +116,8 @@ const STORE_NEW = `
            COALESCE(($5::timestamptz[])[request], now()), GREATEST(COALESCE(($5::timestamptz[])[request], now()), now())
     FROM input
     WHERE NOT EXISTS (SELECT 1 FROM dedup_records d
-                      WHERE d.client = input.client AND d.provider = input.provider AND d.recipient = input.recipient AND d.body_hash = input.body_hash)
+                      WHERE d.client = input.client AND d.provider = input.provider AND d.recipient = input.recipient AND d.body_hash = input.body_hash
+                      OFFSET 0)
     ORDER BY client, provider, recipient, body_hash
     ON CONFLICT (client, provider, recipient, body_hash) WHERE ${statusNotIn(UNDEDUPLICATED_STATUSES)} DO NOTHING
     RETURNING ${ANSWERED_COLUMNS}, body_hash
@@ -137,7 +139,9 @@ const STORE_NEW = `
   UNION ALL
   SELECT i.ord, true, ${REMOVED_COLUMNS}, NULL
   FROM input i
-  JOIN dedup_records d ON d.client = i.client AND d.provider = i.provider AND d.recipient = i.recipient AND d.body_hash = i.body_hash
+  CROSS JOIN LATERAL (SELECT * FROM dedup_records d
+                      WHERE d.client = i.client AND d.provider = i.provider AND d.recipient = i.recipient AND d.body_hash = i.body_hash
+                      OFFSET 0) d
   WHERE NOT EXISTS (SELECT 1 FROM messages m
                     WHERE m.client = i.client AND m.provider = i.provider AND m.recipient = i.recipient AND m.body_hash = i.body_hash
                       AND ${statusNotIn(UNDEDUPLICATED_STATUSES, 'm.status')})`;
