@@ -229,7 +229,7 @@ export class AppConfig {
   @NumberSetting({ min: 1, max: 100_000 })
   RETENTION_BATCH_SIZE = 1000;
 
-  /** Pause between two batches of one run, so the removal yields to dispatch. */
+  /** Least pause between two batches of one run (it is also at least the last batch's time), so the removal yields to dispatch. */
   @NumberSetting({ min: 0, max: 60_000 })
   RETENTION_PAUSE_MS = 50;
 
