@@ -19,6 +19,8 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { migrations } from '../src/database/migrations';
 import { maximalRequest, percentile, probeEvery, sendAtOnce } from '../test/support/burst-traffic';
+import type { CallbackReceiver } from './chaos-callbacks';
+import { startCallbackReceiver } from './chaos-callbacks';
 
 const ROOT = resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -27,7 +29,7 @@ const FINISHED_ROWS = Number(process.env.BENCH_FINISHED_ROWS ?? 1_000_000);
 /** BENCH_ONLY=dispatch,ingestion… runs a part (for profiling); the table then has only its rows. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const wanted = (part: string) => !ONLY || ONLY.includes(part);
-// Parts: ceilings, dispatch, scale, ingestion, bulk, latency, overload.
+// Parts: ceilings, dispatch, scale, callbacks, ingestion, bulk, latency, overload.
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** The service with everything but itself taken out: instant, always-accepting, unlimited messengers. */
@@ -157,16 +159,21 @@ async function freshDatabase(serverUrl: string, name: string, template?: string)
 }
 
 /** Due messages straight into the table: the dispatcher's input, without the API in the way. */
-async function insertDue(db: Client, count: number, status = 'pending'): Promise<void> {
+async function insertDue(
+  db: Client,
+  count: number,
+  status = 'pending',
+  callbackUrl: string | null = null,
+): Promise<void> {
   for (let done = 0; done < count; done += 100_000) {
     const n = Math.min(100_000, count - done);
     await db.query(
-      `INSERT INTO messages (provider, recipient, body, body_hash, status, send_at, next_attempt_at, sent_at)
+      `INSERT INTO messages (provider, recipient, body, body_hash, status, send_at, next_attempt_at, sent_at, callback_url)
        SELECT (ARRAY['telegram','whatsapp','viber'])[1 + i % 3], (100000000 + i)::text, 'bench ' || $3 || ' ' || i,
               sha256(convert_to('bench ' || $3 || ' ' || i, 'UTF8')), $2::varchar, now(),
-              CASE WHEN $2::varchar = 'pending' THEN now() END, CASE WHEN $2::varchar = 'sent' THEN now() END
+              CASE WHEN $2::varchar = 'pending' THEN now() END, CASE WHEN $2::varchar = 'sent' THEN now() END, $5::text
        FROM generate_series($1::int, $1::int + $4::int - 1) AS i`,
-      [done, status, `${status}-${Date.now()}`, n],
+      [done, status, `${status}-${Date.now()}`, n, callbackUrl],
     );
   }
 }
@@ -177,6 +184,8 @@ interface DispatchFigures {
   /** CPU per message of the worker processes and of their PostgreSQL backends, in µs: where the time goes. */
   workerCpuUs: number;
   databaseCpuUs: number;
+  /** With callbacks: events delivered a second, from the first attempt of a message to the last delivery. */
+  callbacksPerSecond?: number;
 }
 
 let history: Promise<string> | undefined;
@@ -195,17 +204,28 @@ function historyTemplate(serverUrl: string, finished: number): Promise<string> {
   return history;
 }
 
-async function dispatchRun(serverUrl: string, workers: number, finished: number): Promise<DispatchFigures> {
+/** `callbacks`: every message has a callback_url, to a receiver that answers 204 at once. */
+async function dispatchRun(
+  serverUrl: string,
+  workers: number,
+  finished: number,
+  callbacks?: CallbackReceiver,
+): Promise<DispatchFigures> {
   const template = finished > 0 ? await historyTemplate(serverUrl, finished) : undefined;
   const { url, db } = await freshDatabase(serverUrl, `bench_dispatch`, template);
   try {
     const services = Array.from({ length: workers }, () =>
-      startService({ DATABASE_URL: url, APP_ROLE: 'worker', DISPATCH_CRON: '* * * * * *' }),
+      startService({
+        DATABASE_URL: url,
+        APP_ROLE: 'worker',
+        DISPATCH_CRON: '* * * * * *',
+        ...(callbacks && { ...callbacks.env, CALLBACK_BATCH_SIZE: '200' }),
+      }),
     );
     await sleep(1500); // start-up: measured from the first attempt on, so this only has to be long enough
     const cpuBefore = services.reduce((sum, s) => sum + cpuMs(s.child.pid!), 0);
     const backendsBefore = await backendCpuMs(db);
-    await insertDue(db, DISPATCH_MESSAGES);
+    await insertDue(db, DISPATCH_MESSAGES, 'pending', callbacks?.url ?? null);
     // Polled through the partial due index: a count over the table would itself be a scan of 100,000 to
     // 1,100,000 rows every poll, taking CPU from the workers it measures.
     await until(
@@ -218,6 +238,20 @@ async function dispatchRun(serverUrl: string, workers: number, finished: number)
       rows: [{ sent }],
     } = await db.query(`SELECT count(*)::int AS sent FROM messages WHERE status = 'sent' AND attempts > 0`);
     if (sent !== DISPATCH_MESSAGES) throw new Error(`bench: ${sent} of ${DISPATCH_MESSAGES} messages were sent`);
+    let callbacksPerSecond: number | undefined;
+    if (callbacks) {
+      await until(
+        'every callback is delivered',
+        async () =>
+          (await db.query(`SELECT NOT EXISTS (SELECT 1 FROM callback_events WHERE state = 'pending') AS done`)).rows[0]
+            .done,
+      );
+      const { rows: timed } = await db.query(
+        `SELECT extract(epoch FROM (SELECT max(attempted_at) FROM callback_attempts) - min(started_at)) AS seconds
+         FROM message_attempts WHERE attempt = 1`,
+      );
+      callbacksPerSecond = Math.round(DISPATCH_MESSAGES / Number(timed[0].seconds));
+    }
     const workerCpu = services.reduce((sum, s) => sum + cpuMs(s.child.pid!), 0) - cpuBefore;
     const databaseCpu = await backendCpuSince(db, backendsBefore);
     const { rows } = await db.query(
@@ -230,6 +264,7 @@ async function dispatchRun(serverUrl: string, workers: number, finished: number)
       rssMb: rss,
       workerCpuUs: Math.round((workerCpu * 1000) / DISPATCH_MESSAGES),
       databaseCpuUs: Math.round((databaseCpu * 1000) / DISPATCH_MESSAGES),
+      callbacksPerSecond,
     };
   } finally {
     await db.end();
@@ -512,6 +547,14 @@ async function main() {
   const scaled = await part('scale', `dispatch, 1 worker, ${FINISHED_ROWS} finished rows in the table`, () =>
     dispatchRun(serverUrl, 1, FINISHED_ROWS),
   );
+  const withCallbacks = await part('callbacks', 'dispatch, 1 worker, every message with a callback', async () => {
+    const receiver = await startCallbackReceiver({ refusedShare: 0 });
+    try {
+      return await dispatchRun(serverUrl, 1, 0, receiver);
+    } finally {
+      await receiver.close();
+    }
+  });
   const single = await part('ingestion', 'ingestion, 1 recipient per request, 50 connections', () =>
     ingestionRun(serverUrl, 1),
   );
@@ -551,6 +594,32 @@ async function main() {
       ratio:
         (m(scaled.map((r) => r.perSecond)).median / m(one.map((r) => r.perSecond)).median).toFixed(2) +
         ' × empty table',
+    },
+    {
+      what: 'dispatch, 1 worker, callbacks to a 204 receiver',
+      unit: 'msg/s',
+      ...m(withCallbacks.map((r) => r.perSecond)),
+      ratio:
+        (m(withCallbacks.map((r) => r.perSecond)).median / m(one.map((r) => r.perSecond)).median).toFixed(2) +
+        ' × without',
+    },
+    {
+      what: 'dispatch, 1 worker, callbacks: worker CPU per message',
+      unit: 'µs',
+      ...m(withCallbacks.map((r) => r.workerCpuUs)),
+      ratio: '',
+    },
+    {
+      what: 'dispatch, 1 worker, callbacks: PostgreSQL CPU per message',
+      unit: 'µs',
+      ...m(withCallbacks.map((r) => r.databaseCpuUs)),
+      ratio: '',
+    },
+    {
+      what: 'callbacks delivered, first send to last callback',
+      unit: 'events/s',
+      ...m(withCallbacks.map((r) => r.callbacksPerSecond ?? 0)),
+      ratio: '',
     },
     { what: 'ingestion, 1 recipient/request', unit: 'req/s', ...m(single.map((r) => r.requestsPerSecond)), ratio: '' },
     { what: 'ingestion, 1 recipient/request: p50', unit: 'ms', ...m(single.map((r) => r.p50)), ratio: '' },
@@ -604,7 +673,9 @@ async function main() {
     {
       what: 'peak RSS of one service process',
       unit: 'MB',
-      ...m([...one, ...two, ...scaled, ...single, ...bulk, ...latency, ...overload].map((r) => r.rssMb)),
+      ...m(
+        [...one, ...two, ...scaled, ...withCallbacks, ...single, ...bulk, ...latency, ...overload].map((r) => r.rssMb),
+      ),
       ratio: '(max is the figure)',
     },
   ];
@@ -618,7 +689,7 @@ async function main() {
         machine,
         runs: RUNS,
         table,
-        raw: { bareClaim, bareInsert, one, two, scaled, single, bulk, latency, overload },
+        raw: { bareClaim, bareInsert, one, two, scaled, withCallbacks, single, bulk, latency, overload },
       },
       null,
       2,

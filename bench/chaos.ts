@@ -6,7 +6,8 @@
  * scheduled seconds ahead, with transient, rate-limited, permanent and lost-answer rates on; workers
  * killed with SIGKILL and restarted, one stopped with SIGTERM, PostgreSQL restarted once under load.
  * Then it waits for the queue to settle and checks, from the emulators' inboxes and the table: nothing
- * lost, nothing delivered twice, nothing stuck, and (with ordering on) nothing out of order.
+ * lost, nothing delivered twice, nothing stuck, and (with ordering on) nothing out of order. Every terminal
+ * state is also posted to a callback receiver (chaos-callbacks.ts): no event missed or undelivered.
  * Prints a table, writes bench-results/chaos.json, exits 1 on any violation. Bounded: about 2-3 minutes.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -21,6 +22,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import type { EmbeddedDatabase } from '../src/database/embedded-postgres';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import type { CallbackReport } from './chaos-callbacks';
+import { callbackViolations, inspectCallbacks, startCallbackReceiver } from './chaos-callbacks';
 
 const ROOT = resolve(__dirname, '..');
 const MESSAGES_PER_ROUND = Number(process.env.CHAOS_MESSAGES ?? 3000);
@@ -170,7 +173,7 @@ interface Accepted {
   answeredAt: Date;
 }
 
-interface RoundReport {
+interface RoundReport extends CallbackReport {
   ordering: string;
   accepted: number;
   deliveredOnce: number;
@@ -196,7 +199,8 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
   const pgDir = mkdtempSync(join(tmpdir(), 'chaos-pg-'));
   const pgPort = await freePort();
   let pg: EmbeddedDatabase = await startEmbeddedPostgres({ dir: pgDir, database: 'chaos', port: pgPort });
-  const env = { DATABASE_URL: pg.url, DISPATCH_ORDERING: ordering };
+  const callbacks = await startCallbackReceiver();
+  const env = { DATABASE_URL: pg.url, DISPATCH_ORDERING: ordering, ...callbacks.env };
   const apiPort = await freePort();
   const api = `http://127.0.0.1:${apiPort}`;
   const services: Service[] = [];
@@ -279,6 +283,7 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
       const settleSeconds = (Date.now() - started) / 1000;
       return {
         ...(await inspect(db, accepted, ordering)),
+        ...(await inspectCallbacks(db, callbacks)),
         sigkills,
         sigtermExit,
         apiUnavailableAnswers: stats.unavailable,
@@ -292,6 +297,7 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
   } finally {
     await stopAll();
     await pg.stop();
+    await callbacks.close();
   }
 }
 
@@ -381,6 +387,19 @@ async function main() {
       'msg/s': r.messagesPerSecond,
     })),
   );
+  console.table(
+    reports.map((r) => ({
+      ordering: r.ordering,
+      'callback events': r.callbackEvents,
+      'missing events': r.callbacksMissing,
+      'never delivered': r.callbacksLost,
+      'delivered >1': r.callbacksDeliveredMoreThanOnce,
+      dead: r.callbacksDead,
+      requests: r.callbackRequests,
+      'refused (500)': r.callbacksRefusedByReceiver,
+      'bad signatures': r.callbackBadSignatures,
+    })),
+  );
   for (const r of reports) console.log(`failed (${r.ordering}) by code: ${JSON.stringify(r.failedReasons)}`);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
   writeFileSync(
@@ -398,6 +417,7 @@ async function main() {
     ...(r.outOfOrder ? [`${r.ordering}: ${r.outOfOrder} out of order`] : []),
     ...(r.sigtermExit !== 0 ? [`${r.ordering}: SIGTERM exit code ${r.sigtermExit}`] : []),
     ...(r.apiServerErrors ? [`${r.ordering}: ${r.apiServerErrors} answers 5xx other than 503`] : []),
+    ...callbackViolations(r.ordering, r),
   ]);
   if (violations.length > 0) {
     console.error(`chaos: FAILED — ${violations.join('; ')}`);

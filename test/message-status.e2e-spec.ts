@@ -116,6 +116,7 @@ describe('The message state machine, as the SQL makes it', () => {
       existing.map(() => null),
       existing.map((_, i) => i + 1),
       existing.map(() => 'default'),
+      existing.map(() => null),
     ]);
 
     const answers = existing.map((m, i) => ({ besides: m.status, answer: rows.find((r) => Number(r.ord) === i + 1)! }));

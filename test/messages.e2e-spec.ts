@@ -35,6 +35,7 @@ describe('Messages API', () => {
           last_error_code: null,
           provider_message_id: null,
           sent_at: null,
+          callback_url: null,
           created_at: expect.any(String),
           updated_at: expect.any(String),
           duplicate: false,
@@ -373,6 +374,7 @@ describe('Messages API', () => {
         '/messages',
         '/messages/{id}',
         '/messages/{id}/attempts',
+        '/messages/{id}/callbacks',
         '/messages/{id}/retry',
       ]);
       expect(Object.keys(res.body.paths['/messages'])).toEqual(expect.arrayContaining(['get', 'post']));

@@ -80,6 +80,37 @@ describe('Retention (MESSAGE_RETENTION, DEDUP_RETENTION)', () => {
     expect(await retentionOf(t).run()).toMatchObject({ messages: 0, inbox: 0, recordsKept: 0 });
   });
 
+  it('removes delivered and dead callbacks with their message, and keeps a message whose callback is pending', async () => {
+    const delivered = await post(t, 'callback delivered');
+    const pending = await post(t, 'callback pending');
+    await t.dispatch.dispatchDue();
+    await finishedHoursAgo(t, [delivered, pending], 2);
+    const [event] = await t.sql<{ id: string }>(
+      `INSERT INTO callback_events (message_id, client, type, url, payload, state)
+       VALUES ($1, 'default', 'message.sent', 'https://example.com/cb', '{}', 'delivered') RETURNING id`,
+      [delivered],
+    );
+    await t.sql(
+      `INSERT INTO callback_attempts (event_id, attempt, attempted_at, status_code, latency_ms) VALUES ($1, 1, now(), 200, 5)`,
+      [event.id],
+    );
+    await t.sql(
+      `INSERT INTO callback_events (message_id, client, type, url, payload, state)
+       VALUES ($1, 'default', 'message.sent', 'https://example.com/cb', '{}', 'pending')`,
+      [pending],
+    );
+
+    expect(await retentionOf(t).run()).toMatchObject({ messages: 1 });
+
+    expect(await countOf(t, 'SELECT 1 FROM messages WHERE id = $1', [delivered])).toBe(0);
+    expect(await countOf(t, 'SELECT 1 FROM callback_events WHERE message_id = $1', [delivered])).toBe(0);
+    expect(await countOf(t, 'SELECT 1 FROM callback_attempts WHERE event_id = $1', [event.id])).toBe(0);
+    expect(await countOf(t, 'SELECT 1 FROM messages WHERE id = $1', [pending])).toBe(1);
+    await t.sql(`UPDATE callback_events SET state = 'dead' WHERE message_id = $1`, [pending]);
+    expect(await retentionOf(t).run()).toMatchObject({ messages: 1 });
+    expect(await countOf(t, 'SELECT 1 FROM callback_events')).toBe(0);
+  });
+
   it('refuses the same text after its message is gone, with the answer a duplicate gets', async () => {
     const recipient = aRecipient.telegram();
     const body = 'Caf\u00e9 at 8';

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { callbackSettingsProblems, parseCallbackSecrets, parseCallbackUrls } from './callback-settings';
+import {
+  callbackSecretTexts,
+  callbackSettingsProblems,
+  parseCallbackSecrets,
+  parseCallbackUrls,
+} from './callback-settings';
 import { signWebhook } from './webhook-signature';
 
 const newSecret = (bytes = 32) => `whsec_${randomBytes(bytes).toString('base64')}`;
@@ -128,5 +133,15 @@ describe('callbackSettingsProblems', () => {
   it('is content with secrets that have no default URL (their clients send callback_url)', () => {
     const { secrets } = parseCallbackSecrets(`crm:${newSecret()},billing:${newSecret()}`);
     expect(callbackSettingsProblems(secrets, new Map([['crm', 'https://a.example.com/']]))).toEqual([]);
+  });
+});
+
+describe('callbackSecretTexts', () => {
+  it('gives the scrubber each secret as written and its base64 part, refused ones too', () => {
+    expect(callbackSecretTexts('crm:whsec_QUJD, shop:not-a-secret ,bad')).toEqual([
+      'whsec_QUJD',
+      'QUJD',
+      'not-a-secret',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { callbackUrlProblem } from './callback-address';
-import { WebhookSecret } from './webhook-signature';
+import { WEBHOOK_SECRET_PREFIX, WebhookSecret } from './webhook-signature';
 
 /** API_KEYS' rule for client names (src/auth/api-keys.ts): the names here must be the same clients. */
 const CLIENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -94,4 +94,15 @@ export function callbackSettingsProblems(
     .map(
       (client) => `CALLBACK_URLS: "${client}" has a URL but no secret in CALLBACK_SECRETS to sign its callbacks with`,
     );
+}
+
+/**
+ * The secrets of CALLBACK_SECRETS as written, for the log scrubber: each `whsec_…` text and its base64
+ * part alone (the form a decoder or a careless log line would show). Whatever parses or not: a secret
+ * that was mistyped is still a secret.
+ */
+export function callbackSecretTexts(value: string): string[] {
+  return namedEntries(value, 'secret').entries.flatMap(({ value: text }) =>
+    text.startsWith(WEBHOOK_SECRET_PREFIX) ? [text, text.slice(WEBHOOK_SECRET_PREFIX.length)] : [text],
+  );
 }

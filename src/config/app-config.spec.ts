@@ -349,3 +349,63 @@ describe('the settings each messenger has', () => {
     expect(problemsOf({ [variable]: '-1' })).toEqual([`${variable}="-1": must not be less than 0`]);
   });
 });
+
+describe('status callbacks', () => {
+  const whsec = (fill: string) => `whsec_${Buffer.alloc(32, fill).toString('base64')}`;
+
+  it('retries for 24 hours, the first retry within 5 s, each attempt given 5 s, by default', () => {
+    const config = loadConfig({});
+    expect(config.callbackSchedule).toEqual({
+      baseDelayMs: 5_000,
+      factor: 3,
+      maxDelayMs: 3_600_000,
+      horizonMs: 86_400_000,
+    });
+    expect(config.CALLBACK_TIMEOUT_MS).toBe(5_000);
+    expect(config.callbacksMayReachPrivateNetworks).toBe(false);
+    expect(config.callbackSecrets.size).toBe(0);
+  });
+
+  it('reads the secrets and the default URLs per client', () => {
+    const config = loadConfig({
+      CALLBACK_SECRETS: `crm:${whsec('a')},crm:${whsec('b')},shop:${whsec('c')}`,
+      CALLBACK_URLS: 'crm:https://crm.example.com/hooks',
+    });
+    expect(config.callbackSecrets.get('crm')).toHaveLength(2);
+    expect(config.callbackUrls.get('crm')).toBe('https://crm.example.com/hooks');
+  });
+
+  it('never prints a callback secret, not even a refused one', () => {
+    const leaked = 'whsec_c2hvcnQ=';
+    const message = refusalOf({ CALLBACK_SECRETS: `crm:${leaked}` }).message;
+    expect(message).toMatch(/^ {2}- CALLBACK_SECRETS=\(not shown\): entry 1 \(crm\): the secret decodes to 5 bytes/m);
+    expect(message).not.toContain(leaked);
+  });
+
+  it('refuses settings that do not fit together, naming each', () => {
+    expect(
+      problemsOf({
+        CALLBACK_SECRETS: `crm:${whsec('a')}`,
+        CALLBACK_URLS: 'shop:https://shop.example.com/hooks,crm:http://10.0.0.7/hooks',
+        CALLBACK_RETRY_BASE_DELAY_MS: '10000',
+        CALLBACK_RETRY_MAX_DELAY_MS: '5000',
+        CALLBACK_TIMEOUT_MS: '5000',
+        CALLBACK_LEASE_MS: '6000',
+      }),
+    ).toEqual([
+      'CALLBACK_URLS: entry 2 (crm): the URL must not point to a private-network address (CALLBACK_ALLOW_PRIVATE_NETWORKS=true allows it)',
+      'CALLBACK_URLS: "shop" has a URL but no secret in CALLBACK_SECRETS to sign its callbacks with',
+      'CALLBACK_RETRY_MAX_DELAY_MS: must not be smaller than CALLBACK_RETRY_BASE_DELAY_MS',
+      expect.stringMatching(/^CALLBACK_LEASE_MS: must be at least twice CALLBACK_TIMEOUT_MS \(10000 ms\)/),
+    ]);
+  });
+
+  it('lets callbacks reach private networks with CALLBACK_ALLOW_PRIVATE_NETWORKS=true', () => {
+    const config = loadConfig({
+      CALLBACK_SECRETS: `crm:${whsec('a')}`,
+      CALLBACK_URLS: 'crm:http://127.0.0.1:8080/hooks',
+      CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+    });
+    expect(config.callbackUrls.get('crm')).toBe('http://127.0.0.1:8080/hooks');
+  });
+});

@@ -1,5 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { ApiKey, parseApiKeys } from '../auth/api-keys';
+import { DEFAULT_CALLBACK_SCHEDULE, type CallbackSchedule } from '../callbacks/callback-schedule';
+import { callbackSettingsProblems, parseCallbackSecrets, parseCallbackUrls } from '../callbacks/callback-settings';
+import type { WebhookSecret } from '../callbacks/webhook-signature';
 import { parseOrigins } from '../common/cors-origins';
 import type { ConnectionBounds } from '../database/bounded-pg-client';
 import { parseEmulatorOverrides } from '../providers/emulators/emulator-profile';
@@ -25,7 +28,7 @@ function IsEmulatorOverrides(): PropertyDecorator {
 }
 
 /** Never quoted in an error message: it holds secrets. */
-const SECRET_SETTINGS = new Set(['API_KEYS']);
+const SECRET_SETTINGS = new Set(['API_KEYS', 'CALLBACK_SECRETS']);
 
 /**
  * Every setting the service reads, validated once at start-up. Nothing else in the code base reads
@@ -115,7 +118,7 @@ export class AppConfig {
   /**
    * Recipients of POST /messages requests being handled at once; past it a request is answered 503
    * OVERLOADED before it is validated. Each 1000 hold ~2.5 MB of heap; the default (four of the largest
-   * requests) keeps the event loop free enough to answer probes within a second (see README, Overload).
+   * requests) keeps the event loop free enough to answer probes within a second (docs/api.md, Overload).
    */
   @NumberSetting({ min: 1, max: 10_000_000 })
   API_MAX_RECIPIENTS_IN_FLIGHT = 4000;
@@ -232,6 +235,80 @@ export class AppConfig {
   /** Least pause between two batches of one run (it is also at least the last batch's time), so the removal yields to dispatch. */
   @NumberSetting({ min: 0, max: 60_000 })
   RETENTION_PAUSE_MS = 50;
+  // Status callbacks (src/callbacks): where each client's are sent, how they are signed, how they are retried.
+
+  /**
+   * The clients' callback secrets, `name:whsec_…` pairs, the names those of API_KEYS. A client without one
+   * cannot ask for callbacks. A client listed twice signs with both secrets (a rotation).
+   */
+  @IsOptional()
+  @ParsesWith(parseCallbackSecrets)
+  CALLBACK_SECRETS?: string = undefined;
+
+  /** The URL a client's callbacks go to when its POST /messages names none, `name:url` pairs. */
+  @IsOptional()
+  @IsString()
+  CALLBACK_URLS?: string = undefined;
+
+  /** true: callbacks may go to loopback, private and link-local addresses (tests, internal receivers). */
+  @IsIn(['true', 'false'])
+  CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true' | 'false' = 'false';
+
+  /** The most the first retry of a callback waits; each later wait may be CALLBACK_RETRY_FACTOR times longer. */
+  @NumberSetting({ min: 1, max: 86_400_000 })
+  CALLBACK_RETRY_BASE_DELAY_MS = DEFAULT_CALLBACK_SCHEDULE.baseDelayMs;
+
+  @NumberSetting({ min: 1, max: 100, integer: false })
+  CALLBACK_RETRY_FACTOR = DEFAULT_CALLBACK_SCHEDULE.factor;
+
+  /** The longest wait between two attempts of one callback. */
+  @NumberSetting({ min: 1, max: 86_400_000 })
+  CALLBACK_RETRY_MAX_DELAY_MS = DEFAULT_CALLBACK_SCHEDULE.maxDelayMs;
+
+  /** How long after its first attempt a callback is still retried; then it is dead. */
+  @NumberSetting({ min: 1, max: 30 * 86_400_000 })
+  CALLBACK_RETRY_HORIZON_MS = DEFAULT_CALLBACK_SCHEDULE.horizonMs;
+
+  /** One attempt gets this long for its answer; then it counts as no answer. */
+  @NumberSetting({ min: 100, max: 60_000 })
+  CALLBACK_TIMEOUT_MS = 5_000;
+
+  /** How often an idle worker looks for callbacks due. */
+  @NumberSetting({ min: 10, max: 60_000 })
+  CALLBACK_POLL_INTERVAL_MS = 1_000;
+
+  /** Callbacks claimed at once, and delivered at once, by one worker. */
+  @NumberSetting({ min: 1, max: 1_000 })
+  CALLBACK_BATCH_SIZE = 50;
+
+  /** How long a claimed callback stays this worker's; past it another worker delivers it (again). */
+  @NumberSetting({ min: 1_000, max: 3_600_000 })
+  CALLBACK_LEASE_MS = 60_000;
+
+  /** Each client's callback secrets (CALLBACK_SECRETS). */
+  get callbackSecrets(): Map<string, WebhookSecret[]> {
+    return this.CALLBACK_SECRETS ? parseCallbackSecrets(this.CALLBACK_SECRETS).secrets : new Map();
+  }
+
+  /** Each client's default callback URL (CALLBACK_URLS). */
+  get callbackUrls(): Map<string, string> {
+    return this.CALLBACK_URLS
+      ? parseCallbackUrls(this.CALLBACK_URLS, { allowPrivate: this.callbacksMayReachPrivateNetworks }).urls
+      : new Map();
+  }
+
+  get callbacksMayReachPrivateNetworks(): boolean {
+    return this.CALLBACK_ALLOW_PRIVATE_NETWORKS === 'true';
+  }
+
+  get callbackSchedule(): CallbackSchedule {
+    return {
+      baseDelayMs: this.CALLBACK_RETRY_BASE_DELAY_MS,
+      factor: this.CALLBACK_RETRY_FACTOR,
+      maxDelayMs: this.CALLBACK_RETRY_MAX_DELAY_MS,
+      horizonMs: this.CALLBACK_RETRY_HORIZON_MS,
+    };
+  }
 
   constructor() {
     for (const key of Object.keys(MESSENGER_SETTINGS)) Object.assign(this, { [key]: undefined });
@@ -363,8 +440,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         `or a slow batch would lose its rows to another worker while still sending them`,
     );
   }
+  problems.push(...callbackProblems(config));
   if (problems.length > 0) {
     throw new InvalidConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return config;
+}
+
+/** The callback settings checked against each other; no problem quotes a secret or a URL. */
+function callbackProblems(config: AppConfig): string[] {
+  const problems: string[] = [];
+  const { urls, problems: urlProblems } = config.CALLBACK_URLS
+    ? parseCallbackUrls(config.CALLBACK_URLS, { allowPrivate: config.callbacksMayReachPrivateNetworks })
+    : { urls: new Map<string, string>(), problems: [] };
+  problems.push(...urlProblems.map((problem) => `CALLBACK_URLS: ${problem}`));
+  problems.push(...callbackSettingsProblems(config.callbackSecrets, urls));
+  if (config.CALLBACK_RETRY_MAX_DELAY_MS < config.CALLBACK_RETRY_BASE_DELAY_MS) {
+    problems.push('CALLBACK_RETRY_MAX_DELAY_MS: must not be smaller than CALLBACK_RETRY_BASE_DELAY_MS');
+  }
+  // A lease shorter than an attempt would hand callbacks still being delivered to another worker.
+  if (config.CALLBACK_LEASE_MS < 2 * config.CALLBACK_TIMEOUT_MS) {
+    problems.push(
+      `CALLBACK_LEASE_MS: must be at least twice CALLBACK_TIMEOUT_MS (${2 * config.CALLBACK_TIMEOUT_MS} ms), ` +
+        'or a callback still being delivered could be claimed and delivered again by another worker',
+    );
+  }
+  return problems;
 }

@@ -1,5 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { CallbackAttemptEntity } from '../callbacks/callback-attempt.entity';
+import { CallbackEventEntity } from '../callbacks/callback-event.entity';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity';
 import { MessageAttemptEntity } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
@@ -20,7 +22,15 @@ export function dataSourceOptions(
   return {
     type: 'postgres',
     url,
-    entities: [MessageEntity, MessageAttemptEntity, EmulatorInboxEntity, IdempotencyKeyEntity, DedupRecordEntity],
+    entities: [
+      MessageEntity,
+      MessageAttemptEntity,
+      EmulatorInboxEntity,
+      IdempotencyKeyEntity,
+      CallbackEventEntity,
+      CallbackAttemptEntity,
+      DedupRecordEntity,
+    ],
     migrations,
     // Schema changes go through migrations only; see src/database/migrations.
     synchronize: false,

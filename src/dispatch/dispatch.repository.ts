@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { insertCallbackEvents } from '../callbacks/callback-events.sql';
 import { queryRows } from '../database/raw-sql';
 import type { AttemptOutcomeName } from '../messages/message-attempt.entity';
 import { QUEUED_STATUSES, statusIn, targetOf, TRANSITIONS, type OutcomeStatus } from '../messages/message-status';
@@ -137,7 +138,8 @@ const arraysOf = <T>(columns: readonly BatchColumn<T>[], items: readonly T[]) =>
   columns.map((column) => items.map((item) => column.of(item) ?? null));
 
 /**
- * Writes a whole batch in one statement: each message's new state and the attempts it took.
+ * Writes a whole batch in one statement: each message's new state, the attempts it took, and the callback
+ * event of each message that ended sent or failed with a callback_url (the outbox: insertCallbackEvents).
  * A state is written only while the row is still held by the same claim: if our lease ran out and
  * another worker claimed the row, its attempt owns the row now. The attempts are history and are
  * recorded either way: they happened.
@@ -160,7 +162,7 @@ const RECORD_OUTCOMES = `
     SELECT o.*, cur.row_id FROM o
     CROSS JOIN LATERAL (SELECT x.ctid AS row_id, x.status, x.attempts FROM messages x WHERE x.id = o.id OFFSET 0) cur
     WHERE ${statusIn(TRANSITIONS.outcome.from, 'cur.status')} AND cur.attempts = o.attempt
-  )
+  ), moved AS (
   UPDATE messages m
   SET status = o.status,
       attempts = m.attempts - o.unclaimed::int,
@@ -174,7 +176,10 @@ const RECORD_OUTCOMES = `
       updated_at = now()
   FROM held o
   WHERE m.ctid = o.row_id AND m.ctid = ANY (ARRAY(SELECT row_id FROM held))
-  RETURNING m.id`;
+  RETURNING m.*
+  ), events AS (${insertCallbackEvents('moved')}
+  )
+  SELECT id FROM moved`;
 
 /** When this messenger's next message is due: the first entry of the partial index, whatever the table's size. */
 const NEXT_DUE = `

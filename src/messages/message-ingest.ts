@@ -15,6 +15,8 @@ export interface NewMessages {
   readonly bodyHash: Buffer;
   /** null: now. */
   readonly sendAt: Date | null;
+  /** Where the messages' terminal states are told; absent or null: nowhere. */
+  readonly callbackUrl?: string | null;
   readonly recipients: ReadonlyArray<{ readonly provider: ProviderName; readonly recipient: string }>;
 }
 
@@ -38,6 +40,7 @@ const ANSWERED = [
   'last_error_code',
   'provider_message_id',
   'sent_at',
+  'callback_url',
   'created_at',
   'updated_at',
 ] as const;
@@ -57,7 +60,8 @@ const columnsOf = (alias: string) =>
 
 /**
  * A removed message (src/retention), answered from its dedup record in the columns and order of columnsOf():
- * what the record keeps, and NULL for what went with the message (its errors, the messenger's id). It
+ * what the record keeps, and NULL for what went with the message (its errors, the messenger's id, its
+ * callback URL). It
  * finished when it was last updated; a sent one was sent then.
  */
 const REMOVED = {
@@ -73,6 +77,7 @@ const REMOVED = {
   last_error_code: 'NULL::varchar',
   provider_message_id: 'NULL::varchar',
   sent_at: "CASE WHEN d.status = 'sent' THEN d.finished_at END",
+  callback_url: 'NULL::text',
   created_at: 'd.created_at',
   updated_at: 'd.finished_at',
 } satisfies Record<(typeof ANSWERED)[number], string>;
@@ -88,8 +93,8 @@ const REMOVED_COLUMNS = ANSWERED.map((column) =>
  * (client, provider, recipient, body hash) decides what is a duplicate, so concurrent identical requests
  * cannot both insert; ON CONFLICT DO NOTHING turns those rows into "already there" instead of an error, and
  * the second branch reads them. Rows go in in key order, so two statements that share keys in different
- * orders wait for each other instead of deadlocking. A body and its client travel once per request ($3,
- * $4, $7, indexed by each row's $6), not once per row; each answer row carries its input row's position
+ * orders wait for each other instead of deadlocking. A body, its client and its callback URL travel once per
+ * request ($3, $4, $7, $8, indexed by each row's $6), not once per row; each answer row carries its input row's position
  * (ord), so the caller needs no keys to match them. next_attempt_at uses the database's clock, the same
  * clock the claim compares it with. The workers are woken (DispatchWakeup LISTENs on messages_due) on
  * commit, so they never look before the rows exist; the payload says which messengers have new work and
@@ -111,9 +116,10 @@ const STORE_NEW = `
     SELECT r.ord, r.request, ($7::varchar[])[r.request] AS client, r.provider, r.recipient, ($4::bytea[])[r.request] AS body_hash
     FROM unnest($1::varchar[], $2::varchar[], $6::int[]) WITH ORDINALITY AS r(provider, recipient, request, ord)
   ), inserted AS (
-    INSERT INTO messages (client, provider, recipient, body, body_hash, send_at, next_attempt_at)
+    INSERT INTO messages (client, provider, recipient, body, body_hash, send_at, next_attempt_at, callback_url)
     SELECT client, provider, recipient, ($3::text[])[request], body_hash,
-           COALESCE(($5::timestamptz[])[request], now()), GREATEST(COALESCE(($5::timestamptz[])[request], now()), now())
+           COALESCE(($5::timestamptz[])[request], now()), GREATEST(COALESCE(($5::timestamptz[])[request], now()), now()),
+           ($8::text[])[request]
     FROM input
     WHERE NOT EXISTS (SELECT 1 FROM dedup_records d
                       WHERE d.client = input.client AND d.provider = input.provider AND d.recipient = input.recipient AND d.body_hash = input.body_hash
@@ -252,6 +258,7 @@ export class MessageIngest {
       requests.map((r) => r.sendAt),
       rows.requests,
       requests.map((r) => r.client),
+      requests.map((r) => r.callbackUrl ?? null),
     ]);
   }
 }

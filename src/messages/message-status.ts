@@ -28,6 +28,12 @@ export const FINISHED_STATUSES = ['sent', 'failed', 'cancelled'] as const satisf
 /** Out of deduplication (messages_dedup_key): after a cancel, the same body may be queued again. */
 export const UNDEDUPLICATED_STATUSES = ['cancelled'] as const satisfies readonly MessageStatus[];
 
+/**
+ * Where a message's moves are told to its callback_url (src/callbacks): each move into one of these writes
+ * an event, `message.<status>`, in the statement that makes it (RECORD_OUTCOMES, CANCEL_PENDING).
+ */
+export const TERMINAL_STATUSES = ['sent', 'failed', 'cancelled'] as const satisfies readonly MessageStatus[];
+
 interface Transition {
   readonly from: readonly MessageStatus[];
   readonly to: readonly MessageStatus[];

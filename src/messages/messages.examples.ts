@@ -25,6 +25,7 @@ const pending = {
   last_error_code: null,
   provider_message_id: null,
   sent_at: null,
+  callback_url: null,
   created_at: '2026-11-28T09:00:00.000Z',
   updated_at: '2026-11-28T09:00:00.000Z',
 };
@@ -199,6 +200,18 @@ export const MESSAGE_EXAMPLES = {
       'must be an ISO 8601 date and time with a time zone, e.g. 2026-12-01T09:00:00+03:00',
     ),
     validation('UnknownField', 'Unknown field', 'priority', 'property priority should not exist'),
+    validation(
+      'CallbackUrlPrivate',
+      'callback_url on a private network',
+      'callback_url',
+      'must not point to a private-network address: its host resolves to one',
+    ),
+    validation(
+      'CallbackUrlWithoutSecret',
+      'callback_url without a callback secret',
+      'callback_url',
+      'cannot be used: no callback secret is configured for this client (CALLBACK_SECRETS)',
+    ),
     validation(
       'BadIdempotencyKey',
       'Idempotency-Key not printable ASCII',

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { CallbacksModule } from '../callbacks/callbacks.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { MessageAttemptEntity } from './message-attempt.entity';
 import { MessageIngest } from './message-ingest';
@@ -9,7 +10,7 @@ import { MessagesRepository } from './messages.repository';
 import { MessagesService } from './messages.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([MessageEntity, MessageAttemptEntity]), IdempotencyModule],
+  imports: [TypeOrmModule.forFeature([MessageEntity, MessageAttemptEntity]), IdempotencyModule, CallbacksModule],
   controllers: [MessagesController],
   providers: [MessagesService, MessagesRepository, MessageIngest],
 })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Brackets, DataSource, Repository, SelectQueryBuilder } from 'typeorm';
+import { insertCallbackEvents } from '../callbacks/callback-events.sql';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import { PROVIDER_NAMES, recipientSpellings, type ProviderName } from '../providers/messengers';
 import { MessageAttemptEntity } from './message-attempt.entity';
@@ -30,13 +31,18 @@ const RETRY_FAILED = `
  * Cancels a message only while it is pending. The dispatcher's claim (CLAIM_DUE) takes a row by setting it
  * 'sending' under FOR UPDATE SKIP LOCKED, so the two can't both win: a row this UPDATE holds is skipped by
  * the claim, and once a claim has taken the row, this UPDATE waits for it, re-reads the row and no longer
- * matches. Cancelled rows step out of messages_dedup_key, so the same body may be queued again.
+ * matches. Cancelled rows step out of messages_dedup_key, so the same body may be queued again. A message
+ * with a callback_url gets its message.cancelled event in the same statement (insertCallbackEvents).
  */
 const CANCEL_PENDING = `
-  UPDATE messages
-  SET status = ${targetOf(TRANSITIONS.cancel)}, next_attempt_at = NULL, updated_at = now()
-  WHERE id = $1 AND client = $2 AND ${statusIn(TRANSITIONS.cancel.from)}
-  RETURNING *`;
+  WITH cancelled AS (
+    UPDATE messages
+    SET status = ${targetOf(TRANSITIONS.cancel)}, next_attempt_at = NULL, updated_at = now()
+    WHERE id = $1 AND client = $2 AND ${statusIn(TRANSITIONS.cancel.from)}
+    RETURNING *
+  ), events AS (${insertCallbackEvents('cancelled')}
+  )
+  SELECT * FROM cancelled`;
 
 /** The statements that change one message's status, for the spec that runs them from every status. */
 export const MESSAGES_SQL = { retryFailed: RETRY_FAILED, cancelPending: CANCEL_PENDING } as const;

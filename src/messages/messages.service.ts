@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CallbackPolicy } from '../callbacks/callback-policy';
 import { DomainError, DomainErrorCode } from '../common/domain-error';
 import { bodyDedupKey } from './canonical-body';
 import { CreateMessageDto } from './dto/create-message.dto';
@@ -23,15 +24,19 @@ export class MessagesService {
   constructor(
     private readonly messages: MessagesRepository,
     private readonly ingest: MessageIngest,
+    private readonly callbacks: CallbackPolicy,
   ) {}
 
   /**
    * Queues the body for every recipient; recipients that already have it (the same text to a reader: see
-   * canonicalBody) get their existing message back. The body is stored and delivered as sent.
+   * canonicalBody) get their existing message back (with its own callback_url). The body is stored and
+   * delivered as sent.
    */
-  create(client: string, request: CreateMessageDto): Promise<StoredMessage[]> {
+  async create(client: string, request: CreateMessageDto): Promise<StoredMessage[]> {
     return this.ingest.insertMany({
       client,
+      // Checked before anything is stored: a refused callback_url stores nothing.
+      callbackUrl: await this.callbacks.urlFor(client, request.callback_url),
       body: request.body,
       bodyHash: bodyDedupKey(request.body),
       // Absent or null: now.

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { CallbackMetrics } from './callback.metrics';
 import { DispatchMetrics } from './dispatch.metrics';
 import { HttpMetrics } from './http.metrics';
 import { MetricsController } from './metrics.controller';
@@ -26,6 +27,7 @@ import { RetentionMetrics } from './retention.metrics';
         return registry;
       },
     },
+    CallbackMetrics,
     DispatchMetrics,
     HttpMetrics,
     MetricsRepository,
@@ -33,6 +35,6 @@ import { RetentionMetrics } from './retention.metrics';
     QueueMetrics,
     RetentionMetrics,
   ],
-  exports: [DispatchMetrics, HttpMetrics, MetricsService, RetentionMetrics],
+  exports: [CallbackMetrics, DispatchMetrics, HttpMetrics, MetricsService, RetentionMetrics],
 })
 export class MetricsModule {}

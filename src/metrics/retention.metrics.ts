@@ -14,7 +14,7 @@ export class RetentionMetrics {
   constructor(registry: Registry) {
     const removed = new Counter({
       name: 'retention_rows_removed_total',
-      help: "Rows retention removed, by table (a message's attempts go with it and are not counted apart)",
+      help: "Rows retention removed, by table (a message's attempts and callbacks go with it and are not counted apart)",
       labelNames: ['table'],
       registers: [registry],
     });

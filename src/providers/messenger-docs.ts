@@ -44,7 +44,7 @@ export function answerCountsMarkdown(): string {
   return wrap(text.split(' '));
 }
 
-/** The test recipients as a Markdown table, for /docs (the README carries the same table). */
+/** The test recipients as a Markdown table, for /docs (docs/api.md carries the same table). */
 export function testRecipientsMarkdown(): string {
   const rows = MESSENGERS.flatMap(({ name, testRecipients }) =>
     testRecipients.map((t) => `| ${name} | \`${t.recipient}\` | ${t.answer} | ${t.outcome} |`),

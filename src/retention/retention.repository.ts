@@ -22,7 +22,9 @@ export interface RemovedBatch {
  *   failed message retried meanwhile (pending again) is left alone.
  * - The rows are deleted by the ctid the locking scan returned, pinned to a TID scan as in the claim
  *   (src/dispatch/dispatch.repository.ts): joined otherwise, the planner may scan the whole table.
- * - Attempts go by message_attempts' foreign key, ON DELETE CASCADE.
+ * - Attempts go by message_attempts' foreign key, ON DELETE CASCADE; so do status callbacks
+ *   (callback_events, and their callback_attempts by theirs). A message whose callback is still being
+ *   delivered (pending) is kept until it is delivered or dead.
  * - The emulator's inbox keeps no foreign key (it is the messenger's record): its rows are found by
  *   emulator_inbox_message_idx (provider, inbox_message_id(key)), every messenger at once.
  * - A message that dedups leaves a dedup record (see DedupRecordEntity): its key and what a duplicate
@@ -35,6 +37,7 @@ const REMOVE_EXPIRED = `
   WITH expired AS MATERIALIZED (
     SELECT ctid AS row_id FROM messages
     WHERE ${statusIn(FINISHED_STATUSES)} AND updated_at < now() - make_interval(secs => $1)
+      AND NOT EXISTS (SELECT 1 FROM callback_events c WHERE c.message_id = messages.id AND c.state = 'pending')
     ORDER BY updated_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -56,10 +59,6 @@ const REMOVE_EXPIRED = `
     ON CONFLICT DO NOTHING
     RETURNING 1
   )
-  -- CALLBACKS: the status-callback tables (callback_events, callback_attempts) go with their message here:
-  -- either their foreign key to messages is ON DELETE CASCADE (as message_attempts'), or a CTE
-  --   callbacks AS (DELETE FROM callback_events c WHERE c.message_id = ANY (ARRAY(SELECT id FROM removed)) RETURNING 1)
-  -- (and the same for callback_attempts, if it references messages rather than callback_events).
   SELECT (SELECT count(*) FROM removed)::int AS messages,
          (SELECT count(*) FROM inbox)::int AS inbox,
          (SELECT count(*) FROM recorded)::int AS records`;

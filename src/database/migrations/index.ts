@@ -6,6 +6,7 @@ import { ClientTenancy1795860000000 } from './1795860000000-ClientTenancy';
 import { TimeOrderedMessageIds1795870000000 } from './1795870000000-TimeOrderedMessageIds';
 import { InboxByMessage1795880000000 } from './1795880000000-InboxByMessage';
 import { CanonicalBodyKeys1795890000000 } from './1795890000000-CanonicalBodyKeys';
+import { StatusCallbacks1796205365094 } from './1796205365094-StatusCallbacks';
 import { Retention1796209672974 } from './1796209672974-Retention';
 
 // Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
@@ -18,5 +19,6 @@ export const migrations = [
   TimeOrderedMessageIds1795870000000,
   InboxByMessage1795880000000,
   CanonicalBodyKeys1795890000000,
+  StatusCallbacks1796205365094,
   Retention1796209672974,
 ];

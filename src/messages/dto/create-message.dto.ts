@@ -10,6 +10,7 @@ import {
   Matches,
   ValidateNested,
 } from 'class-validator';
+import { MAX_CALLBACK_URL_LENGTH } from '../../callbacks/callback-address';
 import { EXAMPLE_MESSENGER, RECIPIENT_RULES_TEXT } from '../../providers/messenger-docs';
 import { MESSENGER_NAMES, MESSENGERS, normalizeRecipient, type MessengerName } from '../../providers/messengers';
 import {
@@ -17,6 +18,7 @@ import {
   HasDistinctRecipients,
   HasOnlyObjects,
   HasVisibleText,
+  IsCallbackUrl,
   IsRecipientOfProvider,
   IsWithinAYear,
   IsZonedDateTime,
@@ -103,4 +105,18 @@ export class CreateMessageDto {
   @IsZonedDateTime()
   @IsOptional()
   send_at?: string | null;
+
+  /**
+   * Where to POST this message's terminal states (message.sent, message.failed, message.cancelled), signed
+   * per Standard Webhooks with the client's callback secret: an http or https URL, at most 2048 characters,
+   * no user name or password, whose host is not (and does not resolve to) a loopback, private, link-local
+   * or cloud metadata address. Omitted or null: the client's default callback URL, if it has one. Needs a
+   * callback secret configured for the client.
+   * @example "https://crm.example.com/hooks/messages"
+   */
+  @ApiPropertyOptional({ type: String, format: 'uri', maxLength: MAX_CALLBACK_URL_LENGTH })
+  @IsCallbackUrl()
+  @IsString()
+  @IsOptional()
+  callback_url?: string | null;
 }

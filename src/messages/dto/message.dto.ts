@@ -64,6 +64,13 @@ export class MessageDto {
   @DateTime()
   sent_at: string | null;
 
+  /**
+   * Where its terminal states (sent, failed, cancelled) are told as signed callbacks: the request's
+   * callback_url, or the client's default; null: nowhere. @example null
+   */
+  @ApiProperty({ type: String, format: 'uri' })
+  callback_url: string | null;
+
   /** @example "2026-11-28T09:00:00.000Z" */
   @DateTime()
   created_at: string;
@@ -174,6 +181,7 @@ function messageFields(message: MessageEntity): Omit<MessageDto, 'body'> {
     last_error_code: message.lastErrorCode,
     provider_message_id: message.providerMessageId,
     sent_at: iso(message.sentAt),
+    callback_url: message.callbackUrl ?? null,
     created_at: message.createdAt.toISOString(),
     updated_at: message.updatedAt.toISOString(),
   };

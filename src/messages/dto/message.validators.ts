@@ -1,5 +1,6 @@
 import type { ValidationArguments, ValidationOptions } from 'class-validator';
 import { isISO8601, registerDecorator } from 'class-validator';
+import { callbackUrlProblem } from '../../callbacks/callback-address';
 import type { ProviderName } from '../../providers/messengers';
 import { characterCount, isProviderName, MESSENGER_RULES } from '../../providers/messengers';
 import { canonicalBody } from '../canonical-body';
@@ -131,5 +132,19 @@ export function HasVisibleText(): PropertyDecorator {
     'hasVisibleText',
     (value) => typeof value === 'string' && canonicalBody(value) !== '',
     () => 'must not be blank',
+  );
+}
+
+/**
+ * A URL that could receive callbacks at all: http or https, not too long, no credentials. Whether its
+ * address may (which depends on CALLBACK_ALLOW_PRIVATE_NETWORKS and on DNS) is CallbackPolicy's check.
+ */
+export function IsCallbackUrl(): PropertyDecorator {
+  const problem = (value: unknown) =>
+    typeof value === 'string' ? callbackUrlProblem(value, { allowPrivate: true }) : null;
+  return constraint(
+    'isCallbackUrl',
+    (value) => problem(value) === null,
+    (args) => problem(args.value) ?? 'must be a URL',
   );
 }

@@ -9,7 +9,7 @@ import {
 
 /** The Bot API as the provider uses it: the emulator in this service, an HTTP client against Telegram in production. */
 export interface TelegramBotApi {
-  /** `idempotencyKey`: our message id. The real Bot API has no such key; the emulator honours it (see README). */
+  /** `idempotencyKey`: our message id. The real Bot API has no such key; the emulator honours it (docs/api.md, Delivery guarantees). */
   sendMessage(request: TelegramSendMessageRequest, idempotencyKey?: string): Promise<TelegramResponse>;
 }
 export const TELEGRAM_BOT_API = Symbol('TELEGRAM_BOT_API');

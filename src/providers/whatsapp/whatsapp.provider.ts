@@ -4,7 +4,7 @@ import { WhatsAppResponse, WhatsAppSendRequest, whatsAppOutcome, whatsAppSendReq
 
 /** The Cloud API's messages endpoint as the provider uses it; an HTTP client in production. */
 export interface WhatsAppCloudApi {
-  /** `idempotencyKey`: our message id. The real Cloud API has no such key; the emulator honours it (see README). */
+  /** `idempotencyKey`: our message id. The real Cloud API has no such key; the emulator honours it (docs/api.md, Delivery guarantees). */
   sendMessage(
     request: WhatsAppSendRequest,
     idempotencyKey?: string,
