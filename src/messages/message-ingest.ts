@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { MicroBatcher } from '../common/micro-batcher';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import type { ProviderName } from '../providers/messengers';
-import { statusNotIn, UNDEDUPLICATED_STATUSES } from './message-status';
+import { statusIn, statusNotIn, UNDEDUPLICATED_STATUSES } from './message-status';
 import { MessageEntity } from './message.entity';
 
 export interface NewMessages {
@@ -76,7 +76,7 @@ const REMOVED = {
   last_error: 'NULL::text',
   last_error_code: 'NULL::varchar',
   provider_message_id: 'NULL::varchar',
-  sent_at: "CASE WHEN d.status = 'sent' THEN d.finished_at END",
+  sent_at: `CASE WHEN ${statusIn(['sent'], 'd.status')} THEN d.finished_at END`,
   callback_url: 'NULL::text',
   created_at: 'd.created_at',
   updated_at: 'd.finished_at',
