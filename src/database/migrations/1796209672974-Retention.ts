@@ -5,24 +5,18 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * of dedup records that outlive removed messages.
  *
  * messages_finished_idx holds only finished rows: the claim's rows are never in it, and a message enters it
- * once, at its outcome write. Built CONCURRENTLY (so outside a transaction), so that upgrading a service
- * with millions of finished rows doesn't block ingestion and dispatch for the build; if the build fails
- * it leaves an invalid index, which the next run drops and builds again.
+ * once, at its outcome write. Built in the migration's transaction, which blocks writes to messages for the
+ * build (seconds per million rows). Not CONCURRENTLY: that waits for every open snapshot, including those
+ * of the processes waiting on the migration lock, and so never ends when several start together
+ * (test/startup.e2e-spec.ts). On a large table, create it CONCURRENTLY by hand before upgrading (same
+ * name and definition): IF NOT EXISTS then skips it.
  */
 export class Retention1796209672974 implements MigrationInterface {
   name = 'Retention1796209672974';
-  transaction = false;
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
-      DO $$ BEGIN
-        IF EXISTS (SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                   WHERE c.relname = 'messages_finished_idx' AND NOT i.indisvalid) THEN
-          DROP INDEX "public"."messages_finished_idx";
-        END IF;
-      END $$`);
     await queryRunner.query(
-      `CREATE INDEX CONCURRENTLY IF NOT EXISTS "messages_finished_idx" ON "messages" ("updated_at") WHERE status IN ('sent', 'failed', 'cancelled')`,
+      `CREATE INDEX IF NOT EXISTS "messages_finished_idx" ON "messages" ("updated_at") WHERE status IN ('sent', 'failed', 'cancelled')`,
     );
     // Fixed-width columns first: no alignment padding in a row that exists per removed message.
     await queryRunner.query(
