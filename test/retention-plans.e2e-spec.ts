@@ -70,6 +70,7 @@ describe('Retention’s plans, and the ingest’s look-up of dedup records', () 
       [null],
       recipients.map(() => 1),
       ['default'],
+      [null],
     ]);
     const reads = readsOf(nodes, 'dedup_records');
     expect(reads.length).toBeGreaterThan(0);
