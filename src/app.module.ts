@@ -15,6 +15,7 @@ import { createRootLogger, loggingParams } from './logging/logging';
 import { MessagesModule } from './messages/messages.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { ProvidersModule } from './providers/providers.module';
+import { RetentionModule } from './retention/retention.module';
 
 /**
  * The whole service, built from a validated config (main.ts reads it from the environment, tests build their own).
@@ -40,6 +41,7 @@ export class AppModule {
         MessagesModule,
         ProvidersModule,
         DispatchModule,
+        RetentionModule,
         CallbacksModule,
       ],
     };

@@ -10,6 +10,7 @@ import { MESSENGER_NAMES, type MessengerName } from '../providers/messengers';
 import { readSenderAccounts } from '../providers/senders/sender-accounts';
 import { IsIn, IsIP, IsOptional, IsString, Matches, validateSync } from 'class-validator';
 import { IsCronExpression } from './validators/cron-expression';
+import { IsDuration, parseDuration } from './validators/duration';
 import { NumberSetting } from './validators/number-setting';
 import { ParsesWith } from './validators/parses-with';
 
@@ -231,6 +232,33 @@ export class AppConfig {
 
   // EMULATOR_<MESSENGER>, one per messenger: see MESSENGER_SETTINGS below the class.
 
+  /**
+   * Finished messages (sent, failed, cancelled) older than this (since they finished) are removed by the
+   * workers, with their attempts and inbox rows. Unset: kept forever, so an upgrade deletes nothing.
+   */
+  @IsOptional()
+  @IsDuration()
+  MESSAGE_RETENTION?: string = undefined;
+
+  /**
+   * How long a removed message still dedups (since it finished), through its compact dedup record.
+   * Unset: forever.
+   */
+  @IsOptional()
+  @IsDuration()
+  DEDUP_RETENTION?: string = undefined;
+
+  /** How often a worker looks for expired rows. */
+  @IsDuration()
+  RETENTION_INTERVAL = '1m';
+
+  /** Rows removed per statement: small, so each statement holds its locks briefly. */
+  @NumberSetting({ min: 1, max: 100_000 })
+  RETENTION_BATCH_SIZE = 1000;
+
+  /** Least pause between two batches of one run (it is also at least the last batch's time), so the removal yields to dispatch. */
+  @NumberSetting({ min: 0, max: 60_000 })
+  RETENTION_PAUSE_MS = 50;
   // Status callbacks (src/callbacks): where each client's are sent, how they are signed, how they are retried.
 
   /**
@@ -365,6 +393,20 @@ export class AppConfig {
   /** The emulator server: the messengers' APIs over HTTP, and nothing of the dispatch service. */
   get runsEmulators(): boolean {
     return this.APP_ROLE === 'emulators';
+  }
+
+  /** MESSAGE_RETENTION in seconds; undefined: keep every message. */
+  get messageRetentionSeconds(): number | undefined {
+    return this.MESSAGE_RETENTION === undefined ? undefined : parseDuration(this.MESSAGE_RETENTION).seconds;
+  }
+
+  /** DEDUP_RETENTION in seconds; undefined: keep every dedup record. */
+  get dedupRetentionSeconds(): number | undefined {
+    return this.DEDUP_RETENTION === undefined ? undefined : parseDuration(this.DEDUP_RETENTION).seconds;
+  }
+
+  get retentionIntervalMs(): number {
+    return (parseDuration(this.RETENTION_INTERVAL).seconds ?? 60) * 1000;
   }
 }
 

@@ -9,6 +9,7 @@ import { MessageAttemptEntity } from '../messages/message-attempt.entity';
 import { MessageEntity } from '../messages/message.entity';
 import { EmulatorInboxEntity } from '../providers/emulators/emulator-inbox.entity';
 import { SenderAccountStateEntity } from '../providers/senders/sender-account-state.entity';
+import { DedupRecordEntity } from '../retention/dedup-record.entity';
 import type { ConnectionBounds } from './bounded-pg-client';
 import { boundedClientOptions } from './bounded-pg-client';
 import { migrations } from './migrations';
@@ -34,6 +35,7 @@ export function dataSourceOptions(
       DispatchLaneEntity,
       DispatchRecipientEntity,
       SenderAccountStateEntity,
+      DedupRecordEntity,
     ],
     migrations,
     // Schema changes go through migrations only; see src/database/migrations.

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { MicroBatcher } from '../common/micro-batcher';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import type { ProviderName } from '../providers/messengers';
-import { statusNotIn, UNDEDUPLICATED_STATUSES } from './message-status';
+import { statusIn, statusNotIn, UNDEDUPLICATED_STATUSES } from './message-status';
 import { MessageEntity } from './message.entity';
 
 export interface NewMessages {
@@ -65,6 +65,35 @@ const columnsOf = (alias: string) =>
   ).join(', ');
 
 /**
+ * A removed message (src/retention), answered from its dedup record in the columns and order of columnsOf():
+ * what the record keeps, and NULL for what went with the message (its errors, the messenger's id, its sender
+ * account, its callback URL). It finished when it was last updated; a sent one was sent then.
+ */
+const REMOVED = {
+  id: 'd.message_id',
+  provider: 'i.provider',
+  recipient: 'i.recipient',
+  status: 'd.status',
+  send_at: 'd.send_at',
+  next_attempt_at: 'NULL::timestamptz',
+  retries_count: 'd.retries_count',
+  attempts: 'd.attempts',
+  last_error: 'NULL::text',
+  last_error_code: 'NULL::varchar',
+  provider_message_id: 'NULL::varchar',
+  sender: 'NULL::text',
+  sent_at: `CASE WHEN ${statusIn(['sent'], 'd.status')} THEN d.finished_at END`,
+  callback_url: 'NULL::text',
+  created_at: 'd.created_at',
+  updated_at: 'd.finished_at',
+} satisfies Record<(typeof ANSWERED)[number], string>;
+const REMOVED_COLUMNS = ANSWERED.map((column) =>
+  TIME_COLUMNS.has(column)
+    ? `floor(extract(epoch FROM ${REMOVED[column]}) * 1000)::float8 AS ${column}`
+    : `${REMOVED[column]} AS ${column}`,
+).join(', ');
+
+/**
  * Stores the rows of every request in the batch and answers each row, in one statement and one round trip
  * (no BEGIN/COMMIT: one statement is atomic by itself). The partial unique index messages_dedup_key
  * (client, provider, recipient, body hash) decides what is a duplicate, so concurrent identical requests
@@ -76,6 +105,13 @@ const columnsOf = (alias: string) =>
  * clock the claim compares it with. The workers are woken (DispatchWakeup LISTENs on messages_due) on
  * commit, so they never look before the rows exist; the payload says which messengers have new work and
  * when the earliest of it is due (`provider:dueAtMs[,…]`), and is sent only when a row was inserted.
+ *
+ * A text whose message retention removed is still a duplicate: its dedup record (dedup_records, looked up
+ * by primary key in the same statement) keeps the row out of the INSERT, and the third branch answers it
+ * from the record. OFFSET 0 keeps both look-ups per-row probes of the primary key: merged into the query,
+ * the planner may hash-join a whole scan of dedup_records, a table of millions (test/retention-plans.e2e-spec.ts). Retention removes a message and writes its record in one statement, so a snapshot sees
+ * one or the other; only a statement whose snapshot predates that removal and whose INSERT runs after it
+ * commits could insert the text again (the row it conflicted with is gone, the record not yet visible).
  *
  * The second branch reads the statement's snapshot: a duplicate committed by a concurrent statement after
  * it was taken is skipped by the INSERT yet invisible here, so its row comes back unanswered and the
@@ -91,6 +127,9 @@ const STORE_NEW = `
            COALESCE(($5::timestamptz[])[request], now()), GREATEST(COALESCE(($5::timestamptz[])[request], now()), now()),
            ($9::text[])[request]
     FROM input
+    WHERE NOT EXISTS (SELECT 1 FROM dedup_records d
+                      WHERE d.client = input.client AND d.provider = input.provider AND d.recipient = input.recipient AND d.body_hash = input.body_hash
+                      OFFSET 0)
     ORDER BY client, provider, recipient, body_hash
     ON CONFLICT (client, provider, recipient, body_hash) WHERE ${statusNotIn(UNDEDUPLICATED_STATUSES)} DO NOTHING
     RETURNING ${ANSWERED_COLUMNS}, body_hash
@@ -108,7 +147,16 @@ const STORE_NEW = `
   JOIN messages m ON m.client = i.client AND m.provider = i.provider AND m.recipient = i.recipient AND m.body_hash = i.body_hash
   WHERE ${statusNotIn(UNDEDUPLICATED_STATUSES, 'm.status')}
     AND NOT EXISTS (SELECT 1 FROM inserted x
-                    WHERE x.client = i.client AND x.provider = i.provider AND x.recipient = i.recipient AND x.body_hash = i.body_hash)`;
+                    WHERE x.client = i.client AND x.provider = i.provider AND x.recipient = i.recipient AND x.body_hash = i.body_hash)
+  UNION ALL
+  SELECT i.ord, true, ${REMOVED_COLUMNS}, NULL
+  FROM input i
+  CROSS JOIN LATERAL (SELECT * FROM dedup_records d
+                      WHERE d.client = i.client AND d.provider = i.provider AND d.recipient = i.recipient AND d.body_hash = i.body_hash
+                      OFFSET 0) d
+  WHERE NOT EXISTS (SELECT 1 FROM messages m
+                    WHERE m.client = i.client AND m.provider = i.provider AND m.recipient = i.recipient AND m.body_hash = i.body_hash
+                      AND ${statusNotIn(UNDEDUPLICATED_STATUSES, 'm.status')})`;
 
 /** Rows to store, one entry per row in parallel arrays (what STORE_NEW takes). */
 interface Rows {

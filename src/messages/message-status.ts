@@ -22,6 +22,9 @@ export const NEW_STATUS = 'pending' satisfies MessageStatus;
  */
 export const QUEUED_STATUSES = ['pending', 'sending'] as const satisfies readonly MessageStatus[];
 
+/** Done with: nothing more will be attempted (unless a failed one is retried). Retention removes only these. */
+export const FINISHED_STATUSES = ['sent', 'failed', 'cancelled'] as const satisfies readonly MessageStatus[];
+
 /** Out of deduplication (messages_dedup_key): after a cancel, the same body may be queued again. */
 export const UNDEDUPLICATED_STATUSES = ['cancelled'] as const satisfies readonly MessageStatus[];
 

@@ -4,6 +4,7 @@ import { MESSENGER_NAMES, type ProviderName } from '../providers/messengers';
 import {
   MESSAGE_STATUSES,
   NEW_STATUS,
+  FINISHED_STATUSES,
   QUEUED_STATUSES,
   statusIn,
   statusNotIn,
@@ -33,6 +34,9 @@ import {
 @Index('messages_recipient_queue_idx', ['provider', 'recipient', 'sendAt', 'createdAt'], {
   where: statusIn(QUEUED_STATUSES),
 })
+// Serves retention: the finished rows, oldest finish first (updated_at is when a finished row finished).
+// Only finished rows are in it, so the claim never touches it, and the outcome write adds one entry.
+@Index('messages_finished_idx', ['updatedAt'], { where: statusIn(FINISHED_STATUSES) })
 // Serves the newest-first listing of one client and its keyset cursor.
 @Index('messages_created_idx', ['client', 'createdAt', 'id'])
 export class MessageEntity {

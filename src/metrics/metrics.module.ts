@@ -7,6 +7,7 @@ import { MetricsController } from './metrics.controller';
 import { MetricsRepository } from './metrics.repository';
 import { MetricsService } from './metrics.service';
 import { QueueMetrics } from './queue.metrics';
+import { RetentionMetrics } from './retention.metrics';
 
 /**
  * Prometheus metrics. Each app gets a registry of its own (not prom-client's global one), so that two apps
@@ -32,7 +33,8 @@ import { QueueMetrics } from './queue.metrics';
     MetricsRepository,
     MetricsService,
     QueueMetrics,
+    RetentionMetrics,
   ],
-  exports: [CallbackMetrics, DispatchMetrics, HttpMetrics, MetricsService],
+  exports: [CallbackMetrics, DispatchMetrics, HttpMetrics, MetricsService, RetentionMetrics],
 })
 export class MetricsModule {}

@@ -10,6 +10,7 @@ import { SenderAccounts1796205333472 } from './1796205333472-SenderAccounts';
 import { StatusCallbacks1796205365094 } from './1796205365094-StatusCallbacks';
 import { SharedPacing1796205506408 } from './1796205506408-SharedPacing';
 import { KeylessInboxDeliveries1796205447437 } from './1796205447437-KeylessInboxDeliveries';
+import { Retention1796209672974 } from './1796209672974-Retention';
 
 // Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   StatusCallbacks1796205365094,
   KeylessInboxDeliveries1796205447437,
   SharedPacing1796205506408,
+  Retention1796209672974,
 ];

@@ -1,0 +1,48 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/**
+ * What is left of a removed message for deduplication (src/retention): the dedup key it held in
+ * messages_dedup_key (client, provider, recipient, body key) and what a duplicate answer shows of it. Never
+ * the body. Written by retention in the statement that removes the message; read by the ingest statement
+ * (STORE_NEW), which refuses the same text as if the message were still there. Only messages that dedup
+ * (sent, failed) leave one: a cancelled message never blocked its text.
+ */
+@Entity('dedup_records')
+// DEDUP_RETENTION: the oldest records first.
+@Index('dedup_records_finished_idx', ['finishedAt'])
+export class DedupRecordEntity {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  client: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  provider: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  recipient: string;
+
+  /** bodyDedupKey(body): the sha256 messages.body_hash held. */
+  @PrimaryColumn({ name: 'body_hash', type: 'bytea' })
+  bodyHash: Buffer;
+
+  @Column({ name: 'message_id', type: 'uuid' })
+  messageId: string;
+
+  @Column({ name: 'send_at', type: 'timestamptz' })
+  sendAt: Date;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  /** When the message finished (its updated_at); DEDUP_RETENTION counts from here. */
+  @Column({ name: 'finished_at', type: 'timestamptz' })
+  finishedAt: Date;
+
+  @Column({ type: 'int' })
+  attempts: number;
+
+  @Column({ name: 'retries_count', type: 'int' })
+  retriesCount: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  status: string;
+}
