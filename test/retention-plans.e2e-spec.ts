@@ -70,7 +70,8 @@ describe('Retention’s plans, and the ingest’s look-up of dedup records', () 
       [null],
       recipients.map(() => 1),
       ['default'],
-      [null],
+      recipients.map(() => null), // sender, per row
+      [null], // callback_url, per request
     ]);
     const reads = readsOf(nodes, 'dedup_records');
     expect(reads.length).toBeGreaterThan(0);
