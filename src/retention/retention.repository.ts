@@ -93,10 +93,7 @@ export class RetentionRepository {
 
   /** Removes up to `limit` dedup records of messages that finished more than `olderThanSeconds` ago. */
   async removeExpiredRecords(olderThanSeconds: number, limit: number): Promise<number> {
-    const [, count] = (await this.dataSource.query(REMOVE_EXPIRED_RECORDS, [olderThanSeconds, limit])) as [
-      unknown,
-      number,
-    ];
+    const [, count] = await this.dataSource.query<[unknown, number]>(REMOVE_EXPIRED_RECORDS, [olderThanSeconds, limit]);
     return count;
   }
 }
