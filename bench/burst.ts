@@ -19,18 +19,18 @@ import { loadConfig } from '../src/config/app-config';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { DispatchService } from '../src/dispatch/dispatch.service';
 import { MessagesService } from '../src/messages/messages.service';
-import type { ProviderName } from '../src/providers/messengers';
-import { isProviderName, MESSENGER_RULES } from '../src/providers/messengers';
+import type { MessengerName } from '../src/providers/messengers';
+import { isMessengerName, MESSENGER_RULES } from '../src/providers/messengers';
 
 const { values } = parseArgs({
   options: { provider: { type: 'string', default: 'telegram' }, count: { type: 'string', default: '2000' } },
 });
-const provider = values.provider as ProviderName;
+const provider = values.provider as MessengerName;
 const count = Number(values.count);
-if (!isProviderName(provider) || !(count > 0 && count <= 100_000))
+if (!isMessengerName(provider) || !(count > 0 && count <= 100_000))
   throw new Error('usage: --provider telegram|whatsapp|viber --count 1..100000');
 
-const recipientFor: Record<ProviderName, (i: number) => string> = {
+const recipientFor: Record<MessengerName, (i: number) => string> = {
   telegram: (i) => String(100_000_000 + i),
   whatsapp: (i) => `+4915${String(i).padStart(9, '0')}`,
   viber: (i) => `burst-${i}`,

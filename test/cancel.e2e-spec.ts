@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
 import request from 'supertest';
 import type { MessageStatus } from '../src/messages/message-status';
-import { PROVIDER_NAMES } from '../src/providers/messengers';
+import { MESSENGER_NAMES } from '../src/providers/messengers';
 import type { RecipientInput } from './support/factories';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { messageRow, postMessages } from './support/messages';
@@ -177,7 +177,7 @@ describe('DELETE /messages/:id', () => {
     /** Claims this messenger's due rows one at a time until `done()` and nothing is left to claim. */
     async function claimLoop(
       app: TestApp,
-      provider: (typeof PROVIDER_NAMES)[number],
+      provider: (typeof MESSENGER_NAMES)[number],
       done: () => boolean,
     ): Promise<string[]> {
       const claimed: string[] = [];
@@ -202,7 +202,7 @@ describe('DELETE /messages/:id', () => {
           () => (cancelsDone = true),
         );
         const claims = Promise.all(
-          [t, other].flatMap((app) => PROVIDER_NAMES.map((provider) => claimLoop(app, provider, () => cancelsDone))),
+          [t, other].flatMap((app) => MESSENGER_NAMES.map((provider) => claimLoop(app, provider, () => cancelsDone))),
         );
         const [answers, claimedPerLoop] = await Promise.all([cancels, claims]);
 

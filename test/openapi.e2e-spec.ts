@@ -5,7 +5,7 @@ import type { Response, Test } from 'supertest';
 import { ERROR_CODES, type ErrorCode } from '../src/common/error-codes';
 import { MAX_RECIPIENTS } from '../src/messages/dto/create-message.dto';
 import { MessagesService } from '../src/messages/messages.service';
-import { MESSENGER_RULES, PROVIDER_NAMES } from '../src/providers/messengers';
+import { MESSENGER_RULES, MESSENGER_NAMES } from '../src/providers/messengers';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { holdNextCreate } from './support/hold';
 import type { HttpMethod } from './support/openapi-document';
@@ -399,8 +399,8 @@ describe('The OpenAPI document', () => {
     it('bounds the request: 1 to MAX_RECIPIENTS recipients, a body no longer than the most any messenger takes', () => {
       expect(property('CreateMessageDto', 'recipients')).toMatchObject({ minItems: 1, maxItems: MAX_RECIPIENTS });
       const body = property('CreateMessageDto', 'body');
-      expect(body.maxLength).toBe(Math.max(...PROVIDER_NAMES.map((p) => MESSENGER_RULES[p].maxBodyLength)));
-      for (const provider of PROVIDER_NAMES) {
+      expect(body.maxLength).toBe(Math.max(...MESSENGER_NAMES.map((p) => MESSENGER_RULES[p].maxBodyLength)));
+      for (const provider of MESSENGER_NAMES) {
         expect(body.description).toMatch(
           new RegExp(`${MESSENGER_RULES[provider].maxBodyLength} characters for [a-z ]*${provider}`),
         );

@@ -1,5 +1,5 @@
 import { INGEST_SQL } from '../src/messages/message-ingest';
-import { PROVIDER_NAMES } from '../src/providers/messengers';
+import { MESSENGER_NAMES } from '../src/providers/messengers';
 import { RETENTION_SQL } from '../src/retention/retention.repository';
 import { planOf as planFor, readsOfMessages, type PlanNode } from './support/query-plans';
 import { ownDatabaseConnection } from './support/test-database';
@@ -43,7 +43,7 @@ describe('Retention’s plans, and the ingest’s look-up of dedup records', () 
   });
 
   it('finds expired messages in messages_finished_idx, removes them by ctid, and their inbox rows by index', async () => {
-    const nodes = await planOf(RETENTION_SQL.removeExpired, [86_400, 1000, PROVIDER_NAMES]);
+    const nodes = await planOf(RETENTION_SQL.removeExpired, [86_400, 1000, MESSENGER_NAMES]);
     const reads = readsOfMessages(nodes);
     expect(reads).toContain('Index Scan messages_finished_idx');
     expect(reads).toContain('Tid Scan');

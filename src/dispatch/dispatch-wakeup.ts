@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import type { Notification } from 'pg';
 import { AppConfig } from '../config/app-config';
 import { BoundedPgClient, boundedClientOptions } from '../database/bounded-pg-client';
-import { isProviderName, PROVIDER_NAMES, ProviderName } from '../providers/messengers';
+import { isMessengerName, MESSENGER_NAMES, MessengerName } from '../providers/messengers';
 import { DispatchRepository } from './dispatch.repository';
 import { DispatchService } from './dispatch.service';
 
@@ -26,7 +26,7 @@ const MAX_TIMER_MS = 60_000;
 @Injectable()
 export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(DispatchWakeup.name);
-  private readonly timers = new Map<ProviderName, { at: number; timer: NodeJS.Timeout }>();
+  private readonly timers = new Map<MessengerName, { at: number; timer: NodeJS.Timeout }>();
   private listener?: BoundedPgClient;
   private stopped = false;
 
@@ -48,7 +48,7 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** A messenger has work due at `dueAt`: drain now, or set a timer for it. */
-  wake(provider: ProviderName, dueAt: number): void {
+  wake(provider: MessengerName, dueAt: number): void {
     if (this.stopped) return;
     const delay = dueAt - Date.now();
     if (delay <= 0) {
@@ -70,7 +70,7 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
     this.timers.set(provider, { at: dueAt, timer });
   }
 
-  private async drain(provider: ProviderName): Promise<void> {
+  private async drain(provider: MessengerName): Promise<void> {
     try {
       const { claimed } = await this.dispatch.dispatchDue([provider]);
       const next = await this.repository.nextDueAt(provider);
@@ -111,7 +111,7 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
       this.listener = client;
       this.watch(client);
       // Whatever was notified while we were not listening: look now.
-      for (const provider of PROVIDER_NAMES) void this.drain(provider);
+      for (const provider of MESSENGER_NAMES) void this.drain(provider);
     } catch (error) {
       await client.end().catch(() => undefined);
       this.logger.warn(`LISTEN failed (${error instanceof Error ? error.message : String(error)}); trying again`);
@@ -135,7 +135,7 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
   private onNotification(payload: string): void {
     for (const entry of payload.split(',')) {
       const [provider, due] = entry.split(':');
-      if (isProviderName(provider)) this.wake(provider, Number(due) || Date.now());
+      if (isMessengerName(provider)) this.wake(provider, Number(due) || Date.now());
     }
   }
 }

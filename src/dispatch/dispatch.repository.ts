@@ -6,7 +6,7 @@ import { queryRows } from '../database/raw-sql';
 import type { AttemptOutcomeName } from '../messages/message-attempt.entity';
 import { QUEUED_STATUSES, statusIn, targetOf, TRANSITIONS, type OutcomeStatus } from '../messages/message-status';
 import { MessageEntity } from '../messages/message.entity';
-import type { ProviderName } from '../providers/messengers';
+import type { MessengerName } from '../providers/messengers';
 
 /** What sending needs of a claimed message: the claim returns no more (it runs for every message). */
 export type ClaimedFields = Pick<
@@ -198,7 +198,7 @@ export const DISPATCH_SQL = {
 
 interface ClaimedRow {
   id: string;
-  provider: ProviderName;
+  provider: MessengerName;
   recipient: string;
   body: string;
   attempts: number;
@@ -216,7 +216,7 @@ export class DispatchRepository {
    * `manager`: a transaction to claim in (a paced claim books its lane's slots in the same one).
    */
   async claimDue(
-    provider: ProviderName,
+    provider: MessengerName,
     limit: number,
     leaseSeconds: number,
     inOrder = false,
@@ -241,7 +241,7 @@ export class DispatchRepository {
     }));
   }
 
-  async nextDueAt(provider: ProviderName): Promise<Date | null> {
+  async nextDueAt(provider: MessengerName): Promise<Date | null> {
     const [row] = await queryRows<{ due: Date | null }>(this.dataSource.manager, NEXT_DUE, [provider]);
     return row?.due ?? null;
   }

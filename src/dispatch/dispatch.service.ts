@@ -10,7 +10,7 @@ import { UnansweredCall } from '../providers/live/unanswered-call';
 import type { OutgoingMessage, SendResult } from '../providers/messenger-provider';
 import { MessengerRegistry } from '../providers/messenger.registry';
 import { LiveMessengers } from '../providers/senders/live-messengers';
-import { PROVIDER_NAMES, ProviderName } from '../providers/messengers';
+import { MESSENGER_NAMES, MessengerName } from '../providers/messengers';
 import {
   AttemptRecord,
   ClaimedFields,
@@ -94,7 +94,7 @@ const emptySummary = (): DispatchSummary => ({
 export class DispatchService {
   private readonly logger = new Logger(DispatchService.name);
   private readonly policy: RetryPolicy;
-  private readonly draining = new Map<ProviderName, Promise<DispatchSummary>>();
+  private readonly draining = new Map<MessengerName, Promise<DispatchSummary>>();
   private stopping = false;
 
   constructor(
@@ -124,7 +124,7 @@ export class DispatchService {
    * within a process: for a messenger still draining from an earlier call, a fresh drain follows it, so
    * work that arrived meanwhile is not left to the next tick.
    */
-  async dispatchDue(providers: readonly ProviderName[] = PROVIDER_NAMES): Promise<DispatchSummary> {
+  async dispatchDue(providers: readonly MessengerName[] = MESSENGER_NAMES): Promise<DispatchSummary> {
     const summaries = await Promise.all(providers.map((provider) => this.drain(provider)));
     return summaries.reduce((total, s) => {
       for (const key of Object.keys(total) as (keyof DispatchSummary)[]) total[key] += s[key];
@@ -138,7 +138,7 @@ export class DispatchService {
     await Promise.all(this.draining.values());
   }
 
-  private drain(provider: ProviderName): Promise<DispatchSummary> {
+  private drain(provider: MessengerName): Promise<DispatchSummary> {
     const running = this.draining.get(provider);
     if (running)
       return running.then(
@@ -150,7 +150,7 @@ export class DispatchService {
     return drain;
   }
 
-  private async drainProvider(provider: ProviderName): Promise<DispatchSummary> {
+  private async drainProvider(provider: MessengerName): Promise<DispatchSummary> {
     const summary = emptySummary();
     // The messenger's default account. Sender accounts (issue 12) add a lane each.
     const lane: Lane = { provider, sender: null };
@@ -316,7 +316,7 @@ export class DispatchService {
   }
 
   /** Through the built-in emulator (no sender), or the live client of the sender account, looked up now. */
-  private async send(message: OutgoingMessage, provider: ProviderName): Promise<SendResult> {
+  private async send(message: OutgoingMessage, provider: MessengerName): Promise<SendResult> {
     try {
       const messenger =
         message.sender === null

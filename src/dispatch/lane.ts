@@ -1,4 +1,4 @@
-import type { ProviderName } from '../providers/messengers';
+import type { MessengerName } from '../providers/messengers';
 
 /**
  * One messenger account: what a messenger's limits apply to (a bot's messages a second, a business
@@ -6,7 +6,7 @@ import type { ProviderName } from '../providers/messengers';
  * account of the messenger, as on messages.
  */
 export interface Lane {
-  readonly provider: ProviderName;
+  readonly provider: MessengerName;
   readonly sender: string | null;
 }
 

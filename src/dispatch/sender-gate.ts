@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DispatchMetrics } from '../metrics/dispatch.metrics';
 import type { SendResult } from '../providers/messenger-provider';
-import type { ProviderName } from '../providers/messengers';
+import type { MessengerName } from '../providers/messengers';
 import { SenderStateRepository, type PausedSender } from './sender-state.repository';
 
 /** Whether a claimed message may go now: as usual, as its paused account's one probe, or not before `waitMs`. */
@@ -43,7 +43,7 @@ export class SenderGate {
   }
 
   /** Pauses `sender` for everyone; logs when it is this worker that paused it. */
-  async pause(sender: string, provider: ProviderName, result: { code: string; description: string }): Promise<void> {
+  async pause(sender: string, provider: MessengerName, result: { code: string; description: string }): Promise<void> {
     this.report(sender, true);
     try {
       if (await this.state.pause(sender, result.code, this.probeIntervalMs)) {
@@ -59,7 +59,7 @@ export class SenderGate {
   }
 
   /** Resumes `sender` after a probe went through; logs when it is this worker that resumed it. */
-  async resume(sender: string, provider: ProviderName): Promise<void> {
+  async resume(sender: string, provider: MessengerName): Promise<void> {
     this.report(sender, false);
     try {
       if (await this.state.resume(sender)) {
@@ -113,7 +113,7 @@ export class BatchGate {
   }
 
   /** After a send of `sender`'s: a refusal pauses the account, a probe that got through resumes it. */
-  async settled(sender: string | null, provider: ProviderName, result: SendResult, probe: boolean): Promise<void> {
+  async settled(sender: string | null, provider: MessengerName, result: SendResult, probe: boolean): Promise<void> {
     if (sender === null) return;
     if (result.outcome === 'account_failed') {
       if (!this.paused.has(sender)) {

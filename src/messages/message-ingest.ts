@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MicroBatcher } from '../common/micro-batcher';
 import { queryRows, rowMapper } from '../database/raw-sql';
-import type { ProviderName } from '../providers/messengers';
+import type { MessengerName } from '../providers/messengers';
 import { statusIn, statusNotIn, UNDEDUPLICATED_STATUSES } from './message-status';
 import { MessageEntity } from './message.entity';
 
@@ -18,7 +18,7 @@ export interface NewMessages {
   /** Where the messages' terminal states are told; absent or null: nowhere. */
   readonly callbackUrl?: string | null;
   readonly recipients: ReadonlyArray<{
-    readonly provider: ProviderName;
+    readonly provider: MessengerName;
     readonly recipient: string;
     /** The sender account it goes out with (SENDERS_FILE); null: the built-in emulator. */
     readonly sender: string | null;
@@ -160,7 +160,7 @@ const STORE_NEW = `
 
 /** Rows to store, one entry per row in parallel arrays (what STORE_NEW takes). */
 interface Rows {
-  readonly providers: ProviderName[];
+  readonly providers: MessengerName[];
   readonly recipients: string[];
   readonly senders: (string | null)[];
   /** Index of each row's request in the batch, 1-based for SQL arrays. */

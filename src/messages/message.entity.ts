@@ -1,6 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { DEFAULT_CLIENT } from '../auth/api-keys';
-import { MESSENGER_NAMES, type ProviderName } from '../providers/messengers';
+import { MESSENGER_NAMES, type MessengerName } from '../providers/messengers';
 import {
   MESSAGE_STATUSES,
   NEW_STATUS,
@@ -49,7 +49,7 @@ export class MessageEntity {
   client: string;
 
   @Column({ type: 'varchar', length: 16 })
-  provider: ProviderName;
+  provider: MessengerName;
 
   @Column({ type: 'varchar', length: 64 })
   recipient: string;

@@ -3,14 +3,14 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Brackets, DataSource, Repository, SelectQueryBuilder } from 'typeorm';
 import { insertCallbackEvents } from '../callbacks/callback-events.sql';
 import { queryRows, rowMapper } from '../database/raw-sql';
-import { PROVIDER_NAMES, recipientSpellings, type ProviderName } from '../providers/messengers';
+import { MESSENGER_NAMES, recipientSpellings, type MessengerName } from '../providers/messengers';
 import { MessageAttemptEntity } from './message-attempt.entity';
 import { statusIn, targetOf, TRANSITIONS, type MessageStatus } from './message-status';
 import { MessageEntity } from './message.entity';
 
 export interface MessageFilter {
   readonly status?: MessageStatus;
-  readonly provider?: ProviderName;
+  readonly provider?: MessengerName;
   /** As the caller wrote it: matched the way each messenger's recipients are stored (normalizeRecipient). */
   readonly recipient?: string;
 }
@@ -100,7 +100,7 @@ export class MessagesRepository {
     if (filter.status) query.andWhere('m.status = :status', { status: filter.status });
     if (filter.provider) query.andWhere('m.provider = :provider', { provider: filter.provider });
     if (filter.recipient)
-      this.whereRecipient(query, filter.recipient, filter.provider ? [filter.provider] : PROVIDER_NAMES);
+      this.whereRecipient(query, filter.recipient, filter.provider ? [filter.provider] : MESSENGER_NAMES);
     if (afterId) {
       // Compared in SQL: created_at has microseconds, which a JavaScript Date would round away.
       query.andWhere('(m.created_at, m.id) < (SELECT c.created_at, c.id FROM messages c WHERE c.id = :afterId)', {
@@ -118,7 +118,7 @@ export class MessagesRepository {
   private whereRecipient(
     query: SelectQueryBuilder<MessageEntity>,
     recipient: string,
-    providers: readonly ProviderName[],
+    providers: readonly MessengerName[],
   ): void {
     const spellings = [...recipientSpellings(recipient, providers)];
     if (spellings.length === 1) {

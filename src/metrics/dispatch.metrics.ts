@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AttemptOutcomeName } from '../messages/message-attempt.entity';
-import { PROVIDER_NAMES, type ProviderName } from '../providers/messengers';
+import { MESSENGER_NAMES, type MessengerName } from '../providers/messengers';
 
 /** The outcomes an attempt is timed under (a lost attempt has no answer to time). */
 export const TIMED_OUTCOMES = ['sent', 'retry', 'rate_limited', 'failed'] as const;
@@ -12,9 +12,9 @@ const ATTEMPT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 /** Messages claimed by one tick: 0 (nothing due) up to a long paced drain. */
 const TICK_BUCKETS = [0, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
 
-type PerProvider<T> = Record<ProviderName, T>;
-const perProvider = <T>(make: (provider: ProviderName) => T): PerProvider<T> =>
-  Object.fromEntries(PROVIDER_NAMES.map((provider) => [provider, make(provider)])) as PerProvider<T>;
+type PerProvider<T> = Record<MessengerName, T>;
+const perProvider = <T>(make: (provider: MessengerName) => T): PerProvider<T> =>
+  Object.fromEntries(MESSENGER_NAMES.map((provider) => [provider, make(provider)])) as PerProvider<T>;
 
 /**
  * What the dispatcher counts as it goes: messages accepted, each attempt's outcome and latency, and the
@@ -100,14 +100,14 @@ export class DispatchMetrics {
     const counts = new Map<string, number>();
     for (const { provider, duplicate } of entries)
       if (!duplicate) counts.set(provider, (counts.get(provider) ?? 0) + 1);
-    for (const [provider, count] of counts) this.acceptedTotal[provider as ProviderName]?.inc(count);
+    for (const [provider, count] of counts) this.acceptedTotal[provider as MessengerName]?.inc(count);
   }
 
   /** One attempt's outcome; `latencyMs` undefined when nothing was sent (a message abandoned after lost attempts). */
   attempt(provider: string, outcome: AttemptOutcomeName, latencyMs: number | undefined): void {
     if (outcome === 'lost') return;
-    this.outcomeTotal[outcome][provider as ProviderName]?.inc();
-    if (latencyMs !== undefined) this.attemptSeconds[outcome][provider as ProviderName]?.observe(latencyMs / 1000);
+    this.outcomeTotal[outcome][provider as MessengerName]?.inc();
+    if (latencyMs !== undefined) this.attemptSeconds[outcome][provider as MessengerName]?.observe(latencyMs / 1000);
   }
 
   /** A scheduler tick begins: what readiness checks a worker by. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { QUEUED_STATUSES, statusIn } from '../messages/message-status';
-import { PROVIDER_NAMES } from '../providers/messengers';
+import { MESSENGER_NAMES } from '../providers/messengers';
 
 /** A scrape that finds the database slow answers without the queue's gauges rather than hanging. */
 const SCRAPE_STATEMENT_TIMEOUT_MS = 2_000;
@@ -49,7 +49,7 @@ export class MetricsRepository {
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL statement_timeout = ${SCRAPE_STATEMENT_TIMEOUT_MS}`);
       const depth = await manager.query<QueueState['depth']>(QUEUE_DEPTH);
-      const lag = await manager.query<QueueState['lag']>(OLDEST_DUE, [PROVIDER_NAMES]);
+      const lag = await manager.query<QueueState['lag']>(OLDEST_DUE, [MESSENGER_NAMES]);
       return { depth, lag };
     });
   }

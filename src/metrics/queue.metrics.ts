@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
 import { QUEUED_STATUSES } from '../messages/message-status';
-import { PROVIDER_NAMES } from '../providers/messengers';
+import { MESSENGER_NAMES } from '../providers/messengers';
 import { MetricsRepository } from './metrics.repository';
 
 /**
@@ -43,7 +43,7 @@ export class QueueMetrics {
   async refresh(): Promise<void> {
     try {
       const { depth, lag } = await this.repository.queueState();
-      for (const provider of PROVIDER_NAMES) {
+      for (const provider of MESSENGER_NAMES) {
         for (const status of QUEUED_STATUSES) this.messages.labels(provider, status).set(0);
         this.due.labels(provider).set(0);
         this.lag.labels(provider).set(0);

@@ -1,4 +1,4 @@
-import type { ProviderName } from './messengers';
+import type { MessengerName } from './messengers';
 
 /** What the dispatcher hands a messenger: one message to one recipient. */
 export interface OutgoingMessage {
@@ -36,7 +36,7 @@ export type SendResult =
 
 /** A messenger we deliver to. One implementation per messenger, all registered under MESSENGER_PROVIDERS. */
 export interface MessengerProvider {
-  readonly name: ProviderName;
+  readonly name: MessengerName;
   /** Resolves with the outcome; rejecting is treated as a transient failure. */
   send(message: OutgoingMessage): Promise<SendResult>;
 }

@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MESSENGER_PROVIDERS, MessengerProvider } from './messenger-provider';
-import { ProviderName } from './messengers';
+import { MessengerName } from './messengers';
 
 /** Looks up the provider that delivers to a messenger. */
 @Injectable()
 export class MessengerRegistry {
-  private readonly byName: ReadonlyMap<ProviderName, MessengerProvider>;
+  private readonly byName: ReadonlyMap<MessengerName, MessengerProvider>;
 
   constructor(@Inject(MESSENGER_PROVIDERS) providers: MessengerProvider[]) {
-    const byName = new Map<ProviderName, MessengerProvider>();
+    const byName = new Map<MessengerName, MessengerProvider>();
     for (const provider of providers) {
       if (byName.has(provider.name)) throw new Error(`Two messenger providers are registered for "${provider.name}"`);
       byName.set(provider.name, provider);
@@ -16,7 +16,7 @@ export class MessengerRegistry {
     this.byName = byName;
   }
 
-  get(name: ProviderName): MessengerProvider {
+  get(name: MessengerName): MessengerProvider {
     const provider = this.byName.get(name);
     if (!provider) throw new Error(`No messenger provider is registered for "${name}"`);
     return provider;

@@ -1,15 +1,15 @@
 import {
   characterCount,
-  isProviderName,
+  isMessengerName,
   MESSENGER_RULES,
   normalizeRecipient,
-  PROVIDER_NAMES,
+  MESSENGER_NAMES,
   recipientSpellings,
 } from './messengers';
 
 describe('MESSENGER_RULES', () => {
   it('has rules for exactly the messengers we deliver to', () => {
-    expect(Object.keys(MESSENGER_RULES).sort()).toEqual([...PROVIDER_NAMES].sort());
+    expect(Object.keys(MESSENGER_RULES).sort()).toEqual([...MESSENGER_NAMES].sort());
   });
 
   it.each([
@@ -53,7 +53,7 @@ describe('MESSENGER_RULES', () => {
     expect(MESSENGER_RULES[provider].recipientPattern.test(recipient)).toBe(valid);
   });
 
-  it.each(PROVIDER_NAMES)('%s describes the recipient form it wants', (provider) => {
+  it.each(MESSENGER_NAMES)('%s describes the recipient form it wants', (provider) => {
     expect(MESSENGER_RULES[provider].recipientFormat).toEqual(expect.any(String));
     expect(MESSENGER_RULES[provider].recipientFormat.length).toBeGreaterThan(0);
   });
@@ -111,7 +111,7 @@ describe('recipientSpellings', () => {
   });
 
   it('has one spelling when every messenger stores the recipient alike', () => {
-    expect(recipientSpellings('+14155552671')).toEqual(new Map([['+14155552671', [...PROVIDER_NAMES]]]));
+    expect(recipientSpellings('+14155552671')).toEqual(new Map([['+14155552671', [...MESSENGER_NAMES]]]));
   });
 
   it('spells it for the given messengers only', () => {
@@ -119,15 +119,15 @@ describe('recipientSpellings', () => {
   });
 });
 
-describe('isProviderName', () => {
-  it.each(PROVIDER_NAMES)('accepts %p', (name) => {
-    expect(isProviderName(name)).toBe(true);
+describe('isMessengerName', () => {
+  it.each(MESSENGER_NAMES)('accepts %p', (name) => {
+    expect(isMessengerName(name)).toBe(true);
   });
 
   it.each(['Telegram', 'VIBER', 'sms', '', ' telegram', undefined, null, 1, ['telegram'], { name: 'viber' }])(
     'refuses %p',
     (value) => {
-      expect(isProviderName(value)).toBe(false);
+      expect(isMessengerName(value)).toBe(false);
     },
   );
 });

@@ -27,13 +27,6 @@ export const MESSENGER_RULES: Readonly<Record<MessengerName, MessengerDefinition
   MESSENGERS.map((m): [string, MessengerDefinition] => [m.name, m]),
 ) as Record<MessengerName, MessengerDefinition>;
 
-/** @deprecated The old word for a messenger; new code says MessengerName (the API's field stays `provider`). */
-export type ProviderName = MessengerName;
-/** @deprecated See ProviderName. */
-export const PROVIDER_NAMES = MESSENGER_NAMES;
-/** @deprecated See ProviderName. */
-export const isProviderName = isMessengerName;
-
 /**
  * The one spelling of a recipient, so that dedup sees what the messenger sees (see
  * MessengerDefinition.recipientSpelling). Anything else, an unknown messenger's included, is left as given.

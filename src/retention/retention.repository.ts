@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/raw-sql';
 import { FINISHED_STATUSES, statusIn, statusNotIn, UNDEDUPLICATED_STATUSES } from '../messages/message-status';
-import { PROVIDER_NAMES } from '../providers/messengers';
+import { MESSENGER_NAMES } from '../providers/messengers';
 
 /** What one batch removed. */
 export interface RemovedBatch {
@@ -86,7 +86,7 @@ export class RetentionRepository {
     const [row] = await queryRows<RemovedBatch>(this.dataSource.manager, REMOVE_EXPIRED, [
       olderThanSeconds,
       limit,
-      PROVIDER_NAMES,
+      MESSENGER_NAMES,
     ]);
     return row;
   }

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ApiPropertyInPlace } from '../../common/api-property-in-place';
 import { MESSAGE_STATUSES, type MessageStatus } from '../message-status';
-import { PROVIDER_NAMES, RECIPIENT_SPELLING_NOTES, type ProviderName } from '../../providers/messengers';
+import { MESSENGER_NAMES, RECIPIENT_SPELLING_NOTES, type MessengerName } from '../../providers/messengers';
 
 export class ListMessagesQueryDto {
   /** Only messages in this status. */
@@ -13,8 +13,8 @@ export class ListMessagesQueryDto {
 
   /** Only messages on this messenger. */
   @IsOptional()
-  @IsIn(PROVIDER_NAMES, { message: `must be one of: ${PROVIDER_NAMES.join(', ')}` })
-  provider?: ProviderName;
+  @IsIn(MESSENGER_NAMES, { message: `must be one of: ${MESSENGER_NAMES.join(', ')}` })
+  provider?: MessengerName;
 
   @ApiPropertyInPlace({
     description: `Only messages to this recipient, as the messenger spells it: ${RECIPIENT_SPELLING_NOTES.join('; ')}.`,

@@ -1,7 +1,7 @@
 import type { MessageEntity } from '../message.entity';
 import { MESSAGE_STATUSES, type MessageStatus } from '../message-status';
 import { EXAMPLE_MESSENGER } from '../../providers/messenger-docs';
-import { PROVIDER_NAMES, type ProviderName } from '../../providers/messengers';
+import { MESSENGER_NAMES, type MessengerName } from '../../providers/messengers';
 import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { ATTEMPT_OUTCOMES, type AttemptOutcomeName, type MessageAttemptEntity } from '../message-attempt.entity';
 
@@ -16,8 +16,8 @@ export class MessageDto {
   @Uuid()
   id: string;
 
-  @ApiProperty({ enum: PROVIDER_NAMES, example: EXAMPLE_MESSENGER.name })
-  provider: ProviderName;
+  @ApiProperty({ enum: MESSENGER_NAMES, example: EXAMPLE_MESSENGER.name })
+  provider: MessengerName;
 
   /** @example "123456789" */
   recipient: string;

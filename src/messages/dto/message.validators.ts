@@ -1,8 +1,8 @@
 import type { ValidationArguments, ValidationOptions } from 'class-validator';
 import { isISO8601, registerDecorator } from 'class-validator';
 import { callbackUrlProblem } from '../../callbacks/callback-address';
-import type { ProviderName } from '../../providers/messengers';
-import { characterCount, isProviderName, MESSENGER_RULES } from '../../providers/messengers';
+import type { MessengerName } from '../../providers/messengers';
+import { characterCount, isMessengerName, MESSENGER_RULES } from '../../providers/messengers';
 import { canonicalBody } from '../canonical-body';
 
 /** The rules that depend on the messenger: they read a sibling property, which class-validator's built-ins can't. */
@@ -36,11 +36,11 @@ export function IsRecipientOfProvider(): PropertyDecorator {
     (value, args) => {
       const provider = providerOf(args);
       // An unknown provider is reported on its own field; there is no format to check against.
-      if (!isProviderName(provider)) return true;
+      if (!isMessengerName(provider)) return true;
       return typeof value === 'string' && MESSENGER_RULES[provider].recipientPattern.test(value);
     },
     (args) => {
-      const provider = providerOf(args) as ProviderName;
+      const provider = providerOf(args) as MessengerName;
       return `is not a valid ${provider} recipient: expected ${MESSENGER_RULES[provider].recipientFormat}`;
     },
   );
@@ -48,10 +48,10 @@ export function IsRecipientOfProvider(): PropertyDecorator {
 
 /** The body is no longer than every messenger it goes to allows. */
 export function FitsEveryMessenger(recipientsProperty: string): PropertyDecorator {
-  const tooShortFor = (body: unknown, args: ValidationArguments): ProviderName[] => {
+  const tooShortFor = (body: unknown, args: ValidationArguments): MessengerName[] => {
     const recipients = (args.object as Record<string, unknown>)[recipientsProperty];
     if (typeof body !== 'string' || !Array.isArray(recipients)) return [];
-    const providers = new Set(recipients.map((r: RecipientLike) => r?.provider).filter(isProviderName));
+    const providers = new Set(recipients.map((r: RecipientLike) => r?.provider).filter(isMessengerName));
     const length = characterCount(body);
     return [...providers].filter((provider) => length > MESSENGER_RULES[provider].maxBodyLength);
   };

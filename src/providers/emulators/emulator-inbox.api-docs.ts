@@ -3,7 +3,7 @@ import { ApiOperation, ApiParam, ApiProperty } from '@nestjs/swagger';
 import { apiErrorExample, apiExample, ApiErrorResponse, ApiExampleResponse } from '../../common/api-docs';
 import { EXAMPLE_MESSAGE_ID } from '../../messages/messages.examples';
 import { EXAMPLE_MESSENGER } from '../messenger-docs';
-import { PROVIDER_NAMES } from '../messengers';
+import { MESSENGER_NAMES } from '../messengers';
 
 // The OpenAPI documentation of EmulatorInboxController's route, beside it: its answer's schema (the Swagger
 // CLI plugin reads only *.dto.ts files, so these classes declare their schema themselves), examples and
@@ -59,8 +59,8 @@ const INBOX_EXAMPLES = {
     'An unknown messenger',
     400,
     'VALIDATION_FAILED',
-    `provider: must be one of: ${PROVIDER_NAMES.join(', ')}`,
-    { field: 'provider', reason: `must be one of: ${PROVIDER_NAMES.join(', ')}` },
+    `provider: must be one of: ${MESSENGER_NAMES.join(', ')}`,
+    { field: 'provider', reason: `must be one of: ${MESSENGER_NAMES.join(', ')}` },
   ),
 };
 
@@ -77,7 +77,7 @@ export const ApiListInbox = () =>
     ApiParam({
       name: 'provider',
       description: 'The emulated messenger.',
-      enum: PROVIDER_NAMES,
+      enum: MESSENGER_NAMES,
       example: EXAMPLE_MESSENGER.name,
     }),
     ApiExampleResponse({

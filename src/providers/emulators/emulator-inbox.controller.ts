@@ -6,7 +6,7 @@ import { Client } from '../../auth/client.decorator';
 import { ApiStandardResponses } from '../../common/api-standard-responses';
 import { RequestValidationException } from '../../common/validation-errors';
 import { EXAMPLE_MESSENGER } from '../messenger-docs';
-import { normalizeRecipient, PROVIDER_NAMES, RECIPIENT_SPELLING_NOTES, type ProviderName } from '../messengers';
+import { normalizeRecipient, MESSENGER_NAMES, RECIPIENT_SPELLING_NOTES, type MessengerName } from '../messengers';
 import { EmulatorInbox } from './emulator-inbox';
 import { ApiListInbox, type InboxDto } from './emulator-inbox.api-docs';
 
@@ -40,9 +40,9 @@ export class InboxQueryDto {
 }
 
 /** The :provider of an inbox route: one of our messengers, else a 400 naming the field. */
-export const providerPipe = new ParseEnumPipe(Object.fromEntries(PROVIDER_NAMES.map((p) => [p, p])), {
+export const providerPipe = new ParseEnumPipe(Object.fromEntries(MESSENGER_NAMES.map((p) => [p, p])), {
   exceptionFactory: () =>
-    new RequestValidationException([{ field: 'provider', reason: `must be one of: ${PROVIDER_NAMES.join(', ')}` }]),
+    new RequestValidationException([{ field: 'provider', reason: `must be one of: ${MESSENGER_NAMES.join(', ')}` }]),
 });
 
 /**
@@ -60,7 +60,7 @@ export class EmulatorInboxController {
   @Get(':provider/inbox')
   @ApiListInbox()
   async list(
-    @Param('provider', providerPipe) provider: ProviderName,
+    @Param('provider', providerPipe) provider: MessengerName,
     @Query() query: InboxQueryDto,
     @Client() client: string,
   ): Promise<InboxDto> {

@@ -1,4 +1,4 @@
-import { MESSENGER_RULES, type ProviderName } from '../messengers';
+import { MESSENGER_RULES, type MessengerName } from '../messengers';
 
 /**
  * How one emulated messenger behaves: its random mix of outcomes, its latency and its limits. The shares
@@ -78,7 +78,7 @@ export function parseEmulatorOverrides(text: string): { overrides: Partial<Emula
 
 /** A messenger's profile: its documented limits, the global defaults, then its own overrides. */
 export function emulatorProfile(
-  provider: ProviderName,
+  provider: MessengerName,
   defaults: EmulatorDefaults,
   overrides?: string,
 ): EmulatorProfile {

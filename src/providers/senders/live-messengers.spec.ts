@@ -5,7 +5,7 @@ import { FakeMessengerApi } from '../../../test/support/fake-messenger-api';
 import { loadConfig } from '../../config/app-config';
 import { UnansweredCall } from '../live/unanswered-call';
 import type { MessengerProvider, OutgoingMessage, SendResult } from '../messenger-provider';
-import type { ProviderName } from '../messengers';
+import type { MessengerName } from '../messengers';
 import type { LiveMessengerFactories } from '../messenger-wiring';
 import { TELEGRAM_WIRING } from '../telegram/telegram.providers';
 import { VIBER_WIRING } from '../viber/viber.providers';
@@ -82,7 +82,7 @@ function liveMessengers(directory: FixedDirectory, sendTimeoutMs = 5_000): LiveM
   return live;
 }
 
-function providerOf(live: LiveMessengers, provider: ProviderName, sender: string): MessengerProvider {
+function providerOf(live: LiveMessengers, provider: MessengerName, sender: string): MessengerProvider {
   const found = live.providerFor(provider, sender);
   if (!found) throw new Error(`no provider for ${sender}`);
   return found;

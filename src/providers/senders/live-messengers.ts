@@ -3,7 +3,7 @@ import { AppConfig } from '../../config/app-config';
 import type { LiveClientOptions } from '../live/live-client-options';
 import type { MessengerProvider } from '../messenger-provider';
 import { LIVE_MESSENGER_FACTORIES, type LiveMessenger, type LiveMessengerFactories } from '../messenger-wiring';
-import type { ProviderName } from '../messengers';
+import type { MessengerName } from '../messengers';
 import { SenderDirectory } from './sender-directory';
 
 /** A live client, and the account as it was when it was made: a changed account gets a new client (and pool). */
@@ -43,7 +43,7 @@ export class LiveMessengers implements OnApplicationShutdown {
    * The provider of the account named `sender`, for a message to `provider`; undefined when the file no longer
    * has that account (or has it for another messenger): the message must wait.
    */
-  providerFor(provider: ProviderName, sender: string): MessengerProvider | undefined {
+  providerFor(provider: MessengerName, sender: string): MessengerProvider | undefined {
     const account = this.directory.named(sender);
     if (account === undefined || account.provider !== provider) return undefined;
     const fingerprint = JSON.stringify(account);

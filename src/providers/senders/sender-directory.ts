@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { DEFAULT_CLIENT } from '../../auth/api-keys';
 import { AppConfig, InvalidConfigError } from '../../config/app-config';
 import { secrets } from '../../logging/secret-scrubber';
-import type { ProviderName } from '../messengers';
+import type { MessengerName } from '../messengers';
 import {
   accountFor,
   accountNamed,
@@ -48,7 +48,7 @@ export class SenderDirectory implements OnModuleDestroy {
   }
 
   /** The account `client`'s messages to `provider` go out with; undefined: the built-in emulator. */
-  accountFor<P extends ProviderName>(client: string, provider: P): SenderAccountOf<P> | undefined {
+  accountFor<P extends MessengerName>(client: string, provider: P): SenderAccountOf<P> | undefined {
     return accountFor(this.accounts, client, provider);
   }
 
