@@ -62,13 +62,11 @@ describe('Pacing', () => {
     const [{ n: throttled }] = await t.sql<{ n: number }>(
       `SELECT count(*)::int AS n FROM message_attempts WHERE outcome = 'rate_limited'`,
     );
-    expect(throttled).toBeLessThanOrEqual(10); // at most 1% of the burst
-
-    // No one-second window holds more than the messenger's limit.
-    const busiest = Math.max(
-      ...telegram.map((start) => telegram.filter((at) => at >= start && at < start + 1000).length),
-    );
-    expect(busiest).toBeLessThanOrEqual(200);
+    // The emulator keeps the limit on its own clock, at each request's arrival, and answers 429 to any request
+    // past it: at most 1% of the burst. (sent_at is stamped when the answer is back in this process, and
+    // answers bunch up whenever the event loop stalls, so a window over sent_at measures the machine's load,
+    // not the pacing.)
+    expect(throttled).toBeLessThanOrEqual(10);
     // At 190/s the burst takes about 5 s; Viber's 60 went out during it, not after it (about 2 s in, when
     // the machine is idle).
     expect(telegram[999] - telegram[0]).toBeGreaterThan(4000);
