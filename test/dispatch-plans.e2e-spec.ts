@@ -91,6 +91,37 @@ describe('The dispatcher’s plans', () => {
       expect(reads.sort()).toEqual(['Index Scan PK_18325f38ae6de43878487eff986', 'Tid Scan']);
     });
 
+    describe('with a third of the backlog going through sender accounts', () => {
+      beforeAll(async () => {
+        await db.query(
+          `UPDATE messages SET sender = 'bot-' || (abs(hashtext(id::text)) / 3 % 2)
+           WHERE status IN ('pending', 'sending') AND abs(hashtext(id::text)) % 3 = 0`,
+        );
+        await db.query('ANALYZE messages');
+      });
+
+      it("claims an account's lane through messages_due_lane_idx, the default lane through messages_due_idx", async () => {
+        for (const [sql, params, index] of [
+          [DISPATCH_SQL.claimAccountLane, ['telegram', BATCH, 60, 'bot-0'], 'messages_due_lane_idx'],
+          [DISPATCH_SQL.claimDefaultLane, ['telegram', BATCH, 60], 'messages_due_idx'],
+        ] as const) {
+          const nodes = await planOf(sql, [...params]);
+          const reads = readsOfMessages(nodes);
+          expect(nodes.some((n) => n['Index Name'] === index)).toBe(true);
+          expect(reads).toContain('Tid Scan');
+          expect(reads.filter((r) => r.startsWith('Seq Scan'))).toEqual([]);
+        }
+      });
+
+      it('finds the lanes with work by a skip scan of messages_due_lane_idx', async () => {
+        const reads = readsOfMessages(await planOf(DISPATCH_SQL.queuedSenders, ['telegram']));
+        expect(reads.length).toBeGreaterThan(0);
+        expect(reads.every((r) => r.includes('messages_due_lane_idx'))).toBe(true);
+        const { rows } = await db.query<{ sender: string }>(DISPATCH_SQL.queuedSenders, ['telegram']);
+        expect(rows.map((r) => r.sender)).toEqual(['bot-0', 'bot-1']);
+      });
+    });
+
     it('finds the next due time in the due index', async () => {
       const reads = readsOfMessages(await planOf(DISPATCH_SQL.nextDue, ['telegram']));
       expect(reads.length).toBeGreaterThan(0);

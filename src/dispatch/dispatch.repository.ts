@@ -63,10 +63,11 @@ const LEASE_EXPIRED = statusIn(TRANSITIONS.claim.to, 'due.status');
  * and `ctid = ANY (…)` pins the plan to a TID scan of just those rows: joined otherwise, the planner may
  * scan the whole table (docs/performance.md#the-claim-and-the-outcome-write-pin-their-plans).
  */
-const claimDue = (inOrder: boolean) => `
+const claimDue = (inOrder: boolean, scope: ScopeSql = 'all') => `
   WITH due AS MATERIALIZED (
     SELECT ctid AS row_id, status FROM messages d
     WHERE provider = $1 AND ${statusIn(TRANSITIONS.claim.from)} AND next_attempt_at <= now()
+    ${AND_IN_SCOPE[scope]}
     ${inOrder ? AND_FIRST_IN_LINE : ''}
     ORDER BY next_attempt_at
     LIMIT $2
@@ -94,8 +95,37 @@ const AND_FIRST_IN_LINE = `
                       AND ${statusIn(QUEUED_STATUSES, 'e.status')}
                       AND (e.send_at, e.created_at, e.id) < (d.send_at, d.created_at, d.id))`;
 
-const CLAIM_DUE = claimDue(false);
-const CLAIM_DUE_IN_ORDER = claimDue(true);
+/**
+ * Which of a messenger's due rows a claim takes: all of them (unpaced), or one lane's (`sender` null: the
+ * default account's). A paced worker claims lane by lane, each at its account's rate.
+ */
+export type ClaimScope = { readonly kind: 'all' } | { readonly kind: 'lane'; readonly sender: string | null };
+
+export const ALL_LANES: ClaimScope = { kind: 'all' };
+
+type ScopeSql = 'all' | 'defaultLane' | 'accountLane';
+
+/**
+ * Each scope's condition, $4 its parameter. An account's lane reads messages_due_lane_idx (`IS NOT NULL`
+ * matches its predicate). The default lane reads messages_due_idx, passing over the due rows of accounts
+ * that come before its own: while an account's backlog waits for its pace, that is a scan of that backlog.
+ */
+const AND_IN_SCOPE: Record<ScopeSql, string> = {
+  all: '',
+  defaultLane: 'AND sender IS NULL',
+  accountLane: 'AND sender = $4 AND sender IS NOT NULL',
+};
+
+const scopeSql = (scope: ClaimScope): ScopeSql =>
+  scope.kind === 'all' ? 'all' : scope.sender === null ? 'defaultLane' : 'accountLane';
+
+/** Every claim statement, built once: [in order][scope]. */
+const CLAIMS = Object.fromEntries(
+  [false, true].map((inOrder) => [
+    String(inOrder),
+    Object.fromEntries(Object.keys(AND_IN_SCOPE).map((scope) => [scope, claimDue(inOrder, scope as ScopeSql)])),
+  ]),
+) as Record<'true' | 'false', Record<ScopeSql, string>>;
 
 /**
  * A column of a batch that travels as one array parameter per column and is read back as rows by unnest():
@@ -188,10 +218,32 @@ const RECORD_OUTCOMES = `
 const NEXT_DUE = `
   SELECT min(next_attempt_at) AS due FROM messages WHERE provider = $1 AND ${statusIn(QUEUED_STATUSES)}`;
 
+/**
+ * The sender accounts with queued rows of this messenger, in one descent of messages_due_lane_idx per account
+ * (a skip scan: however many rows an account has queued, it costs one lookup). Accounts since removed from
+ * SENDERS_FILE are among them: their messages go to the sender gate, which keeps them waiting, visibly.
+ */
+const QUEUED_SENDERS = `
+  WITH RECURSIVE lanes(sender) AS (
+    (SELECT sender FROM messages
+     WHERE provider = $1 AND ${statusIn(QUEUED_STATUSES)} AND sender IS NOT NULL
+     ORDER BY sender LIMIT 1)
+    UNION ALL
+    SELECT (SELECT m.sender FROM messages m
+            WHERE m.provider = $1 AND ${statusIn(QUEUED_STATUSES, 'm.status')} AND m.sender IS NOT NULL
+              AND m.sender > lanes.sender
+            ORDER BY m.sender LIMIT 1)
+    FROM lanes WHERE lanes.sender IS NOT NULL)
+  SELECT sender FROM lanes WHERE sender IS NOT NULL`;
+
 /** The hot statements, for the spec that checks their plans stay index-only whatever the statistics say. */
 export const DISPATCH_SQL = {
-  claimDue: CLAIM_DUE,
-  claimDueInOrder: CLAIM_DUE_IN_ORDER,
+  claimDue: CLAIMS.false.all,
+  claimDueInOrder: CLAIMS.true.all,
+  /** $4: the account's name. */
+  claimAccountLane: CLAIMS.false.accountLane,
+  claimDefaultLane: CLAIMS.false.defaultLane,
+  queuedSenders: QUEUED_SENDERS,
   recordOutcomes: RECORD_OUTCOMES,
   nextDue: NEXT_DUE,
 } as const;
@@ -221,11 +273,13 @@ export class DispatchRepository {
     leaseSeconds: number,
     inOrder = false,
     manager: EntityManager = this.dataSource.manager,
+    scope: ClaimScope = ALL_LANES,
   ): Promise<ClaimedMessage[]> {
-    const rows = await queryRows<ClaimedRow>(manager, inOrder ? CLAIM_DUE_IN_ORDER : CLAIM_DUE, [
+    const rows = await queryRows<ClaimedRow>(manager, CLAIMS[`${inOrder}`][scopeSql(scope)], [
       provider,
       limit,
       leaseSeconds,
+      ...(scope.kind === 'lane' && scope.sender !== null ? [scope.sender] : []),
     ]);
     return rows.map((row) => ({
       message: {
@@ -239,6 +293,12 @@ export class DispatchRepository {
       },
       leaseExpired: row.lease_expired,
     }));
+  }
+
+  /** The accounts with messages of `provider` queued: the lanes a paced drain claims from, besides the default. */
+  async queuedSenders(provider: MessengerName): Promise<string[]> {
+    const rows = await queryRows<{ sender: string }>(this.dataSource.manager, QUEUED_SENDERS, [provider]);
+    return rows.map((row) => row.sender);
   }
 
   async nextDueAt(provider: MessengerName): Promise<Date | null> {

@@ -30,6 +30,11 @@ import {
 // Serves the claim, one messenger at a time: only rows that may still need work are indexed, so millions of
 // finished rows cost nothing.
 @Index('messages_due_idx', ['provider', 'nextAttemptAt'], { where: statusIn(QUEUED_STATUSES) })
+// Serves a sender account's claim (each account is paced as a lane of its own). Rows without an account stay
+// out of it, so the built-in emulators' traffic pays nothing for it.
+@Index('messages_due_lane_idx', ['provider', 'sender', 'nextAttemptAt'], {
+  where: `${statusIn(QUEUED_STATUSES)} AND sender IS NOT NULL`,
+})
 // Serves per-recipient ordering (DISPATCH_ORDERING=per_recipient): "is an earlier one still queued?".
 @Index('messages_recipient_queue_idx', ['provider', 'recipient', 'sendAt', 'createdAt'], {
   where: statusIn(QUEUED_STATUSES),

@@ -11,6 +11,7 @@ import { StatusCallbacks1796205365094 } from './1796205365094-StatusCallbacks';
 import { SharedPacing1796205506408 } from './1796205506408-SharedPacing';
 import { KeylessInboxDeliveries1796205447437 } from './1796205447437-KeylessInboxDeliveries';
 import { Retention1796209672974 } from './1796209672974-Retention';
+import { SenderLanes1796300000000 } from './1796300000000-SenderLanes';
 
 // Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   KeylessInboxDeliveries1796205447437,
   SharedPacing1796205506408,
   Retention1796209672974,
+  SenderLanes1796300000000,
 ];
