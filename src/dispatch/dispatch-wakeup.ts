@@ -72,18 +72,27 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
 
   private async drain(provider: MessengerName): Promise<void> {
     try {
-      const { claimed } = await this.dispatch.dispatchDue([provider]);
-      const next = await this.repository.nextDueAt(provider);
-      // A message due but not claimable (waiting behind another to its recipient, or taken by another
-      // worker a moment ago) would wake us again at once, forever: after an idle drain, wait a little.
-      if (!next) return;
-      const due = next.getTime();
-      this.wake(provider, claimed === 0 && due <= Date.now() ? Date.now() + IDLE_RETRY_MS : due);
+      // Each lane sets the timer as it finishes: a slow lane's long drain does not hold up a fast lane's retry.
+      await this.dispatch.dispatchDue([provider], (_, { claimed }) => void this.rearm(provider, claimed));
     } catch (error) {
       // The database may be away: the sweep and the reconnecting listener carry on.
       this.logger.warn(
         `wake-up drain of ${provider} failed: ${error instanceof Error ? error.message : String(error)}`,
       );
+    }
+  }
+
+  /** After a lane's drain: a timer for the messenger's next due message. */
+  private async rearm(provider: MessengerName, claimed: number): Promise<void> {
+    try {
+      const next = await this.repository.nextDueAt(provider);
+      // A message due but not claimable (waiting behind another to its recipient, taken by another worker a
+      // moment ago, in a lane still draining) would wake us again at once, forever: after an idle drain, wait.
+      if (!next) return;
+      const due = next.getTime();
+      this.wake(provider, claimed === 0 && due <= Date.now() ? Date.now() + IDLE_RETRY_MS : due);
+    } catch (error) {
+      this.logger.warn(`wake-up of ${provider} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ProvidersModule } from '../providers/providers.module';
+import { SendersModule } from '../providers/senders/senders.module';
 import { DispatchRepository } from './dispatch.repository';
 import { DispatchScheduler } from './dispatch.scheduler';
 import { DispatchWakeup } from './dispatch-wakeup';
@@ -11,7 +12,7 @@ import { SenderGate } from './sender-gate';
 import { SenderStateRepository } from './sender-state.repository';
 
 @Module({
-  imports: [ProvidersModule],
+  imports: [ProvidersModule, SendersModule],
   providers: [
     DispatchRepository,
     PacingRepository,

@@ -12,13 +12,15 @@ import { MessengerRegistry } from '../providers/messenger.registry';
 import { LiveMessengers } from '../providers/senders/live-messengers';
 import { MESSENGER_NAMES, MessengerName } from '../providers/messengers';
 import {
+  ALL_LANES,
   AttemptRecord,
   ClaimedFields,
+  type ClaimScope,
   ClaimedMessage,
   DispatchRepository,
   RecordedOutcome,
 } from './dispatch.repository';
-import type { Lane } from './lane';
+import { type Lane, laneSender } from './lane';
 import { type Slot, SharedPacer } from './shared-pacer';
 import { AttemptOutcome, LEASE_EXPIRED, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
 import { SenderGate, type BatchGate } from './sender-gate';
@@ -73,6 +75,12 @@ const TALLY: Record<AttemptOutcomeName, Settled['tally']> = {
   lost: 'failed',
 };
 
+const sumOf = (summaries: readonly DispatchSummary[]): DispatchSummary =>
+  summaries.reduce((total, s) => {
+    for (const key of Object.keys(total) as (keyof DispatchSummary)[]) total[key] += s[key];
+    return total;
+  }, emptySummary());
+
 const emptySummary = (): DispatchSummary => ({
   claimed: 0,
   sent: 0,
@@ -94,7 +102,10 @@ const emptySummary = (): DispatchSummary => ({
 export class DispatchService {
   private readonly logger = new Logger(DispatchService.name);
   private readonly policy: RetryPolicy;
-  private readonly draining = new Map<MessengerName, Promise<DispatchSummary>>();
+  /** The lanes draining now, by `provider` (unpaced) or `provider/sender`. */
+  private readonly draining = new Map<string, Promise<DispatchSummary>>();
+  /** The fresh drain queued behind a running one, by the same key. */
+  private readonly followUps = new Map<string, Promise<DispatchSummary>>();
   private stopping = false;
 
   constructor(
@@ -120,16 +131,16 @@ export class DispatchService {
   }
 
   /**
-   * Drains the messengers' due messages (until nothing is due or stop() is called). Drains never overlap
-   * within a process: for a messenger still draining from an earlier call, a fresh drain follows it, so
-   * work that arrived meanwhile is not left to the next tick.
+   * Drains the messengers' due messages (until nothing is due or stop() is called), lane by lane. Drains of a
+   * lane never overlap within a process: for a lane still draining from an earlier call, a fresh drain follows
+   * it, so work that arrived meanwhile is not left to the next tick. `laneDone` hears of each lane as it
+   * finishes, before the slowest one does (the wake-up sets its timer from it).
    */
-  async dispatchDue(providers: readonly MessengerName[] = MESSENGER_NAMES): Promise<DispatchSummary> {
-    const summaries = await Promise.all(providers.map((provider) => this.drain(provider)));
-    return summaries.reduce((total, s) => {
-      for (const key of Object.keys(total) as (keyof DispatchSummary)[]) total[key] += s[key];
-      return total;
-    }, emptySummary());
+  async dispatchDue(
+    providers: readonly MessengerName[] = MESSENGER_NAMES,
+    laneDone?: (provider: MessengerName, summary: DispatchSummary) => void,
+  ): Promise<DispatchSummary> {
+    return sumOf(await Promise.all(providers.map((provider) => this.drainProvider(provider, laneDone))));
   }
 
   /** Finishes the batches in hand, then claims no more. */
@@ -138,23 +149,69 @@ export class DispatchService {
     await Promise.all(this.draining.values());
   }
 
-  private drain(provider: MessengerName): Promise<DispatchSummary> {
-    const running = this.draining.get(provider);
-    if (running)
-      return running.then(
-        () => this.drain(provider),
-        () => this.drain(provider),
-      );
-    const drain = this.drainProvider(provider).finally(() => this.draining.delete(provider));
-    this.draining.set(provider, drain);
+  private drain(provider: MessengerName, lane: Lane | null): Promise<DispatchSummary> {
+    const key = lane === null ? provider : `${provider}/${laneSender(lane)}`;
+    const running = this.draining.get(key);
+    if (running) {
+      // One fresh drain after the running one serves every caller that came meanwhile.
+      let next = this.followUps.get(key);
+      if (!next) {
+        const again = () => {
+          this.followUps.delete(key);
+          return this.drain(provider, lane);
+        };
+        next = running.then(again, again);
+        this.followUps.set(key, next);
+      }
+      return next;
+    }
+    const drain = this.drainLane(provider, lane).finally(() => this.draining.delete(key));
+    this.draining.set(key, drain);
     return drain;
   }
 
-  private async drainProvider(provider: MessengerName): Promise<DispatchSummary> {
+  /**
+   * Unpaced, a messenger's due rows are one queue. Paced, each sender account is a lane of its own, at its own
+   * rate (the default account, and each account with messages queued), drained side by side: a slow lane never
+   * holds up the others.
+   */
+  private async drainProvider(
+    provider: MessengerName,
+    laneDone?: (provider: MessengerName, summary: DispatchSummary) => void,
+  ): Promise<DispatchSummary> {
+    const lanes: (Lane | null)[] =
+      this.config.DISPATCH_PACING === 'off'
+        ? [null]
+        : [null, ...(await this.repository.queuedSenders(provider))].map((sender) => ({ provider, sender }));
+    const summary = sumOf(
+      await Promise.all(
+        lanes.map(async (lane) => {
+          const done = await this.drain(provider, lane);
+          laneDone?.(provider, done);
+          return done;
+        }),
+      ),
+    );
+    if (summary.late > 0) {
+      this.logger.warn(
+        `${provider}: ${summary.late} message(s) reached after their send slot had passed were put back: ` +
+          'the process is overloaded, or DISPATCH_CONCURRENCY is below the rate × the messenger’s latency',
+      );
+    }
+    if (summary.lostLeases > 0) {
+      this.logger.warn(
+        `${provider}: ${summary.lostLeases} outcome(s) arrived after their lease expired and were dropped: ` +
+          'raise DISPATCH_LEASE_SECONDS or lower DISPATCH_SEND_TIMEOUT_MS',
+      );
+    }
+    return summary;
+  }
+
+  /** Drains one lane (null: every due row of the messenger, unpaced) until nothing is due or stop() is called. */
+  private async drainLane(provider: MessengerName, lane: Lane | null): Promise<DispatchSummary> {
     const summary = emptySummary();
-    // The messenger's default account. Sender accounts (issue 12) add a lane each.
-    const lane: Lane = { provider, sender: null };
-    const paced = this.pacer.paces(lane);
+    const paced = lane !== null && this.pacer.paces(lane) ? lane : null;
+    const scope: ClaimScope = lane === null ? ALL_LANES : { kind: 'lane', sender: lane.sender };
     const inOrder = this.config.DISPATCH_ORDERING === 'per_recipient';
     // One batch's outcomes are written while the next batch is claimed and sent: the database and this
     // process work at the same time instead of taking turns. At most one write is in flight, in order.
@@ -166,7 +223,7 @@ export class DispatchService {
         let batch: ClaimedMessage[];
         let slots: readonly Slot[] | undefined;
         if (paced) {
-          const claim = await this.pacer.claim(lane, max, CLAIM_HORIZON_MS, lease, inOrder);
+          const claim = await this.pacer.claim(paced, max, CLAIM_HORIZON_MS, lease, inOrder);
           if ('waitMs' in claim) {
             // The lane's next slots are booked by other workers: claim once they have gone by.
             await sleep(Math.min(claim.waitMs, CLAIM_HORIZON_MS));
@@ -174,7 +231,7 @@ export class DispatchService {
           }
           ({ batch, slots } = claim);
         } else {
-          batch = await this.repository.claimDue(provider, max, lease, inOrder);
+          batch = await this.repository.claimDue(provider, max, lease, inOrder, undefined, scope);
         }
         if (batch.length === 0) {
           // Nothing due, or only behind outcomes not yet written (a recipient's next message in line):
@@ -202,18 +259,6 @@ export class DispatchService {
       }
     } finally {
       await recording;
-    }
-    if (summary.late > 0) {
-      this.logger.warn(
-        `${provider}: ${summary.late} message(s) reached after their send slot had passed were put back: ` +
-          'the process is overloaded, or DISPATCH_CONCURRENCY is below the rate × the messenger’s latency',
-      );
-    }
-    if (summary.lostLeases > 0) {
-      this.logger.warn(
-        `${provider}: ${summary.lostLeases} outcome(s) arrived after their lease expired and were dropped: ` +
-          'raise DISPATCH_LEASE_SECONDS or lower DISPATCH_SEND_TIMEOUT_MS',
-      );
     }
     return summary;
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DatabaseClock } from '../database/database-clock';
+import { SenderDirectory } from '../providers/senders/sender-directory';
 import { type ClaimedMessage, DispatchRepository } from './dispatch.repository';
 import type { Lane } from './lane';
 import { Pacer, type PacingRule } from './pacer';
@@ -34,14 +35,19 @@ export class SharedPacer {
     private readonly dispatch: DispatchRepository,
     private readonly clock: DatabaseClock,
     private readonly config: AppConfig,
+    private readonly senders: SenderDirectory,
   ) {}
 
   /**
-   * How fast a lane may be sent to: the messenger's documented limit × the DISPATCH_RATE_* rule. A sender
-   * account's own `rate_per_second` takes the place of the rate here once messages carry their account.
+   * How fast a lane may be sent to: the messenger's rule (DISPATCH_PACING, DISPATCH_RATE_*, its documented
+   * limits), with a sender account's own `rate_per_second` in place of the rate. The per-recipient interval
+   * is the messenger's, whichever account sends.
    */
   rateFor(lane: Lane): PacingRule {
-    return pacingRuleFor(this.config, lane.provider);
+    const rule = pacingRuleFor(this.config, lane.provider);
+    if (lane.sender === null || this.config.DISPATCH_PACING === 'off') return rule;
+    const own = this.senders.named(lane.sender)?.ratePerSecond;
+    return own === undefined ? rule : { ...rule, perSecond: own };
   }
 
   /** Whether the lane has any limit to keep (DISPATCH_PACING=off: none, and no pacing SQL at all). */
@@ -66,7 +72,10 @@ export class SharedPacer {
       const worthClaiming = Math.max(1, Math.min(max, Math.floor((rule.perSecond * horizonMs) / 2000)));
       const fit = room.slotsWithin(horizonMs, max);
       if (fit < worthClaiming) return { waitMs: room.msUntilRoomFor(horizonMs, worthClaiming) };
-      const batch = await this.dispatch.claimDue(lane.provider, fit, leaseSeconds, inOrder, held.manager);
+      const batch = await this.dispatch.claimDue(lane.provider, fit, leaseSeconds, inOrder, held.manager, {
+        kind: 'lane',
+        sender: lane.sender,
+      });
       if (batch.length === 0) return { batch, slots: [] };
 
       const intervals = rule.perRecipientIntervalMs > 0;
