@@ -11,7 +11,6 @@ import { rejectIllFormedText, useUtf8JsonParser } from './common/json-body';
 import { AppConfig } from './config/app-config';
 import { rejectOversizedJson } from './common/json-depth';
 import { securityHeaders } from './common/security-headers';
-import { RequestValidationException, toFieldErrors } from './common/validation-errors';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_REPLAY_HEADER } from './idempotency/idempotency-key.decorator';
 import { REQUEST_ID_HEADER, requestIdFrom } from './logging/logging';
 import { secrets } from './logging/secret-scrubber';
@@ -88,16 +87,7 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   // ClientRateLimitGuard applies it once ApiKeyGuard has told the client.
   void fastify.register(rateLimit, { global: false });
 
-  app.useGlobalPipes(
-    new ApiValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      // One reason per field: "must be a string" says it all, without "must not be blank" after it.
-      stopAtFirstError: true,
-      exceptionFactory: (errors) => new RequestValidationException(toFieldErrors(errors)),
-    }),
-  );
+  app.useGlobalPipes(new ApiValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter({ bodyLimitBytes: config.API_BODY_LIMIT_BYTES }));
   fastify.removeContentTypeParser('text/plain');
   useUtf8JsonParser(fastify);

@@ -1,7 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiValidationPipe } from '../common/api-validation.pipe';
 import { HttpErrorFilter } from '../common/http-error.filter';
-import { RequestValidationException, toFieldErrors } from '../common/validation-errors';
 import { AppConfig } from '../config/app-config';
 import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/logging';
 import { HttpMetrics } from '../metrics/http.metrics';
@@ -30,15 +29,7 @@ export function configureEmulatorServer(app: NestFastifyApplication): NestFastif
     done();
   });
   // The inbox's query, validated as the API validates it; errors elsewhere (an unknown path) in the API's shape.
-  app.useGlobalPipes(
-    new ApiValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: true,
-      exceptionFactory: (errors) => new RequestValidationException(toFieldErrors(errors)),
-    }),
-  );
+  app.useGlobalPipes(new ApiValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter({ bodyLimitBytes: config.API_BODY_LIMIT_BYTES }));
   return app;
 }
