@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { Logger as PinoInstance } from 'pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
@@ -54,11 +54,11 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
     running.app = running.http = http;
     if (stopping) return;
     await http.listen(config.PORT, config.HOST);
-    const bound = http.getHttpServer().address() as AddressInfo;
-    const { url, scope } = listenerEndpoint(bound);
-    log.log(
-      { event: 'listening', address: bound.address, port: bound.port },
-      `role emulators: the ${MESSENGERS.map((m) => m.displayName).join(', ')} APIs on ${url} (${scope}), ` +
+    logListening(
+      log,
+      http.getHttpServer(),
+      (url, scope) =>
+        `role emulators: the ${MESSENGERS.map((m) => m.displayName).join(', ')} APIs on ${url} (${scope}), ` +
         'inbox at /emulators/:provider/inbox',
     );
     if (config.HEALTH_PORT !== undefined)
@@ -76,11 +76,10 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
     running.app = running.http = http;
     if (stopping) return;
     await http.listen(config.PORT, config.HOST);
-    const bound = http.getHttpServer().address() as AddressInfo;
-    const { url, scope } = listenerEndpoint(bound);
-    log.log(
-      { event: 'listening', address: bound.address, port: bound.port },
-      `role ${config.APP_ROLE}: API on ${url} (${scope}; OpenAPI UI at /docs)`,
+    logListening(
+      log,
+      http.getHttpServer(),
+      (url, scope) => `role ${config.APP_ROLE}: API on ${url} (${scope}; OpenAPI UI at /docs)`,
     );
     const clients = config.apiKeys.map((key) => key.client);
     if (clients.length === 0) {
@@ -99,14 +98,20 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
       log.log('role worker: scheduler only, no HTTP (set HEALTH_PORT for /health and /metrics)');
     } else {
       running.probes = await listenForProbes(running.app, config.HEALTH_PORT, config.HOST);
-      const bound = running.probes.server.address() as AddressInfo;
-      const { url, scope } = listenerEndpoint(bound);
-      log.log(
-        { event: 'listening', address: bound.address, port: bound.port },
-        `role worker: scheduler, with /health and /metrics on ${url} (${scope})`,
+      logListening(
+        log,
+        running.probes.server,
+        (url, scope) => `role worker: scheduler, with /health and /metrics on ${url} (${scope})`,
       );
     }
   }
+}
+
+/** The "listening" line: the address the server got (PORT may be 0), and what `serves` says it serves there. */
+function logListening(log: Logger, server: Server, serves: (url: string, scope: string) => string): void {
+  const bound = server.address() as AddressInfo;
+  const { url, scope } = listenerEndpoint(bound);
+  log.log({ event: 'listening', address: bound.address, port: bound.port }, serves(url, scope));
 }
 
 /**
