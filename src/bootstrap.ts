@@ -19,6 +19,7 @@ import { EmulatorServerModule, emulatorLoggingParams } from './emulator-server/e
 import { databaseEndpoint, listenerEndpoint } from './logging/endpoints';
 import { MESSENGERS } from './providers/messengers';
 import { createRootLogger, endLogs, nestLogger } from './logging/logging';
+import { errorMessage } from './common/error-message';
 
 /** What is running, for the shutdown to stop in reverse: the app first, the embedded database last. */
 const running: {
@@ -142,7 +143,7 @@ async function shutdown(starting: Promise<void>, logs: PinoInstance, signal?: No
     // After the app: while it finishes its batch, /health/ready answers 503 (shutting down) rather than nothing.
     await running.probes?.close();
   } catch (error) {
-    log.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+    log.error(`shutdown failed: ${errorMessage(error)}`);
     exitCode = 1;
   }
   await running.embedded?.stop();
