@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { INestApplicationContext, LoggerService } from '@nestjs/common';
+import type { DynamicModule, INestApplicationContext, LoggerService } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -46,42 +46,24 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
   if (stopping) return;
 
   if (config.runsEmulators) {
-    const http = await NestFactory.create<NestFastifyApplication>(
+    await serveHttp(
+      config,
+      logger,
       EmulatorServerModule.forRoot(config, root),
-      createHttpAdapter(config),
-      { ...HTTP_APP_OPTIONS, logger },
-    );
-    configureEmulatorServer(http);
-    running.app = running.http = http;
-    if (stopping) return;
-    await http.listen(config.PORT, config.HOST);
-    logListening(
-      log,
-      http.getHttpServer(),
+      configureEmulatorServer,
       (url, scope) =>
         `role emulators: the ${MESSENGERS.map((m) => m.displayName).join(', ')} APIs on ${url} (${scope}), ` +
         'inbox at /emulators/:provider/inbox',
     );
-    if (config.HEALTH_PORT !== undefined)
-      log.warn('HEALTH_PORT is ignored: role emulators serves /health and /metrics on PORT');
   } else if (config.runsApi) {
-    const http = await NestFactory.create<NestFastifyApplication>(
+    const listening = await serveHttp(
+      config,
+      logger,
       AppModule.forRoot(config, root),
-      createHttpAdapter(config),
-      {
-        ...HTTP_APP_OPTIONS,
-        logger,
-      },
-    );
-    configureHttpApp(http);
-    running.app = running.http = http;
-    if (stopping) return;
-    await http.listen(config.PORT, config.HOST);
-    logListening(
-      log,
-      http.getHttpServer(),
+      configureHttpApp,
       (url, scope) => `role ${config.APP_ROLE}: API on ${url} (${scope}; OpenAPI UI at /docs)`,
     );
+    if (!listening) return;
     const clients = config.apiKeys.map((key) => key.client);
     if (clients.length === 0) {
       log.warn(
@@ -90,8 +72,6 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
     } else {
       log.log(`API keys for ${clients.length} client(s): ${clients.join(', ')}`);
     }
-    if (config.HEALTH_PORT !== undefined)
-      log.warn(`HEALTH_PORT is ignored: role ${config.APP_ROLE} serves /health and /metrics on PORT`);
   } else {
     running.app = await NestFactory.createApplicationContext(AppModule.forRoot(config, root), { logger });
     if (stopping) return;
@@ -106,6 +86,32 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
       );
     }
   }
+}
+
+/**
+ * An HTTP role (emulators, api, all): its app made and configured, then listening on PORT, logged with what
+ * `serves` says it serves there. false when a stop came before it listened.
+ */
+async function serveHttp(
+  config: AppConfig,
+  logger: LoggerService,
+  module: DynamicModule,
+  configure: (app: NestFastifyApplication) => unknown,
+  serves: (url: string, scope: string) => string,
+): Promise<boolean> {
+  const http = await NestFactory.create<NestFastifyApplication>(module, createHttpAdapter(config), {
+    ...HTTP_APP_OPTIONS,
+    logger,
+  });
+  configure(http);
+  running.app = running.http = http;
+  if (stopping) return false;
+  await http.listen(config.PORT, config.HOST);
+  const log = new Logger('Bootstrap');
+  logListening(log, http.getHttpServer(), serves);
+  if (config.HEALTH_PORT !== undefined)
+    log.warn(`HEALTH_PORT is ignored: role ${config.APP_ROLE} serves /health and /metrics on PORT`);
+  return true;
 }
 
 /** The "listening" line: the address the server got (PORT may be 0), and what `serves` says it serves there. */
