@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import type { INestApplicationContext, LoggerService } from '@nestjs/common';
+import type { DynamicModule, INestApplicationContext, LoggerService } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { Logger as PinoInstance } from 'pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
@@ -19,6 +19,7 @@ import { EmulatorServerModule, emulatorLoggingParams } from './emulator-server/e
 import { databaseEndpoint, listenerEndpoint } from './logging/endpoints';
 import { MESSENGERS } from './providers/messengers';
 import { createRootLogger, endLogs, nestLogger } from './logging/logging';
+import { errorMessage } from './common/error-message';
 
 /** What is running, for the shutdown to stop in reverse: the app first, the embedded database last. */
 const running: {
@@ -45,43 +46,24 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
   if (stopping) return;
 
   if (config.runsEmulators) {
-    const http = await NestFactory.create<NestFastifyApplication>(
+    await serveHttp(
+      config,
+      logger,
       EmulatorServerModule.forRoot(config, root),
-      createHttpAdapter(config),
-      { ...HTTP_APP_OPTIONS, logger },
-    );
-    configureEmulatorServer(http);
-    running.app = running.http = http;
-    if (stopping) return;
-    await http.listen(config.PORT, config.HOST);
-    const bound = http.getHttpServer().address() as AddressInfo;
-    const { url, scope } = listenerEndpoint(bound);
-    log.log(
-      { event: 'listening', address: bound.address, port: bound.port },
-      `role emulators: the ${MESSENGERS.map((m) => m.displayName).join(', ')} APIs on ${url} (${scope}), ` +
+      configureEmulatorServer,
+      (url, scope) =>
+        `role emulators: the ${MESSENGERS.map((m) => m.displayName).join(', ')} APIs on ${url} (${scope}), ` +
         'inbox at /emulators/:provider/inbox',
     );
-    if (config.HEALTH_PORT !== undefined)
-      log.warn('HEALTH_PORT is ignored: role emulators serves /health and /metrics on PORT');
   } else if (config.runsApi) {
-    const http = await NestFactory.create<NestFastifyApplication>(
+    const listening = await serveHttp(
+      config,
+      logger,
       AppModule.forRoot(config, root),
-      createHttpAdapter(config),
-      {
-        ...HTTP_APP_OPTIONS,
-        logger,
-      },
+      configureHttpApp,
+      (url, scope) => `role ${config.APP_ROLE}: API on ${url} (${scope}; OpenAPI UI at /docs)`,
     );
-    configureHttpApp(http);
-    running.app = running.http = http;
-    if (stopping) return;
-    await http.listen(config.PORT, config.HOST);
-    const bound = http.getHttpServer().address() as AddressInfo;
-    const { url, scope } = listenerEndpoint(bound);
-    log.log(
-      { event: 'listening', address: bound.address, port: bound.port },
-      `role ${config.APP_ROLE}: API on ${url} (${scope}; OpenAPI UI at /docs)`,
-    );
+    if (!listening) return;
     const clients = config.apiKeys.map((key) => key.client);
     if (clients.length === 0) {
       log.warn(
@@ -90,8 +72,6 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
     } else {
       log.log(`API keys for ${clients.length} client(s): ${clients.join(', ')}`);
     }
-    if (config.HEALTH_PORT !== undefined)
-      log.warn(`HEALTH_PORT is ignored: role ${config.APP_ROLE} serves /health and /metrics on PORT`);
   } else {
     running.app = await NestFactory.createApplicationContext(AppModule.forRoot(config, root), { logger });
     if (stopping) return;
@@ -99,14 +79,46 @@ async function bootstrap(config: AppConfig, root: PinoInstance, logger: LoggerSe
       log.log('role worker: scheduler only, no HTTP (set HEALTH_PORT for /health and /metrics)');
     } else {
       running.probes = await listenForProbes(running.app, config.HEALTH_PORT, config.HOST);
-      const bound = running.probes.server.address() as AddressInfo;
-      const { url, scope } = listenerEndpoint(bound);
-      log.log(
-        { event: 'listening', address: bound.address, port: bound.port },
-        `role worker: scheduler, with /health and /metrics on ${url} (${scope})`,
+      logListening(
+        log,
+        running.probes.server,
+        (url, scope) => `role worker: scheduler, with /health and /metrics on ${url} (${scope})`,
       );
     }
   }
+}
+
+/**
+ * An HTTP role (emulators, api, all): its app made and configured, then listening on PORT, logged with what
+ * `serves` says it serves there. false when a stop came before it listened.
+ */
+async function serveHttp(
+  config: AppConfig,
+  logger: LoggerService,
+  module: DynamicModule,
+  configure: (app: NestFastifyApplication) => unknown,
+  serves: (url: string, scope: string) => string,
+): Promise<boolean> {
+  const http = await NestFactory.create<NestFastifyApplication>(module, createHttpAdapter(config), {
+    ...HTTP_APP_OPTIONS,
+    logger,
+  });
+  configure(http);
+  running.app = running.http = http;
+  if (stopping) return false;
+  await http.listen(config.PORT, config.HOST);
+  const log = new Logger('Bootstrap');
+  logListening(log, http.getHttpServer(), serves);
+  if (config.HEALTH_PORT !== undefined)
+    log.warn(`HEALTH_PORT is ignored: role ${config.APP_ROLE} serves /health and /metrics on PORT`);
+  return true;
+}
+
+/** The "listening" line: the address the server got (PORT may be 0), and what `serves` says it serves there. */
+function logListening(log: Logger, server: Server, serves: (url: string, scope: string) => string): void {
+  const bound = server.address() as AddressInfo;
+  const { url, scope } = listenerEndpoint(bound);
+  log.log({ event: 'listening', address: bound.address, port: bound.port }, serves(url, scope));
 }
 
 /**
@@ -137,7 +149,7 @@ async function shutdown(starting: Promise<void>, logs: PinoInstance, signal?: No
     // After the app: while it finishes its batch, /health/ready answers 503 (shutting down) rather than nothing.
     await running.probes?.close();
   } catch (error) {
-    log.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+    log.error(`shutdown failed: ${errorMessage(error)}`);
     exitCode = 1;
   }
   await running.embedded?.stop();

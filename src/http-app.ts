@@ -11,12 +11,11 @@ import { rejectIllFormedText, useUtf8JsonParser } from './common/json-body';
 import { AppConfig } from './config/app-config';
 import { rejectOversizedJson } from './common/json-depth';
 import { securityHeaders } from './common/security-headers';
-import { RequestValidationException, toFieldErrors } from './common/validation-errors';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_REPLAY_HEADER } from './idempotency/idempotency-key.decorator';
-import { REQUEST_ID_HEADER, requestIdFrom } from './logging/logging';
+import { limitRouteBodies, traceRequests } from './http-hooks';
+import { REQUEST_ID_HEADER } from './logging/logging';
 import { secrets } from './logging/secret-scrubber';
 import { MAX_RECIPIENTS } from './messages/dto/create-message.dto';
-import { HttpMetrics } from './metrics/http.metrics';
 import { answerCountsMarkdown, MESSENGERS_IN_PROSE, testRecipientsMarkdown } from './providers/messenger-docs';
 
 /**
@@ -55,11 +54,7 @@ ${rateLimit}Each key is a client, and a client sees only its own messages.`;
 export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplication {
   const config = app.get(AppConfig);
   const fastify = app.getHttpAdapter().getInstance();
-  // Every route's own limit rather than the server's: the server's is fixed when the adapter is made, in
-  // main.ts and in every test. Added first, so that it sees every route, /docs included.
-  fastify.addHook('onRoute', (route) => {
-    route.bodyLimit ??= config.API_BODY_LIMIT_BYTES;
-  });
+  limitRouteBodies(app);
   admissionControl(fastify, {
     bytesInFlight: config.API_MAX_BYTES_IN_FLIGHT,
     workInFlight: config.API_MAX_RECIPIENTS_IN_FLIGHT,
@@ -88,16 +83,7 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   // ClientRateLimitGuard applies it once ApiKeyGuard has told the client.
   void fastify.register(rateLimit, { global: false });
 
-  app.useGlobalPipes(
-    new ApiValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      // One reason per field: "must be a string" says it all, without "must not be blank" after it.
-      stopAtFirstError: true,
-      exceptionFactory: (errors) => new RequestValidationException(toFieldErrors(errors)),
-    }),
-  );
+  app.useGlobalPipes(new ApiValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter({ bodyLimitBytes: config.API_BODY_LIMIT_BYTES }));
   fastify.removeContentTypeParser('text/plain');
   useUtf8JsonParser(fastify);
@@ -106,22 +92,11 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   // list of 349,000 items would hold the event loop for seconds.
   fastify.addHook('preValidation', rejectOversizedJson());
   fastify.addHook('preValidation', rejectIllFormedText());
-  // The caller's X-Request-Id when it is a sane one, else a UUID: on every log line of the request, and on
-  // every answer, errors and 404s included.
-  fastify.setGenReqId((req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]));
-  fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header(REQUEST_ID_HEADER, request.id);
-    done();
-  });
+  traceRequests(app);
   // Some errors echo the request (a 404 names its path, a validation message the value it refuses): none
   // sends a configured secret back, wherever the client put it.
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     done(null, reply.statusCode >= 400 && typeof payload === 'string' ? secrets.scrub(payload) : payload);
-  });
-  const httpMetrics = app.get(HttpMetrics);
-  fastify.addHook('onResponse', (request, reply, done) => {
-    httpMetrics.observe(request, reply);
-    done();
   });
 
   const document = SwaggerModule.createDocument(

@@ -7,6 +7,7 @@ import { nextAttemptDelay, type CallbackSchedule } from './callback-schedule';
 import { CallbackPolicy } from './callback-policy';
 import { CallbacksRepository, type ClaimedEvent, type DeliveryRecord } from './callbacks.repository';
 import { WebhookClient, type WebhookAttemptResult } from './webhook-client';
+import { errorMessage } from '../common/error-message';
 
 export interface CallbackSummary {
   claimed: number;
@@ -173,7 +174,7 @@ export class CallbackDeliveryService implements OnModuleDestroy {
       } catch (error) {
         if (tryNumber >= RECORD_TRIES) throw error;
         this.logger.warn(
-          `recording ${records.length} callback attempt(s) failed (${error instanceof Error ? error.message : String(error)}); trying again`,
+          `recording ${records.length} callback attempt(s) failed (${errorMessage(error)}); trying again`,
         );
         await sleep(250 * 2 ** tryNumber);
       }

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { CallbackDeliveryService } from './callback-delivery.service';
+import { errorMessage } from '../common/error-message';
 
 /**
  * The callbacks' poll loop, in a process whose APP_ROLE includes the worker: drain what is due, then look
@@ -45,7 +46,7 @@ export class CallbacksWorker implements OnApplicationBootstrap, BeforeApplicatio
       if (summary.claimed > 0) this.logger.log({ event: 'callbacks_tick', ...summary });
     } catch (error) {
       // The database may be away; the next look tries again.
-      this.logger.error(`callback delivery failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`callback delivery failed: ${errorMessage(error)}`);
     }
     this.next(this.config.CALLBACK_POLL_INTERVAL_MS);
   }

@@ -2,16 +2,28 @@ import type { ArgumentMetadata } from '@nestjs/common';
 import { ValidationPipe } from '@nestjs/common';
 import type { FieldErrorDto } from './api-error.dto';
 import { forEachField } from './request-fields';
-import { RequestValidationException } from './validation-errors';
+import { RequestValidationException, toFieldErrors } from './validation-errors';
 
 /**
- * Nest's ValidationPipe, which also refuses keys named like the members every object inherits
- * (constructor, toString, valueOf, hasOwnProperty…): class-transformer skips them, and class-validator's
- * whitelist looks properties up in a plain object that has them, so forbidNonWhitelisted let them through
- * where it refuses `zz`. They are refused in class-validator's own words, with the other errors. No API
- * field has such a name.
+ * Nest's ValidationPipe with the API's options (the API and the emulator server both use it), which also
+ * refuses keys named like the members every object inherits (constructor, toString, valueOf,
+ * hasOwnProperty…): class-transformer skips them, and class-validator's whitelist looks properties up in a
+ * plain object that has them, so forbidNonWhitelisted let them through where it refuses `zz`. They are
+ * refused in class-validator's own words, with the other errors. No API field has such a name.
  */
 export class ApiValidationPipe extends ValidationPipe {
+  // The options live here, not with each caller: transform() relies on failures being RequestValidationException.
+  constructor() {
+    super({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      // One reason per field: "must be a string" says it all, without "must not be blank" after it.
+      stopAtFirstError: true,
+      exceptionFactory: (errors) => new RequestValidationException(toFieldErrors(errors)),
+    });
+  }
+
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // Read first: ValidationPipe deletes `constructor` keys from the value, in place.
     const inherited = this.toValidate(metadata) ? inheritedMemberKeys(value) : [];

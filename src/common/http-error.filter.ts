@@ -7,6 +7,7 @@ import { DomainError, DomainErrorCode } from './domain-error';
 import { ERROR_CODES, type ErrorCode } from './error-codes';
 import { RequestRejectedException } from './request-rejected';
 import { RequestValidationException } from './validation-errors';
+import { errorMessage } from './error-message';
 
 /** A 401 says which scheme would do (RFC 9110 requires the header on a 401). */
 const DOMAIN_HEADERS: Partial<Record<DomainErrorCode, Record<string, string>>> = {
@@ -98,7 +99,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const { body, retryAfterSeconds, headers } = toHttpError(exception, this.options);
     if (body.code === DATABASE_UNAVAILABLE) {
       // Expected while PostgreSQL restarts or fails over: one line per request, no stack.
-      this.logger.warn(`database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+      this.logger.warn(`database unavailable: ${errorMessage(exception)}`);
     } else if (body.statusCode >= 500 && body.code !== DomainErrorCode.Overloaded) {
       // Not OVERLOADED: shedding load is expected, and a stack each would cost most when there is least to spare.
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));

@@ -1,10 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiValidationPipe } from '../common/api-validation.pipe';
 import { HttpErrorFilter } from '../common/http-error.filter';
-import { RequestValidationException, toFieldErrors } from '../common/validation-errors';
 import { AppConfig } from '../config/app-config';
-import { REQUEST_ID_HEADER, requestIdFrom } from '../logging/logging';
-import { HttpMetrics } from '../metrics/http.metrics';
+import { limitRouteBodies, traceRequests } from '../http-hooks';
 
 /**
  * The HTTP side of the emulator server (main.ts and the e2e tests both call this). Unlike the API, it reads every
@@ -14,31 +12,12 @@ import { HttpMetrics } from '../metrics/http.metrics';
 export function configureEmulatorServer(app: NestFastifyApplication): NestFastifyApplication {
   const config = app.get(AppConfig);
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRoute', (route) => {
-    route.bodyLimit ??= config.API_BODY_LIMIT_BYTES;
-  });
+  limitRouteBodies(app);
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  fastify.setGenReqId((req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]));
-  fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header(REQUEST_ID_HEADER, request.id);
-    done();
-  });
-  const httpMetrics = app.get(HttpMetrics);
-  fastify.addHook('onResponse', (request, reply, done) => {
-    httpMetrics.observe(request, reply);
-    done();
-  });
+  traceRequests(app);
   // The inbox's query, validated as the API validates it; errors elsewhere (an unknown path) in the API's shape.
-  app.useGlobalPipes(
-    new ApiValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: true,
-      exceptionFactory: (errors) => new RequestValidationException(toFieldErrors(errors)),
-    }),
-  );
+  app.useGlobalPipes(new ApiValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter({ bodyLimitBytes: config.API_BODY_LIMIT_BYTES }));
   return app;
 }

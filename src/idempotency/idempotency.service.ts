@@ -5,6 +5,7 @@ import { DomainError, DomainErrorCode } from '../common/domain-error';
 import { canonicalJson } from './canonical-json';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency-key.decorator';
 import { IdempotencyRepository, StoredAnswer } from './idempotency.repository';
+import { errorMessage } from '../common/error-message';
 
 /** Keys are kept this long (at least; see the purge in IdempotencyRepository). Stripe keeps them 24 h too. */
 export const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 60 * 60;
@@ -77,7 +78,7 @@ export class IdempotencyService {
         .catch((releaseError: unknown) =>
           this.logger.warn(
             `Idempotency-Key ${JSON.stringify(key)} stays in flight for up to ${IDEMPOTENCY_LEASE_SECONDS} s: ` +
-              `it could not be released (${releaseError instanceof Error ? releaseError.message : String(releaseError)})`,
+              `it could not be released (${errorMessage(releaseError)})`,
           ),
         );
       // A database that did not answer in time would most likely keep the release waiting as long again:

@@ -3,6 +3,7 @@ import { Gauge, Registry } from 'prom-client';
 import { QUEUED_STATUSES } from '../messages/message-status';
 import { MESSENGER_NAMES } from '../providers/messengers';
 import { MetricsRepository } from './metrics.repository';
+import { errorMessage } from '../common/error-message';
 
 /**
  * The queue as PostgreSQL sees it, read on each scrape (see MetricsRepository for why that is cheap). Every
@@ -57,9 +58,7 @@ export class QueueMetrics {
       for (const row of lag) this.lag.labels(row.provider).set(Math.max(0, row.lag_seconds));
     } catch (error) {
       for (const gauge of [this.messages, this.due, this.lag]) gauge.reset();
-      this.logger.warn(
-        `queue gauges left out of this scrape: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.warn(`queue gauges left out of this scrape: ${errorMessage(error)}`);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { RetentionService } from './retention.service';
+import { errorMessage } from '../common/error-message';
 
 /**
  * Runs retention every RETENTION_INTERVAL in a process whose APP_ROLE includes the worker, when
@@ -41,7 +42,7 @@ export class RetentionScheduler implements OnApplicationBootstrap, BeforeApplica
       await this.retention.run();
     } catch (error) {
       // The database may be away; the next run tries again.
-      this.logger.error(`retention run failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`retention run failed: ${errorMessage(error)}`);
     }
   }
 

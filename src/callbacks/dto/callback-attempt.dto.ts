@@ -20,11 +20,11 @@ export class CallbackAttemptDto {
   attempted_at: string;
 
   /** The receiver's HTTP status; null when it gave none (refused, unreachable, no answer in time). @example 500 */
-  @ApiProperty({ type: 'integer' })
+  @ApiProperty({ type: 'integer', nullable: true })
   status_code: number | null;
 
   /** Why the attempt failed; null when it was delivered (a 2xx). @example "HTTP 500" */
-  @ApiProperty({ type: String })
+  @ApiProperty({ type: String, nullable: true })
   error: string | null;
 
   /** From the request to the answer's status, or to the failure. @example 42 */

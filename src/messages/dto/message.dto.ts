@@ -6,9 +6,11 @@ import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { ATTEMPT_OUTCOMES, type AttemptOutcomeName, type MessageAttemptEntity } from '../message-attempt.entity';
 
 // The type is spelled out: for `string | null`, SWC (the tests' compiler) reflects Object where tsc reflects String.
-const Uuid = () => ApiProperty({ type: String, format: 'uuid' });
-const DateTime = () => ApiProperty({ type: String, format: 'date-time' });
-const Integer = (minimum: number) => ApiProperty({ type: 'integer', minimum });
+// So is `nullable` (the Swagger plugin reads it from `| null` too, but the decorator should not need the plugin).
+type Nullable = { nullable?: true };
+const Uuid = (extra: Nullable = {}) => ApiProperty({ type: String, format: 'uuid', ...extra });
+const DateTime = (extra: Nullable = {}) => ApiProperty({ type: String, format: 'date-time', ...extra });
+const Integer = (minimum: number, extra: Nullable = {}) => ApiProperty({ type: 'integer', minimum, ...extra });
 
 /** A message as the API shows it. */
 export class MessageDto {
@@ -37,7 +39,7 @@ export class MessageDto {
   send_at: string;
 
   /** When the next attempt is due; null once nothing more will be attempted. @example "2026-12-01T06:00:00.000Z" */
-  @DateTime()
+  @DateTime({ nullable: true })
   next_attempt_at: string | null;
 
   /** Retries spent so far; at most MAX_RETRIES. @example 0 */
@@ -68,14 +70,14 @@ export class MessageDto {
   sender: string | null;
 
   /** When the messenger accepted it. @example null */
-  @DateTime()
+  @DateTime({ nullable: true })
   sent_at: string | null;
 
   /**
    * Where its terminal states (sent, failed, cancelled) are told as signed callbacks: the request's
    * callback_url, or the client's default; null: nowhere. @example null
    */
-  @ApiProperty({ type: String, format: 'uri' })
+  @ApiProperty({ type: String, format: 'uri', nullable: true })
   callback_url: string | null;
 
   /** @example "2026-11-28T09:00:00.000Z" */
@@ -106,7 +108,7 @@ export class MessagePageDto {
   items: MessageDto[];
 
   /** Pass as `cursor` to get the next page; null on the last page. @example null */
-  @Uuid()
+  @Uuid({ nullable: true })
   next_cursor: string | null;
 }
 
@@ -117,11 +119,11 @@ export class AttemptDto {
   attempt: number;
 
   /** null for a lost attempt (its worker stopped before reporting). @example "2026-12-01T06:00:00.120Z" */
-  @DateTime()
+  @DateTime({ nullable: true })
   started_at: string | null;
 
   /** @example 84 */
-  @Integer(0)
+  @Integer(0, { nullable: true })
   latency_ms: number | null;
 
   /**
