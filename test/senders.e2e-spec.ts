@@ -154,6 +154,22 @@ describe('Sender accounts (SENDERS_FILE): delivery over HTTP, pausing a refused 
     for (const id of [first.id, second.id]) expect((await messageRow(t, id)).retries_count).toBe(0);
   });
 
+  it('reports a paused account in every process, from PostgreSQL: one that never sent through it too', async () => {
+    // Paused by another worker: this process has claimed nothing of the account's.
+    await t.sql(
+      `INSERT INTO sender_accounts_state (name, paused, last_error_code, next_probe_at, updated_at)
+       VALUES ('billing-bot', true, '401', now() + interval '1 hour', now())`,
+    );
+    expect((await t.http.get('/metrics').expect(200)).text).toMatch(
+      /^dispatch_sender_account_failing\{sender="billing-bot"\} 1$/m,
+    );
+    // Resumed by another worker's probe.
+    await t.sql(`UPDATE sender_accounts_state SET paused = false, next_probe_at = NULL`);
+    expect((await t.http.get('/metrics').expect(200)).text).toMatch(
+      /^dispatch_sender_account_failing\{sender="billing-bot"\} 0$/m,
+    );
+  });
+
   it('keeps a message whose account left the file waiting, visibly, until it is back', async () => {
     const [message] = await postMessages(t);
     // The account renamed: messages that recorded "billing-bot" have no account now.

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { DispatchMetrics } from '../metrics/dispatch.metrics';
 import type { SendResult } from '../providers/messenger-provider';
 import type { MessengerName } from '../providers/messengers';
 import { SenderStateRepository, type PausedSender } from './sender-state.repository';
@@ -20,13 +19,10 @@ const SEND: Admission = { send: true, probe: false };
 @Injectable()
 export class SenderGate {
   private readonly logger = new Logger(SenderGate.name);
-  /** The accounts this process reports as failing (the gauge at 1). */
-  private readonly failing = new Set<string>();
 
   constructor(
     private readonly state: SenderStateRepository,
     private readonly config: AppConfig,
-    private readonly metrics: DispatchMetrics,
   ) {}
 
   get probeIntervalMs(): number {
@@ -37,14 +33,11 @@ export class SenderGate {
   async forBatch(senders: Iterable<string | null>): Promise<BatchGate> {
     const names = [...new Set([...senders].filter((sender): sender is string => sender !== null))];
     if (names.length === 0) return new BatchGate(this, new Map());
-    const paused = new Map((await this.state.pausedAmong(names)).map((p) => [p.name, p]));
-    for (const name of names) this.report(name, paused.has(name));
-    return new BatchGate(this, paused);
+    return new BatchGate(this, new Map((await this.state.pausedAmong(names)).map((p) => [p.name, p])));
   }
 
   /** Pauses `sender` for everyone; logs when it is this worker that paused it. */
   async pause(sender: string, provider: MessengerName, result: { code: string; description: string }): Promise<void> {
-    this.report(sender, true);
     try {
       if (await this.state.pause(sender, result.code, this.probeIntervalMs)) {
         this.logger.warn(
@@ -60,7 +53,6 @@ export class SenderGate {
 
   /** Resumes `sender` after a probe went through; logs when it is this worker that resumed it. */
   async resume(sender: string, provider: MessengerName): Promise<void> {
-    this.report(sender, false);
     try {
       if (await this.state.resume(sender)) {
         this.logger.log(`sender account "${sender}" (${provider}) resumed: a probe went through`);
@@ -78,13 +70,6 @@ export class SenderGate {
       this.logger.warn(`probing sender account "${sender}" failed: ${describe(error)}`);
       return false;
     }
-  }
-
-  private report(sender: string, failing: boolean): void {
-    if (failing === this.failing.has(sender)) return;
-    if (failing) this.failing.add(sender);
-    else this.failing.delete(sender);
-    this.metrics.senderAccountFailing(sender, failing);
   }
 }
 

@@ -29,7 +29,6 @@ export class DispatchMetrics {
   private readonly tickClaimed: Histogram;
   private readonly lastTick: Gauge;
   private lastTickAtMs: number | undefined;
-  private readonly senderFailing: Gauge<'sender'>;
 
   constructor(registry: Registry) {
     const counter = (name: string, help: string) =>
@@ -81,17 +80,6 @@ export class DispatchMetrics {
       help: 'When the scheduler last ticked (Unix time); 0 in a process that runs no scheduler (the api role)',
       registers: [registry],
     });
-    this.senderFailing = new Gauge({
-      name: 'dispatch_sender_account_failing',
-      help: 'Sender accounts (SENDERS_FILE) whose credentials the messenger refused: 1 while paused, 0 once resumed. Labelled by the account name only',
-      labelNames: ['sender'],
-      registers: [registry],
-    });
-  }
-
-  /** Whether a sender account is paused, as this worker last saw it. `sender` is its name, never a credential. */
-  senderAccountFailing(sender: string, failing: boolean): void {
-    this.senderFailing.labels(sender).set(failing ? 1 : 0);
   }
 
   /** The entries of a POST /messages answer: the new ones count, the duplicates don't. */

@@ -32,12 +32,16 @@ const OLDEST_DUE = `
                       ORDER BY m.next_attempt_at
                       LIMIT 1) oldest`;
 
+/** Every sender account that has ever been paused, and whether it is now: a handful of rows, one per account. */
+const SENDER_ACCOUNTS = `SELECT name, paused FROM sender_accounts_state`;
+
 /** The gauges' statements, for the spec that checks the statuses they read. */
 export const METRICS_SQL = { queueDepth: QUEUE_DEPTH, oldestDue: OLDEST_DUE } as const;
 
 export interface QueueState {
   readonly depth: { provider: string; status: string; messages: number; due: number }[];
   readonly lag: { provider: string; lag_seconds: number }[];
+  readonly senders: { name: string; paused: boolean }[];
 }
 
 /** The SQL behind the queue's gauges, run on each scrape. */
@@ -50,7 +54,8 @@ export class MetricsRepository {
       await manager.query(`SET LOCAL statement_timeout = ${SCRAPE_STATEMENT_TIMEOUT_MS}`);
       const depth = await manager.query<QueueState['depth']>(QUEUE_DEPTH);
       const lag = await manager.query<QueueState['lag']>(OLDEST_DUE, [MESSENGER_NAMES]);
-      return { depth, lag };
+      const senders = await manager.query<QueueState['senders']>(SENDER_ACCOUNTS);
+      return { depth, lag, senders };
     });
   }
 }

@@ -6,7 +6,7 @@ import { MetricsRepository } from './metrics.repository';
 import { errorMessage } from '../common/error-message';
 
 /**
- * The queue as PostgreSQL sees it, read on each scrape (see MetricsRepository for why that is cheap). Every
+ * The queue, and which sender accounts are paused, as PostgreSQL sees it, read on each scrape (see MetricsRepository for why that is cheap). Every
  * process reports the same numbers: aggregate them with max(), not sum(). If the database can't answer, the
  * gauges are left out of that scrape rather than reported stale.
  */
@@ -16,6 +16,7 @@ export class QueueMetrics {
   private readonly messages: Gauge<'provider' | 'status'>;
   private readonly due: Gauge<'provider'>;
   private readonly lag: Gauge<'provider'>;
+  private readonly senderFailing: Gauge<'sender'>;
 
   constructor(
     registry: Registry,
@@ -39,11 +40,17 @@ export class QueueMetrics {
       labelNames: ['provider'],
       registers: [registry],
     });
+    this.senderFailing = new Gauge({
+      name: 'dispatch_sender_account_failing',
+      help: 'Sender accounts (SENDERS_FILE) whose credentials the messenger refused: 1 while paused, 0 once resumed. Labelled by the account name only',
+      labelNames: ['sender'],
+      registers: [registry],
+    });
   }
 
   async refresh(): Promise<void> {
     try {
-      const { depth, lag } = await this.repository.queueState();
+      const { depth, lag, senders } = await this.repository.queueState();
       for (const provider of MESSENGER_NAMES) {
         for (const status of QUEUED_STATUSES) this.messages.labels(provider, status).set(0);
         this.due.labels(provider).set(0);
@@ -56,8 +63,11 @@ export class QueueMetrics {
       }
       for (const [provider, count] of due) this.due.labels(provider).set(count);
       for (const row of lag) this.lag.labels(row.provider).set(Math.max(0, row.lag_seconds));
+      // The pause is shared by every worker (sender_accounts_state), so every process reports it, resumed too.
+      this.senderFailing.reset();
+      for (const { name, paused } of senders) this.senderFailing.labels(name).set(paused ? 1 : 0);
     } catch (error) {
-      for (const gauge of [this.messages, this.due, this.lag]) gauge.reset();
+      for (const gauge of [this.messages, this.due, this.lag, this.senderFailing]) gauge.reset();
       this.logger.warn(`queue gauges left out of this scrape: ${errorMessage(error)}`);
     }
   }
