@@ -10,25 +10,30 @@
  * state is also posted to a callback receiver (chaos-callbacks.ts): no event missed or undelivered.
  * Prints a table, writes bench-results/chaos.json, exits 1 on any violation. Bounded: about 2-3 minutes.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import type { EmbeddedDatabase } from '../src/database/embedded-postgres';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { MESSENGER_RULES, type MessengerName } from '../src/providers/messengers';
 import type { CallbackReport } from './chaos-callbacks';
 import { callbackViolations, inspectCallbacks, startCallbackReceiver } from './chaos-callbacks';
+import type { Env, Service } from './service';
+import { freePort, perMessenger, ROOT, startService as startProcess, waitForHttp } from './service';
 
-const ROOT = resolve(__dirname, '..');
 const MESSAGES_PER_ROUND = Number(process.env.CHAOS_MESSAGES ?? 3000);
 const SETTLE_TIMEOUT_MS = 150_000;
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 23)}] ${line}`);
+
+/** Per messenger: its emulator's per-recipient interval (none: the real one, 0), and the workers' pace a second. */
+const CHAOS_PACE: Record<MessengerName, { recipientIntervalMs?: number; dispatchRate: number }> = {
+  telegram: { recipientIntervalMs: 500, dispatchRate: 70 },
+  whatsapp: { recipientIntervalMs: 1000, dispatchRate: 190 },
+  viber: { dispatchRate: 120 },
+};
 
 const SERVICE_ENV = {
   LOG_FORMAT: 'json',
@@ -45,59 +50,23 @@ const SERVICE_ENV = {
   EMULATOR_RATE_LIMITED_RATE: '0.02',
   EMULATOR_PERMANENT_RATE: '0.01',
   EMULATOR_LOST_ANSWER_RATE: '0.03',
-  // The real limits, five times over, so that a round takes seconds; each of the two workers paces at
-  // under half of them. Per-recipient intervals stay, shortened.
-  EMULATOR_TELEGRAM: 'limit=150/1000,recipient_interval_ms=500',
-  EMULATOR_WHATSAPP: 'limit=400/1000,recipient_interval_ms=1000',
-  EMULATOR_VIBER: 'limit=2500/10000',
-  DISPATCH_RATE_TELEGRAM: '70',
-  DISPATCH_RATE_WHATSAPP: '190',
-  DISPATCH_RATE_VIBER: '120',
+  // The real limits, five times over, so that a round takes seconds; the workers pace at under half of
+  // them. Per-recipient intervals stay, shortened.
+  ...perMessenger('EMULATOR', (m) => {
+    const { count, windowMs } = MESSENGER_RULES[m].limits;
+    const interval = CHAOS_PACE[m].recipientIntervalMs;
+    return `limit=${5 * count}/${windowMs}${interval ? `,recipient_interval_ms=${interval}` : ''}`;
+  }),
+  ...perMessenger('DISPATCH_RATE', (m) => String(CHAOS_PACE[m].dispatchRate)),
 };
-
-interface Service {
-  name: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
 
 const LOG_DIR = mkdtempSync(join(tmpdir(), 'chaos-logs-'));
 let started = 0;
 
-function startService(name: string, env: Record<string, string>): Service {
-  const out = openSync(
-    join(LOG_DIR, `${String(++started).padStart(2, '0')}-${env.DISPATCH_ORDERING}-${name}.log`),
-    'w',
-  );
-  const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, ...SERVICE_ENV, ...env },
-    stdio: ['ignore', out, out],
-  });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { name, child, exited };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
-    await sleep(200);
-  }
+/** A service process with SERVICE_ENV and `env`, its output in a file of LOG_DIR named by its start and `name`. */
+function startService(name: string, env: Env): Service {
+  const logFile = join(LOG_DIR, `${String(++started).padStart(2, '0')}-${env.DISPATCH_ORDERING}-${name}.log`);
+  return startProcess(SERVICE_ENV, env, { name, logFile });
 }
 
 /** The traffic: a pool of recipients per messenger (several messages each, for ordering), a few test recipients. */
