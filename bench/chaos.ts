@@ -9,6 +9,13 @@
  * lost, nothing delivered twice, nothing stuck, and (with ordering on) nothing out of order. Every terminal
  * state is also posted to a callback receiver (chaos-callbacks.ts): no event missed or undelivered.
  * Prints a table, writes bench-results/chaos.json, exits 1 on any violation. Bounded: about 2-3 minutes.
+ *
+ * npm run chaos:senders (CHAOS_DELIVERY=senders; =both runs all four rounds): the same two rounds, but the
+ * workers deliver over HTTP through sender accounts (SENDERS_FILE, client "*", one per messenger) to an
+ * emulator server (APP_ROLE=emulators, the same EMULATOR_* rates and limits, a database of its own on the
+ * same PostgreSQL), which is also SIGKILLed and restarted once mid-run. The verdict reads that server's
+ * inbox, and also checks that every message records its account as its sender and that nothing reached
+ * the service's own emulators.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -26,6 +33,17 @@ import { freePort, perMessenger, ROOT, startService as startProcess, waitForHttp
 
 const MESSAGES_PER_ROUND = Number(process.env.CHAOS_MESSAGES ?? 3000);
 const SETTLE_TIMEOUT_MS = 150_000;
+/**
+ * CHAOS_DELIVERY: in-process (default): the service's own emulators; senders: through sender accounts to an
+ * emulator server (npm run chaos:senders); both: the one's rounds, then the other's.
+ */
+const DELIVERY = process.env.CHAOS_DELIVERY ?? 'in-process';
+if (!['in-process', 'senders', 'both'].includes(DELIVERY))
+  throw new Error('CHAOS_DELIVERY: in-process, senders or both');
+const PLANS: RoundPlan[] = [
+  ...(DELIVERY === 'senders' ? [] : (['in-process'] as const)),
+  ...(DELIVERY === 'in-process' ? [] : (['emulator server'] as const)),
+].flatMap((delivery) => (['none', 'per_recipient'] as const).map((ordering) => ({ ordering, delivery })));
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 23)}] ${line}`);
 
 /** Per messenger: its emulator's per-recipient interval (none: the real one, 0), and the workers' pace a second. */
@@ -63,9 +81,9 @@ const SERVICE_ENV = {
 const LOG_DIR = mkdtempSync(join(tmpdir(), 'chaos-logs-'));
 let started = 0;
 
-/** A service process with SERVICE_ENV and `env`, its output in a file of LOG_DIR named by its start and `name`. */
-function startService(name: string, env: Env): Service {
-  const logFile = join(LOG_DIR, `${String(++started).padStart(2, '0')}-${env.DISPATCH_ORDERING}-${name}.log`);
+/** A service process with SERVICE_ENV and `env`, its output in a file of LOG_DIR named by its start, round and `name`. */
+function startService(name: string, round: string, env: Env): Service {
+  const logFile = join(LOG_DIR, `${String(++started).padStart(2, '0')}-${round}-${name}.log`);
   return startProcess(SERVICE_ENV, env, { name, logFile });
 }
 
@@ -143,7 +161,10 @@ interface Accepted {
 }
 
 interface RoundReport extends CallbackReport {
+  /** The ordering, and ", senders" for a round through sender accounts to the emulator server. */
+  round: string;
   ordering: string;
+  delivery: RoundPlan['delivery'];
   accepted: number;
   deliveredOnce: number;
   /** Delivered once although attempted more than once (a lost answer, a killed worker, a retry). */
@@ -155,8 +176,13 @@ interface RoundReport extends CallbackReport {
   failed: number;
   failedReasons: Record<string, number>;
   outOfOrder: number | null;
+  /** With sender accounts: messages without a sender, or with another messenger's; deliveries that bypassed the server. */
+  withoutSender: number | null;
+  otherSender: number | null;
+  inProcessDeliveries: number | null;
   sigkills: number;
   sigtermExit: number | null;
+  emulatorServerKills: number;
   apiUnavailableAnswers: number;
   /** 5xx answers other than 503: each one is a bug. */
   apiServerErrors: number;
@@ -164,12 +190,39 @@ interface RoundReport extends CallbackReport {
   messagesPerSecond: number;
 }
 
-async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
+/** The sender account per messenger (client "*") of a round with sender accounts: `base_url` at the emulator server. */
+function senderAccounts(emulatorServer: string): Record<MessengerName, Record<string, string>> {
+  return {
+    telegram: { name: 'chaos-bot', token: '123456:AAEchaoschaoschaoschaos', base_url: emulatorServer },
+    whatsapp: {
+      name: 'chaos-wa',
+      phone_number_id: '106540352242922',
+      token: 'EAAGchaoschaoschaoschaos',
+      base_url: `${emulatorServer}/v21.0`,
+    },
+    viber: { name: 'chaos-viber', token: '4453b6acchaoschaoschaos', sender_name: 'Chaos', base_url: emulatorServer },
+  };
+}
+
+/** A round's setup: the order the workers keep, and where they deliver to. */
+interface RoundPlan {
+  ordering: 'none' | 'per_recipient';
+  /**
+   * in-process: each service process's own emulators (the default, no SENDERS_FILE). emulator server: one
+   * APP_ROLE=emulators process with a database of its own, reached over HTTP through a sender account per
+   * messenger, SIGKILLed and restarted once mid-run.
+   */
+  delivery: 'in-process' | 'emulator server';
+}
+
+async function round({ ordering, delivery }: RoundPlan): Promise<RoundReport> {
+  const viaServer = delivery === 'emulator server';
+  const label = viaServer ? `${ordering}-senders` : ordering;
   const pgDir = mkdtempSync(join(tmpdir(), 'chaos-pg-'));
   const pgPort = await freePort();
   let pg: EmbeddedDatabase = await startEmbeddedPostgres({ dir: pgDir, database: 'chaos', port: pgPort });
   const callbacks = await startCallbackReceiver();
-  const env = { DATABASE_URL: pg.url, DISPATCH_ORDERING: ordering, ...callbacks.env };
+  const env: Env = { DATABASE_URL: pg.url, DISPATCH_ORDERING: ordering, ...callbacks.env };
   const apiPort = await freePort();
   const api = `http://127.0.0.1:${apiPort}`;
   const services: Service[] = [];
@@ -177,15 +230,58 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
     for (const s of services) s.child.kill('SIGKILL');
     await Promise.all(services.map((s) => s.exited));
   };
+  // With sender accounts: the emulator server, on the same PostgreSQL in a database of its own.
+  const inboxUrl = new URL(pg.url);
+  let senders: Record<MessengerName, Record<string, string>> | undefined;
+  let emulatorUrl = '';
+  let startEmulatorServer = (): Service => {
+    throw new Error('no emulator server in this round');
+  };
+  if (viaServer) {
+    inboxUrl.pathname = '/emulators';
+    const admin = new Client({ connectionString: pg.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE emulators');
+    await admin.end();
+    const emulatorPort = await freePort();
+    emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
+    const emulatorEnv = {
+      ...env,
+      DATABASE_URL: inboxUrl.toString(),
+      APP_ROLE: 'emulators',
+      PORT: String(emulatorPort),
+    };
+    startEmulatorServer = () => {
+      const server = startService('emulators', label, emulatorEnv);
+      services.push(server);
+      return server;
+    };
+    senders = senderAccounts(emulatorUrl);
+    const file = join(LOG_DIR, `senders-${label}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify(
+        Object.entries(senders).map(([provider, account]) => ({ client: '*', provider, ...account })),
+        null,
+        2,
+      ),
+    );
+    env.SENDERS_FILE = file;
+  }
   try {
-    services.push(startService('api', { ...env, APP_ROLE: 'api', PORT: String(apiPort) }));
+    let emulatorServer = viaServer ? startEmulatorServer() : undefined;
+    services.push(startService('api', label, { ...env, APP_ROLE: 'api', PORT: String(apiPort) }));
     await waitForHttp(`${api}/docs-json`);
+    if (emulatorServer) await waitForHttp(`${emulatorUrl}/emulators/telegram/inbox?limit=1`);
     const workers = [
-      startService('worker-1', { ...env, APP_ROLE: 'worker' }),
-      startService('worker-2', { ...env, APP_ROLE: 'worker' }),
+      startService('worker-1', label, { ...env, APP_ROLE: 'worker' }),
+      startService('worker-2', label, { ...env, APP_ROLE: 'worker' }),
     ];
     services.push(...workers);
-    log(`round ${ordering}: PostgreSQL on ${pgPort}, API on ${apiPort}, two workers`);
+    log(
+      `round ${label}: PostgreSQL on ${pgPort}, API on ${apiPort}, two workers` +
+        (viaServer ? `, delivering through sender accounts to the emulator server` : ''),
+    );
 
     const started = Date.now();
     const stats = { unavailable: 0, serverErrors: 0, replays: 0 };
@@ -204,8 +300,9 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
     // The faults, on a fixed timeline while traffic flows.
     let sigkills = 0;
     let sigtermExit: number | null = null;
+    let emulatorServerKills = 0;
     const restart = (index: number) => {
-      const replacement = startService(`worker-${index + 1}`, { ...env, APP_ROLE: 'worker' });
+      const replacement = startService(`worker-${index + 1}`, label, { ...env, APP_ROLE: 'worker' });
       workers[index] = replacement;
       services.push(replacement);
     };
@@ -221,6 +318,14 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
         sigtermExit = await workers[1].exited;
         restart(1);
       }
+      if (t === 1 && emulatorServer) {
+        // Sends in flight lose their answers (or their connection) mid-request; sends meanwhile find no server.
+        log('SIGKILL to the emulator server, then restarting it');
+        emulatorServer.child.kill('SIGKILL');
+        await emulatorServer.exited;
+        emulatorServerKills++;
+        emulatorServer = startEmulatorServer();
+      }
       if (t === 3) {
         log('restarting PostgreSQL');
         await pg.stop();
@@ -234,6 +339,9 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
 
     const db = new Client({ connectionString: pg.url });
     await db.connect();
+    // What the messengers received: the emulator server's inbox, or the service's own emulators' (in its database).
+    const inboxDb = viaServer ? new Client({ connectionString: inboxUrl.toString() }) : db;
+    if (inboxDb !== db) await inboxDb.connect();
     try {
       const deadline = Date.now() + SETTLE_TIMEOUT_MS;
       let lastReport = 0;
@@ -251,10 +359,14 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
       }
       const settleSeconds = (Date.now() - started) / 1000;
       return {
-        ...(await inspect(db, accepted, ordering)),
+        round: viaServer ? `${ordering}, senders` : ordering,
+        ...(await inspect(db, inboxDb, accepted, ordering)),
         ...(await inspectCallbacks(db, callbacks)),
+        delivery,
+        ...(await inspectSenders(db, accepted, senders)),
         sigkills,
         sigtermExit,
+        emulatorServerKills,
         apiUnavailableAnswers: stats.unavailable,
         apiServerErrors: stats.serverErrors,
         settleSeconds: Math.round(settleSeconds),
@@ -262,6 +374,7 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
       };
     } finally {
       await db.end();
+      if (inboxDb !== db) await inboxDb.end();
     }
   } finally {
     await stopAll();
@@ -270,13 +383,22 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
   }
 }
 
-/** The verdict, from the receiving side (emulator_inbox) and the table. */
-async function inspect(db: Client, accepted: Accepted[], ordering: string) {
+/**
+ * The verdict, from the receiving side (`inbox`'s emulator_inbox: the service's own database, or the emulator
+ * server's) and the table (`db`). The inbox may be in another database: its deliveries are read first, per
+ * message id (the Idempotency-Key every send carries), and passed to the table's queries.
+ */
+async function inspect(db: Client, inbox: Client, accepted: Accepted[], ordering: string) {
   const ids = accepted.map((a) => a.id);
   const q = async <T>(sql: string, params: unknown[] = []) => (await db.query(sql, params)).rows as T[];
+  const { rows: received } = await inbox.query<{ id: string; n: number; arrival: string }>(
+    `SELECT idempotency_key AS id, count(*)::int AS n, min(id)::text AS arrival
+     FROM emulator_inbox WHERE idempotency_key IS NOT NULL GROUP BY 1`,
+  );
+  const deliveries = [received.map((r) => r.id), received.map((r) => r.n), received.map((r) => r.arrival)];
   const [counts] = await q<Record<string, number>>(
     `WITH accepted AS (SELECT unnest($1::uuid[]) AS id),
-          deliveries AS (SELECT idempotency_key::uuid AS id, count(*) AS n FROM emulator_inbox GROUP BY 1)
+          deliveries AS (SELECT * FROM unnest($2::uuid[], $3::int[]) AS d(id, n))
      SELECT count(*) FILTER (WHERE d.n = 1)::int AS delivered_once,
             count(*) FILTER (WHERE d.n = 1 AND m.attempts > 1)::int AS delivered_once_after_repeats,
             count(*) FILTER (WHERE d.n > 1)::int AS delivered_more_than_once,
@@ -285,9 +407,11 @@ async function inspect(db: Client, accepted: Accepted[], ordering: string) {
             count(*) FILTER (WHERE m.status = 'failed')::int AS failed,
             count(*)::int AS accepted
      FROM accepted a JOIN messages m ON m.id = a.id LEFT JOIN deliveries d ON d.id = a.id`,
-    [ids],
+    [ids, deliveries[0], deliveries[1]],
   );
-  const [{ n: duplicateBodies }] = await q<{ n: number }>(
+  const {
+    rows: [{ n: duplicateBodies }],
+  } = await inbox.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM emulator_inbox GROUP BY provider, recipient, body HAVING count(DISTINCT idempotency_key) > 1) x`,
   );
   const reasons = await q<{ code: string; n: number }>(
@@ -300,16 +424,15 @@ async function inspect(db: Client, accepted: Accepted[], ordering: string) {
     // flight at the same time have no order a client could rely on, so they are not compared.
     const [{ n }] = await q<{ n: number }>(
       `WITH acc AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS a(id, submitted_at, answered_at)),
+            i AS (SELECT * FROM unnest($4::uuid[], $5::bigint[]) AS i(id, arrival)),
             d AS (SELECT m.provider, m.recipient, m.send_at, m.created_at, m.id, acc.submitted_at, acc.answered_at,
-                         min(i.id) AS arrival
-                  FROM messages m JOIN acc ON acc.id = m.id
-                  JOIN emulator_inbox i ON i.idempotency_key = m.id::text
-                  GROUP BY m.id, acc.submitted_at, acc.answered_at)
+                         i.arrival
+                  FROM messages m JOIN acc ON acc.id = m.id JOIN i ON i.id = m.id)
        SELECT count(*)::int AS n FROM d a JOIN d b
          ON a.provider = b.provider AND a.recipient = b.recipient
         AND (a.send_at, a.created_at, a.id) < (b.send_at, b.created_at, b.id)
         AND a.answered_at < b.submitted_at AND a.arrival > b.arrival`,
-      [ids, accepted.map((a) => a.submittedAt), accepted.map((a) => a.answeredAt)],
+      [ids, accepted.map((a) => a.submittedAt), accepted.map((a) => a.answeredAt), deliveries[0], deliveries[2]],
     );
     outOfOrder = n;
   }
@@ -328,18 +451,46 @@ async function inspect(db: Client, accepted: Accepted[], ordering: string) {
   };
 }
 
+/**
+ * With sender accounts: whether every message recorded its messenger's account as its sender (GET shows it),
+ * and that nothing reached the service's own emulators instead of the emulator server.
+ */
+async function inspectSenders(
+  db: Client,
+  accepted: Accepted[],
+  senders: Record<MessengerName, Record<string, string>> | undefined,
+) {
+  if (!senders) return { withoutSender: null, otherSender: null, inProcessDeliveries: null };
+  const accounts = Object.entries(senders);
+  const {
+    rows: [counts],
+  } = await db.query<{ without_sender: number; other_sender: number }>(
+    `SELECT count(*) FILTER (WHERE m.sender IS NULL)::int AS without_sender,
+            count(*) FILTER (WHERE m.sender IS NOT NULL AND m.sender IS DISTINCT FROM s.name)::int AS other_sender
+     FROM unnest($1::uuid[]) AS a(id) JOIN messages m ON m.id = a.id
+     LEFT JOIN unnest($2::text[], $3::text[]) AS s(provider, name) ON s.provider = m.provider`,
+    [accepted.map((a) => a.id), accounts.map(([provider]) => provider), accounts.map(([, account]) => account.name)],
+  );
+  const {
+    rows: [{ n: inProcessDeliveries }],
+  } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM emulator_inbox`);
+  return { withoutSender: counts.without_sender, otherSender: counts.other_sender, inProcessDeliveries };
+}
+
 async function main() {
+  // Two and a half minutes a round: a round takes about one and a half.
+  const minutes = 2.5 * PLANS.length;
   const deadline = setTimeout(() => {
-    console.error('chaos: over 5 minutes, giving up');
+    console.error(`chaos: over ${minutes} minutes, giving up`);
     process.exit(2);
-  }, 5 * 60_000);
+  }, minutes * 60_000);
   const reports: RoundReport[] = [];
-  for (const ordering of ['none', 'per_recipient'] as const) reports.push(await round(ordering));
+  for (const plan of PLANS) reports.push(await round(plan));
   clearTimeout(deadline);
 
   console.table(
     reports.map((r) => ({
-      ordering: r.ordering,
+      round: r.round,
       accepted: r.accepted,
       'delivered once': r.deliveredOnce,
       '…of them after >1 attempt': r.deliveredOnceAfterRepeats,
@@ -348,6 +499,12 @@ async function main() {
       stuck: r.stuck,
       failed: r.failed,
       'out of order': r.outOfOrder ?? '-',
+      ...(reports.some((x) => x.delivery === 'emulator server') && {
+        'no sender': r.withoutSender ?? '-',
+        'other sender': r.otherSender ?? '-',
+        'in-process deliveries': r.inProcessDeliveries ?? '-',
+        'emulator server SIGKILLs': r.emulatorServerKills,
+      }),
       SIGKILLs: r.sigkills,
       'SIGTERM exit': r.sigtermExit,
       '503s': r.apiUnavailableAnswers,
@@ -358,7 +515,7 @@ async function main() {
   );
   console.table(
     reports.map((r) => ({
-      ordering: r.ordering,
+      round: r.round,
       'callback events': r.callbackEvents,
       'missing events': r.callbacksMissing,
       'never delivered': r.callbacksLost,
@@ -369,7 +526,7 @@ async function main() {
       'bad signatures': r.callbackBadSignatures,
     })),
   );
-  for (const r of reports) console.log(`failed (${r.ordering}) by code: ${JSON.stringify(r.failedReasons)}`);
+  for (const r of reports) console.log(`failed (${r.round}) by code: ${JSON.stringify(r.failedReasons)}`);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
   writeFileSync(
     join(ROOT, 'bench-results/chaos.json'),
@@ -378,15 +535,18 @@ async function main() {
   log(`written to bench-results/chaos.json; the services' logs are in ${LOG_DIR}`);
 
   const violations = reports.flatMap((r) => [
-    ...(r.lost ? [`${r.ordering}: ${r.lost} lost`] : []),
+    ...(r.lost ? [`${r.round}: ${r.lost} lost`] : []),
     ...(r.deliveredMoreThanOnce || r.duplicateBodies
-      ? [`${r.ordering}: ${r.deliveredMoreThanOnce + r.duplicateBodies} delivered twice`]
+      ? [`${r.round}: ${r.deliveredMoreThanOnce + r.duplicateBodies} delivered twice`]
       : []),
-    ...(r.stuck ? [`${r.ordering}: ${r.stuck} stuck`] : []),
-    ...(r.outOfOrder ? [`${r.ordering}: ${r.outOfOrder} out of order`] : []),
-    ...(r.sigtermExit !== 0 ? [`${r.ordering}: SIGTERM exit code ${r.sigtermExit}`] : []),
-    ...(r.apiServerErrors ? [`${r.ordering}: ${r.apiServerErrors} answers 5xx other than 503`] : []),
-    ...callbackViolations(r.ordering, r),
+    ...(r.stuck ? [`${r.round}: ${r.stuck} stuck`] : []),
+    ...(r.outOfOrder ? [`${r.round}: ${r.outOfOrder} out of order`] : []),
+    ...(r.sigtermExit !== 0 ? [`${r.round}: SIGTERM exit code ${r.sigtermExit}`] : []),
+    ...(r.withoutSender ? [`${r.round}: ${r.withoutSender} without a sender`] : []),
+    ...(r.otherSender ? [`${r.round}: ${r.otherSender} with another messenger's sender`] : []),
+    ...(r.inProcessDeliveries ? [`${r.round}: ${r.inProcessDeliveries} delivered by the in-process emulators`] : []),
+    ...(r.apiServerErrors ? [`${r.round}: ${r.apiServerErrors} answers 5xx other than 503`] : []),
+    ...callbackViolations(r.round, r),
   ]);
   if (violations.length > 0) {
     console.error(`chaos: FAILED — ${violations.join('; ')}`);
