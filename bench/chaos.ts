@@ -18,7 +18,7 @@
  * the service's own emulators.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,7 +29,7 @@ import { MESSENGER_RULES, type MessengerName } from '../src/providers/messengers
 import type { CallbackReport } from './chaos-callbacks';
 import { callbackViolations, inspectCallbacks, startCallbackReceiver } from './chaos-callbacks';
 import type { Env, Service } from './service';
-import { freePort, perMessenger, ROOT, startService as startProcess, waitForHttp } from './service';
+import { freePort, perMessenger, ROOT, running, startService as startProcess, until, waitForHttp } from './service';
 
 const MESSAGES_PER_ROUND = Number(process.env.CHAOS_MESSAGES ?? 3000);
 const SETTLE_TIMEOUT_MS = 150_000;
@@ -81,10 +81,29 @@ const SERVICE_ENV = {
 const LOG_DIR = mkdtempSync(join(tmpdir(), 'chaos-logs-'));
 let started = 0;
 
+/** A service process and the file its output goes to. */
+type Logged = Service & { readonly logFile: string };
+
 /** A service process with SERVICE_ENV and `env`, its output in a file of LOG_DIR named by its start, round and `name`. */
-function startService(name: string, round: string, env: Env): Service {
+function startService(name: string, round: string, env: Env): Logged {
   const logFile = join(LOG_DIR, `${String(++started).padStart(2, '0')}-${round}-${name}.log`);
-  return startProcess(SERVICE_ENV, env, { name, logFile });
+  return { ...startProcess(SERVICE_ENV, env, { name, logFile }), logFile };
+}
+
+/** How many sends a worker has logged so far. */
+function attemptsLogged(worker: Logged): number {
+  return readFileSync(worker.logFile, 'utf8').split('"event":"delivery_attempt"').length - 1;
+}
+
+/**
+ * Waits until a worker is sending, so that a fault meant to hit sends in flight does: on 2 busy cores a
+ * service takes longer to start than the timeline's steps, and a worker killed while still loading tests
+ * nothing. Bounded: past 60 s the fault goes ahead, and the report's "mid-send" count shows it.
+ */
+async function untilSending(worker: Logged): Promise<void> {
+  await until(`${worker.name} sends`, async () => attemptsLogged(worker) > 0 || !running(worker), 60_000).catch(
+    (error: Error) => log(`${error.message}: going ahead`),
+  );
 }
 
 /** The traffic: a pool of recipients per messenger (several messages each, for ordering), a few test recipients. */
@@ -181,7 +200,10 @@ interface RoundReport extends CallbackReport {
   otherSender: number | null;
   inProcessDeliveries: number | null;
   sigkills: number;
+  /** SIGKILLs to a worker that had begun sending (the others hit a worker still starting). */
+  sigkillsMidSend: number;
   sigtermExit: number | null;
+  sigtermMidSend: boolean;
   emulatorServerKills: number;
   apiUnavailableAnswers: number;
   /** 5xx answers other than 503: each one is a bug. */
@@ -287,19 +309,23 @@ async function round({ ordering, delivery }: RoundPlan): Promise<RoundReport> {
     const stats = { unavailable: 0, serverErrors: 0, replays: 0 };
     const requests = plannedRequests(MESSAGES_PER_ROUND);
     const accepted: Accepted[] = [];
+    let faulting = true;
     const submitting = (async () => {
-      // Spread over the fault timeline (~15 s), so that requests also meet the database restart.
-      const pause = 15_000 / Math.ceil(requests.length / 4);
+      // Spread over the fault timeline (15-40 s), so that requests also meet the database restart; the rest
+      // at once when the faults are over.
+      const pause = 40_000 / Math.ceil(requests.length / 4);
       for (let i = 0; i < requests.length; i += 4) {
         const answered = await Promise.all(requests.slice(i, i + 4).map((r) => submit(api, r, stats)));
         accepted.push(...answered.flat());
-        await sleep(pause);
+        if (faulting) await sleep(pause);
       }
     })();
 
-    // The faults, on a fixed timeline while traffic flows.
+    // The faults, on a timeline while traffic flows, each step waiting until its worker is sending.
     let sigkills = 0;
+    let sigkillsMidSend = 0;
     let sigtermExit: number | null = null;
+    let sigtermMidSend = false;
     let emulatorServerKills = 0;
     const restart = (index: number) => {
       const replacement = startService(`worker-${index + 1}`, label, { ...env, APP_ROLE: 'worker' });
@@ -309,22 +335,28 @@ async function round({ ordering, delivery }: RoundPlan): Promise<RoundReport> {
     for (let t = 0; t < 6; t++) {
       await sleep(2500);
       const index = t % 2;
-      workers[index].child.kill('SIGKILL');
-      await workers[index].exited;
-      sigkills++;
-      if (t === 2) {
-        log('SIGTERM to worker 2');
-        workers[1].child.kill('SIGTERM');
-        sigtermExit = await workers[1].exited;
-        restart(1);
-      }
+      await untilSending(workers[index]);
       if (t === 1 && emulatorServer) {
-        // Sends in flight lose their answers (or their connection) mid-request; sends meanwhile find no server.
+        // Sends in flight lose their answers (or their connection) mid-request; sends while it restarts find
+        // no server. The worker about to be killed is sending: give it a second of refused connections.
         log('SIGKILL to the emulator server, then restarting it');
         emulatorServer.child.kill('SIGKILL');
         await emulatorServer.exited;
         emulatorServerKills++;
         emulatorServer = startEmulatorServer();
+        await sleep(1000);
+      }
+      if (attemptsLogged(workers[index]) > 0) sigkillsMidSend++;
+      workers[index].child.kill('SIGKILL');
+      await workers[index].exited;
+      sigkills++;
+      if (t === 2) {
+        await untilSending(workers[1]);
+        log('SIGTERM to worker 2');
+        sigtermMidSend = attemptsLogged(workers[1]) > 0;
+        workers[1].child.kill('SIGTERM');
+        sigtermExit = await workers[1].exited;
+        restart(1);
       }
       if (t === 3) {
         log('restarting PostgreSQL');
@@ -334,6 +366,7 @@ async function round({ ordering, delivery }: RoundPlan): Promise<RoundReport> {
       }
       restart(index);
     }
+    faulting = false;
     await submitting;
     log(`${accepted.length} messages accepted; waiting for the queue to settle`);
 
@@ -365,7 +398,9 @@ async function round({ ordering, delivery }: RoundPlan): Promise<RoundReport> {
         delivery,
         ...(await inspectSenders(db, accepted, senders)),
         sigkills,
+        sigkillsMidSend,
         sigtermExit,
+        sigtermMidSend,
         emulatorServerKills,
         apiUnavailableAnswers: stats.unavailable,
         apiServerErrors: stats.serverErrors,
@@ -478,8 +513,8 @@ async function inspectSenders(
 }
 
 async function main() {
-  // Two and a half minutes a round: a round takes about one and a half.
-  const minutes = 2.5 * PLANS.length;
+  // Three minutes a round: a round takes about two on 2 busy cores.
+  const minutes = 3 * PLANS.length;
   const deadline = setTimeout(() => {
     console.error(`chaos: over ${minutes} minutes, giving up`);
     process.exit(2);
@@ -505,8 +540,8 @@ async function main() {
         'in-process deliveries': r.inProcessDeliveries ?? '-',
         'emulator server SIGKILLs': r.emulatorServerKills,
       }),
-      SIGKILLs: r.sigkills,
-      'SIGTERM exit': r.sigtermExit,
+      'SIGKILLs (mid-send)': `${r.sigkills} (${r.sigkillsMidSend})`,
+      'SIGTERM exit': `${r.sigtermExit}${r.sigtermMidSend ? ' (mid-send)' : ''}`,
       '503s': r.apiUnavailableAnswers,
       'other 5xx': r.apiServerErrors,
       'settled (s)': r.settleSeconds,
