@@ -199,6 +199,8 @@ interface RoundReport extends CallbackReport {
   withoutSender: number | null;
   otherSender: number | null;
   inProcessDeliveries: number | null;
+  /** With sender accounts: the services' log lines (every process of the round) that hold a token. */
+  tokenLines: number | null;
   sigkills: number;
   /** SIGKILLs to a worker that had begun sending (the others hit a worker still starting). */
   sigkillsMidSend: number;
@@ -247,7 +249,7 @@ async function round({ ordering, delivery }: RoundPlan): Promise<RoundReport> {
   const env: Env = { DATABASE_URL: pg.url, DISPATCH_ORDERING: ordering, ...callbacks.env };
   const apiPort = await freePort();
   const api = `http://127.0.0.1:${apiPort}`;
-  const services: Service[] = [];
+  const services: Logged[] = [];
   const stopAll = async () => {
     for (const s of services) s.child.kill('SIGKILL');
     await Promise.all(services.map((s) => s.exited));
@@ -256,7 +258,7 @@ async function round({ ordering, delivery }: RoundPlan): Promise<RoundReport> {
   const inboxUrl = new URL(pg.url);
   let senders: Record<MessengerName, Record<string, string>> | undefined;
   let emulatorUrl = '';
-  let startEmulatorServer = (): Service => {
+  let startEmulatorServer = (): Logged => {
     throw new Error('no emulator server in this round');
   };
   if (viaServer) {
@@ -397,6 +399,12 @@ async function round({ ordering, delivery }: RoundPlan): Promise<RoundReport> {
         ...(await inspectCallbacks(db, callbacks)),
         delivery,
         ...(await inspectSenders(db, accepted, senders)),
+        tokenLines: senders
+          ? linesHolding(
+              services,
+              Object.values(senders).map((account) => account.token),
+            )
+          : null,
         sigkills,
         sigkillsMidSend,
         sigtermExit,
@@ -486,6 +494,13 @@ async function inspect(db: Client, inbox: Client, accepted: Accepted[], ordering
   };
 }
 
+/** How many lines of these services' logs hold one of `secrets`. */
+function linesHolding(services: readonly Logged[], secrets: readonly string[]): number {
+  return services
+    .flatMap((service) => readFileSync(service.logFile, 'utf8').split('\n'))
+    .filter((line) => secrets.some((secret) => line.includes(secret))).length;
+}
+
 /**
  * With sender accounts: whether every message recorded its messenger's account as its sender (GET shows it),
  * and that nothing reached the service's own emulators instead of the emulator server.
@@ -539,6 +554,7 @@ async function main() {
         'other sender': r.otherSender ?? '-',
         'in-process deliveries': r.inProcessDeliveries ?? '-',
         'emulator server SIGKILLs': r.emulatorServerKills,
+        'log lines with a token': r.tokenLines ?? '-',
       }),
       'SIGKILLs (mid-send)': `${r.sigkills} (${r.sigkillsMidSend})`,
       'SIGTERM exit': `${r.sigtermExit}${r.sigtermMidSend ? ' (mid-send)' : ''}`,
@@ -579,6 +595,7 @@ async function main() {
     ...(r.sigtermExit !== 0 ? [`${r.round}: SIGTERM exit code ${r.sigtermExit}`] : []),
     ...(r.withoutSender ? [`${r.round}: ${r.withoutSender} without a sender`] : []),
     ...(r.otherSender ? [`${r.round}: ${r.otherSender} with another messenger's sender`] : []),
+    ...(r.tokenLines ? [`${r.round}: ${r.tokenLines} log lines with a token`] : []),
     ...(r.inProcessDeliveries ? [`${r.round}: ${r.inProcessDeliveries} delivered by the in-process emulators`] : []),
     ...(r.apiServerErrors ? [`${r.round}: ${r.apiServerErrors} answers 5xx other than 503`] : []),
     ...callbackViolations(r.round, r),
