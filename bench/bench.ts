@@ -9,13 +9,10 @@
  * bench-results/bench.json.
  */
 import autocannon from 'autocannon';
-import type { ChildProcess } from 'node:child_process';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
@@ -24,8 +21,17 @@ import { maximalRequest, percentile, probeEvery, sendAtOnce } from '../test/supp
 import type { CallbackReceiver } from './chaos-callbacks';
 import { startCallbackReceiver } from './chaos-callbacks';
 import { graphileWorker } from './anchors/graphile-worker';
+import type { Env, Service } from './service';
+import {
+  freePort,
+  perMessenger,
+  ROOT,
+  running,
+  startService as startProcess,
+  stop as stopProcess,
+  until as untilWithin,
+} from './service';
 
-const ROOT = resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DISPATCH_MESSAGES = Number(process.env.BENCH_DISPATCH_MESSAGES ?? 100_000);
 const FINISHED_ROWS = Number(process.env.BENCH_FINISHED_ROWS ?? 1_000_000);
@@ -55,37 +61,20 @@ const SERVICE_ENV = {
   EMULATOR_RATE_LIMITED_RATE: '0',
   EMULATOR_PERMANENT_RATE: '0',
   EMULATOR_INBOX: 'off',
-  EMULATOR_TELEGRAM: 'limit=0,recipient_interval_ms=0',
-  EMULATOR_WHATSAPP: 'limit=0,recipient_interval_ms=0',
-  EMULATOR_VIBER: 'limit=0,recipient_interval_ms=0',
+  ...perMessenger('EMULATOR', () => 'limit=0,recipient_interval_ms=0'),
 };
 
-interface Service {
-  child: ChildProcess;
-  exited: Promise<unknown>;
-}
-
-function startService(env: Record<string, string>): Service {
+function startService(env: Env): Service {
   // BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=bench-results/profiles" profiles the service processes.
-  const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...flags, join(ROOT, 'dist/main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, ...SERVICE_ENV, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return { child, exited: once(child, 'exit') };
+  const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  return startProcess(SERVICE_ENV, env, { nodeFlags });
 }
 
 const ANCHORS = join(ROOT, 'bench/anchors');
 
 /** An anchor's process (a TypeScript file in bench/anchors), under the same heap cap, with an IPC channel. */
-function startAnchor(file: string, env: Record<string, string>): Service {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register', join(ANCHORS, file)], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_OPTIONS: SERVICE_ENV.NODE_OPTIONS, TS_NODE_TRANSPILE_ONLY: 'true', ...env },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  return { child, exited: once(child, 'exit') };
+function startAnchor(file: string, env: Env): Service {
+  return startProcess({ NODE_OPTIONS: SERVICE_ENV.NODE_OPTIONS }, env, { script: `bench/anchors/${file}`, ipc: true });
 }
 
 /** bench/anchors has its own dependencies (graphile-worker), installed from its lock file on first use. */
@@ -124,31 +113,17 @@ async function backendCpuSince(db: Client, before: Map<number, number>): Promise
   return [...(await backendCpuMs(db))].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
 }
 
+/** Stops it (SIGTERM): its peak RSS in MB. */
 async function stop(service: Service): Promise<number> {
   const rss = peakRssMb(service.child.pid!);
   const stopping = Date.now();
-  service.child.kill('SIGTERM');
-  await service.exited;
+  await stopProcess(service);
   if (Date.now() - stopping > 5_000)
     log(`pid ${service.child.pid} took ${Math.round((Date.now() - stopping) / 1000)} s to stop`);
   return rss;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting until ${what}`);
-    await sleep(50);
-  }
-}
+const until = (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => untilWithin(what, check, timeoutMs);
 
 /** A fresh, migrated database per measurement, so runs never see each other's rows. */
 async function freshDatabase(
@@ -476,7 +451,7 @@ async function graphileDispatchRun(serverUrl: string): Promise<DispatchFigures> 
       databaseCpuUs: Math.round((databaseCpu * 1000) / DISPATCH_MESSAGES),
     };
   } finally {
-    if (worker.child.exitCode === null && worker.child.signalCode === null) await stop(worker);
+    if (running(worker)) await stop(worker);
     await db.end();
   }
 }
@@ -513,7 +488,7 @@ async function minimalNestRun(serverUrl: string): Promise<IngestionFigures> {
   try {
     return await loadIngestion(app, port, db, 1);
   } finally {
-    if (app.child.exitCode === null && app.child.signalCode === null) await stop(app);
+    if (running(app)) await stop(app);
     await db.end();
   }
 }
@@ -525,7 +500,7 @@ async function ingestionRun(serverUrl: string, recipientsPerRequest: number): Pr
   try {
     return await loadIngestion(api, port, db, recipientsPerRequest);
   } finally {
-    if (api.child.exitCode === null) await stop(api);
+    if (running(api)) await stop(api);
     await db.end();
   }
 }
@@ -644,7 +619,7 @@ async function latencyRun(
       rssMb,
     };
   } finally {
-    for (const s of [api, worker]) if (s.child.exitCode === null && s.child.signalCode === null) await stop(s);
+    for (const s of [api, worker]) if (running(s)) await stop(s);
     await db.end();
   }
 }
@@ -684,7 +659,7 @@ async function overloadRun(
       rssMb,
     };
   } finally {
-    if (api.child.exitCode === null && api.child.signalCode === null) await stop(api);
+    if (running(api)) await stop(api);
     await db.end();
   }
 }

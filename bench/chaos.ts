@@ -9,26 +9,49 @@
  * lost, nothing delivered twice, nothing stuck, and (with ordering on) nothing out of order. Every terminal
  * state is also posted to a callback receiver (chaos-callbacks.ts): no event missed or undelivered.
  * Prints a table, writes bench-results/chaos.json, exits 1 on any violation. Bounded: about 2-3 minutes.
+ *
+ * npm run chaos:senders (CHAOS_DELIVERY=senders; =both runs all four rounds): the same two rounds, but the
+ * workers deliver over HTTP through sender accounts (SENDERS_FILE, client "*", one per messenger) to an
+ * emulator server (APP_ROLE=emulators, the same EMULATOR_* rates and limits, a database of its own on the
+ * same PostgreSQL), which is also SIGKILLed and restarted once mid-run. The verdict reads that server's
+ * inbox, and also checks that every message records its account as its sender and that nothing reached
+ * the service's own emulators.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import type { EmbeddedDatabase } from '../src/database/embedded-postgres';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { MESSENGER_RULES, type MessengerName } from '../src/providers/messengers';
 import type { CallbackReport } from './chaos-callbacks';
 import { callbackViolations, inspectCallbacks, startCallbackReceiver } from './chaos-callbacks';
+import type { Env, Service } from './service';
+import { freePort, perMessenger, ROOT, running, startService as startProcess, until, waitForHttp } from './service';
 
-const ROOT = resolve(__dirname, '..');
 const MESSAGES_PER_ROUND = Number(process.env.CHAOS_MESSAGES ?? 3000);
 const SETTLE_TIMEOUT_MS = 150_000;
+/**
+ * CHAOS_DELIVERY: in-process (default): the service's own emulators; senders: through sender accounts to an
+ * emulator server (npm run chaos:senders); both: the one's rounds, then the other's.
+ */
+const DELIVERY = process.env.CHAOS_DELIVERY ?? 'in-process';
+if (!['in-process', 'senders', 'both'].includes(DELIVERY))
+  throw new Error('CHAOS_DELIVERY: in-process, senders or both');
+const PLANS: RoundPlan[] = [
+  ...(DELIVERY === 'senders' ? [] : (['in-process'] as const)),
+  ...(DELIVERY === 'in-process' ? [] : (['emulator server'] as const)),
+].flatMap((delivery) => (['none', 'per_recipient'] as const).map((ordering) => ({ ordering, delivery })));
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 23)}] ${line}`);
+
+/** Per messenger: its emulator's per-recipient interval (none: the real one, 0), and the workers' pace a second. */
+const CHAOS_PACE: Record<MessengerName, { recipientIntervalMs?: number; dispatchRate: number }> = {
+  telegram: { recipientIntervalMs: 500, dispatchRate: 70 },
+  whatsapp: { recipientIntervalMs: 1000, dispatchRate: 190 },
+  viber: { dispatchRate: 120 },
+};
 
 const SERVICE_ENV = {
   LOG_FORMAT: 'json',
@@ -45,59 +68,42 @@ const SERVICE_ENV = {
   EMULATOR_RATE_LIMITED_RATE: '0.02',
   EMULATOR_PERMANENT_RATE: '0.01',
   EMULATOR_LOST_ANSWER_RATE: '0.03',
-  // The real limits, five times over, so that a round takes seconds; each of the two workers paces at
-  // under half of them. Per-recipient intervals stay, shortened.
-  EMULATOR_TELEGRAM: 'limit=150/1000,recipient_interval_ms=500',
-  EMULATOR_WHATSAPP: 'limit=400/1000,recipient_interval_ms=1000',
-  EMULATOR_VIBER: 'limit=2500/10000',
-  DISPATCH_RATE_TELEGRAM: '70',
-  DISPATCH_RATE_WHATSAPP: '190',
-  DISPATCH_RATE_VIBER: '120',
+  // The real limits, five times over, so that a round takes seconds; the workers pace at under half of
+  // them. Per-recipient intervals stay, shortened.
+  ...perMessenger('EMULATOR', (m) => {
+    const { count, windowMs } = MESSENGER_RULES[m].limits;
+    const interval = CHAOS_PACE[m].recipientIntervalMs;
+    return `limit=${5 * count}/${windowMs}${interval ? `,recipient_interval_ms=${interval}` : ''}`;
+  }),
+  ...perMessenger('DISPATCH_RATE', (m) => String(CHAOS_PACE[m].dispatchRate)),
 };
-
-interface Service {
-  name: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
 
 const LOG_DIR = mkdtempSync(join(tmpdir(), 'chaos-logs-'));
 let started = 0;
 
-function startService(name: string, env: Record<string, string>): Service {
-  const out = openSync(
-    join(LOG_DIR, `${String(++started).padStart(2, '0')}-${env.DISPATCH_ORDERING}-${name}.log`),
-    'w',
+/** A service process and the file its output goes to. */
+type Logged = Service & { readonly logFile: string };
+
+/** A service process with SERVICE_ENV and `env`, its output in a file of LOG_DIR named by its start, round and `name`. */
+function startService(name: string, round: string, env: Env): Logged {
+  const logFile = join(LOG_DIR, `${String(++started).padStart(2, '0')}-${round}-${name}.log`);
+  return { ...startProcess(SERVICE_ENV, env, { name, logFile }), logFile };
+}
+
+/** How many sends a worker has logged so far. */
+function attemptsLogged(worker: Logged): number {
+  return readFileSync(worker.logFile, 'utf8').split('"event":"delivery_attempt"').length - 1;
+}
+
+/**
+ * Waits until a worker is sending, so that a fault meant to hit sends in flight does: on 2 busy cores a
+ * service takes longer to start than the timeline's steps, and a worker killed while still loading tests
+ * nothing. Bounded: past 60 s the fault goes ahead, and the report's "mid-send" count shows it.
+ */
+async function untilSending(worker: Logged): Promise<void> {
+  await until(`${worker.name} sends`, async () => attemptsLogged(worker) > 0 || !running(worker), 60_000).catch(
+    (error: Error) => log(`${error.message}: going ahead`),
   );
-  const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, ...SERVICE_ENV, ...env },
-    stdio: ['ignore', out, out],
-  });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { name, child, exited };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
-    await sleep(200);
-  }
 }
 
 /** The traffic: a pool of recipients per messenger (several messages each, for ordering), a few test recipients. */
@@ -174,7 +180,10 @@ interface Accepted {
 }
 
 interface RoundReport extends CallbackReport {
+  /** The ordering, and ", senders" for a round through sender accounts to the emulator server. */
+  round: string;
   ordering: string;
+  delivery: RoundPlan['delivery'];
   accepted: number;
   deliveredOnce: number;
   /** Delivered once although attempted more than once (a lost answer, a killed worker, a retry). */
@@ -186,8 +195,18 @@ interface RoundReport extends CallbackReport {
   failed: number;
   failedReasons: Record<string, number>;
   outOfOrder: number | null;
+  /** With sender accounts: messages without a sender, or with another messenger's; deliveries that bypassed the server. */
+  withoutSender: number | null;
+  otherSender: number | null;
+  inProcessDeliveries: number | null;
+  /** With sender accounts: the services' log lines (every process of the round) that hold a token. */
+  tokenLines: number | null;
   sigkills: number;
+  /** SIGKILLs to a worker that had begun sending (the others hit a worker still starting). */
+  sigkillsMidSend: number;
   sigtermExit: number | null;
+  sigtermMidSend: boolean;
+  emulatorServerKills: number;
   apiUnavailableAnswers: number;
   /** 5xx answers other than 503: each one is a bug. */
   apiServerErrors: number;
@@ -195,59 +214,148 @@ interface RoundReport extends CallbackReport {
   messagesPerSecond: number;
 }
 
-async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
+/** The sender account per messenger (client "*") of a round with sender accounts: `base_url` at the emulator server. */
+function senderAccounts(emulatorServer: string): Record<MessengerName, Record<string, string>> {
+  return {
+    telegram: { name: 'chaos-bot', token: '123456:AAEchaoschaoschaoschaos', base_url: emulatorServer },
+    whatsapp: {
+      name: 'chaos-wa',
+      phone_number_id: '106540352242922',
+      token: 'EAAGchaoschaoschaoschaos',
+      base_url: `${emulatorServer}/v21.0`,
+    },
+    viber: { name: 'chaos-viber', token: '4453b6acchaoschaoschaos', sender_name: 'Chaos', base_url: emulatorServer },
+  };
+}
+
+/** A round's setup: the order the workers keep, and where they deliver to. */
+interface RoundPlan {
+  ordering: 'none' | 'per_recipient';
+  /**
+   * in-process: each service process's own emulators (the default, no SENDERS_FILE). emulator server: one
+   * APP_ROLE=emulators process with a database of its own, reached over HTTP through a sender account per
+   * messenger, SIGKILLed and restarted once mid-run.
+   */
+  delivery: 'in-process' | 'emulator server';
+}
+
+async function round({ ordering, delivery }: RoundPlan): Promise<RoundReport> {
+  const viaServer = delivery === 'emulator server';
+  const label = viaServer ? `${ordering}-senders` : ordering;
   const pgDir = mkdtempSync(join(tmpdir(), 'chaos-pg-'));
   const pgPort = await freePort();
   let pg: EmbeddedDatabase = await startEmbeddedPostgres({ dir: pgDir, database: 'chaos', port: pgPort });
   const callbacks = await startCallbackReceiver();
-  const env = { DATABASE_URL: pg.url, DISPATCH_ORDERING: ordering, ...callbacks.env };
+  const env: Env = { DATABASE_URL: pg.url, DISPATCH_ORDERING: ordering, ...callbacks.env };
   const apiPort = await freePort();
   const api = `http://127.0.0.1:${apiPort}`;
-  const services: Service[] = [];
+  const services: Logged[] = [];
   const stopAll = async () => {
     for (const s of services) s.child.kill('SIGKILL');
     await Promise.all(services.map((s) => s.exited));
   };
+  // With sender accounts: the emulator server, on the same PostgreSQL in a database of its own.
+  const inboxUrl = new URL(pg.url);
+  let senders: Record<MessengerName, Record<string, string>> | undefined;
+  let emulatorUrl = '';
+  let startEmulatorServer = (): Logged => {
+    throw new Error('no emulator server in this round');
+  };
+  if (viaServer) {
+    inboxUrl.pathname = '/emulators';
+    const admin = new Client({ connectionString: pg.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE emulators');
+    await admin.end();
+    const emulatorPort = await freePort();
+    emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
+    const emulatorEnv = {
+      ...env,
+      DATABASE_URL: inboxUrl.toString(),
+      APP_ROLE: 'emulators',
+      PORT: String(emulatorPort),
+    };
+    startEmulatorServer = () => {
+      const server = startService('emulators', label, emulatorEnv);
+      services.push(server);
+      return server;
+    };
+    senders = senderAccounts(emulatorUrl);
+    const file = join(LOG_DIR, `senders-${label}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify(
+        Object.entries(senders).map(([provider, account]) => ({ client: '*', provider, ...account })),
+        null,
+        2,
+      ),
+    );
+    env.SENDERS_FILE = file;
+  }
   try {
-    services.push(startService('api', { ...env, APP_ROLE: 'api', PORT: String(apiPort) }));
+    let emulatorServer = viaServer ? startEmulatorServer() : undefined;
+    services.push(startService('api', label, { ...env, APP_ROLE: 'api', PORT: String(apiPort) }));
     await waitForHttp(`${api}/docs-json`);
+    if (emulatorServer) await waitForHttp(`${emulatorUrl}/emulators/telegram/inbox?limit=1`);
     const workers = [
-      startService('worker-1', { ...env, APP_ROLE: 'worker' }),
-      startService('worker-2', { ...env, APP_ROLE: 'worker' }),
+      startService('worker-1', label, { ...env, APP_ROLE: 'worker' }),
+      startService('worker-2', label, { ...env, APP_ROLE: 'worker' }),
     ];
     services.push(...workers);
-    log(`round ${ordering}: PostgreSQL on ${pgPort}, API on ${apiPort}, two workers`);
+    log(
+      `round ${label}: PostgreSQL on ${pgPort}, API on ${apiPort}, two workers` +
+        (viaServer ? `, delivering through sender accounts to the emulator server` : ''),
+    );
 
     const started = Date.now();
     const stats = { unavailable: 0, serverErrors: 0, replays: 0 };
     const requests = plannedRequests(MESSAGES_PER_ROUND);
     const accepted: Accepted[] = [];
+    let faulting = true;
     const submitting = (async () => {
-      // Spread over the fault timeline (~15 s), so that requests also meet the database restart.
-      const pause = 15_000 / Math.ceil(requests.length / 4);
+      // Spread over the fault timeline (15-40 s), so that requests also meet the database restart; the rest
+      // at once when the faults are over.
+      const pause = 40_000 / Math.ceil(requests.length / 4);
       for (let i = 0; i < requests.length; i += 4) {
         const answered = await Promise.all(requests.slice(i, i + 4).map((r) => submit(api, r, stats)));
         accepted.push(...answered.flat());
-        await sleep(pause);
+        if (faulting) await sleep(pause);
       }
     })();
 
-    // The faults, on a fixed timeline while traffic flows.
+    // The faults, on a timeline while traffic flows, each step waiting until its worker is sending.
     let sigkills = 0;
+    let sigkillsMidSend = 0;
     let sigtermExit: number | null = null;
+    let sigtermMidSend = false;
+    let emulatorServerKills = 0;
     const restart = (index: number) => {
-      const replacement = startService(`worker-${index + 1}`, { ...env, APP_ROLE: 'worker' });
+      const replacement = startService(`worker-${index + 1}`, label, { ...env, APP_ROLE: 'worker' });
       workers[index] = replacement;
       services.push(replacement);
     };
     for (let t = 0; t < 6; t++) {
       await sleep(2500);
       const index = t % 2;
+      await untilSending(workers[index]);
+      if (t === 1 && emulatorServer) {
+        // Sends in flight lose their answers (or their connection) mid-request; sends while it restarts find
+        // no server. The worker about to be killed is sending: give it a second of refused connections.
+        log('SIGKILL to the emulator server, then restarting it');
+        emulatorServer.child.kill('SIGKILL');
+        await emulatorServer.exited;
+        emulatorServerKills++;
+        emulatorServer = startEmulatorServer();
+        await sleep(1000);
+      }
+      if (attemptsLogged(workers[index]) > 0) sigkillsMidSend++;
       workers[index].child.kill('SIGKILL');
       await workers[index].exited;
       sigkills++;
       if (t === 2) {
+        await untilSending(workers[1]);
         log('SIGTERM to worker 2');
+        sigtermMidSend = attemptsLogged(workers[1]) > 0;
         workers[1].child.kill('SIGTERM');
         sigtermExit = await workers[1].exited;
         restart(1);
@@ -260,11 +368,15 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
       }
       restart(index);
     }
+    faulting = false;
     await submitting;
     log(`${accepted.length} messages accepted; waiting for the queue to settle`);
 
     const db = new Client({ connectionString: pg.url });
     await db.connect();
+    // What the messengers received: the emulator server's inbox, or the service's own emulators' (in its database).
+    const inboxDb = viaServer ? new Client({ connectionString: inboxUrl.toString() }) : db;
+    if (inboxDb !== db) await inboxDb.connect();
     try {
       const deadline = Date.now() + SETTLE_TIMEOUT_MS;
       let lastReport = 0;
@@ -282,10 +394,22 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
       }
       const settleSeconds = (Date.now() - started) / 1000;
       return {
-        ...(await inspect(db, accepted, ordering)),
+        round: viaServer ? `${ordering}, senders` : ordering,
+        ...(await inspect(db, inboxDb, accepted, ordering)),
         ...(await inspectCallbacks(db, callbacks)),
+        delivery,
+        ...(await inspectSenders(db, accepted, senders)),
+        tokenLines: senders
+          ? linesHolding(
+              services,
+              Object.values(senders).map((account) => account.token),
+            )
+          : null,
         sigkills,
+        sigkillsMidSend,
         sigtermExit,
+        sigtermMidSend,
+        emulatorServerKills,
         apiUnavailableAnswers: stats.unavailable,
         apiServerErrors: stats.serverErrors,
         settleSeconds: Math.round(settleSeconds),
@@ -293,6 +417,7 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
       };
     } finally {
       await db.end();
+      if (inboxDb !== db) await inboxDb.end();
     }
   } finally {
     await stopAll();
@@ -301,13 +426,22 @@ async function round(ordering: 'none' | 'per_recipient'): Promise<RoundReport> {
   }
 }
 
-/** The verdict, from the receiving side (emulator_inbox) and the table. */
-async function inspect(db: Client, accepted: Accepted[], ordering: string) {
+/**
+ * The verdict, from the receiving side (`inbox`'s emulator_inbox: the service's own database, or the emulator
+ * server's) and the table (`db`). The inbox may be in another database: its deliveries are read first, per
+ * message id (the Idempotency-Key every send carries), and passed to the table's queries.
+ */
+async function inspect(db: Client, inbox: Client, accepted: Accepted[], ordering: string) {
   const ids = accepted.map((a) => a.id);
   const q = async <T>(sql: string, params: unknown[] = []) => (await db.query(sql, params)).rows as T[];
+  const { rows: received } = await inbox.query<{ id: string; n: number; arrival: string }>(
+    `SELECT idempotency_key AS id, count(*)::int AS n, min(id)::text AS arrival
+     FROM emulator_inbox WHERE idempotency_key IS NOT NULL GROUP BY 1`,
+  );
+  const deliveries = [received.map((r) => r.id), received.map((r) => r.n), received.map((r) => r.arrival)];
   const [counts] = await q<Record<string, number>>(
     `WITH accepted AS (SELECT unnest($1::uuid[]) AS id),
-          deliveries AS (SELECT idempotency_key::uuid AS id, count(*) AS n FROM emulator_inbox GROUP BY 1)
+          deliveries AS (SELECT * FROM unnest($2::uuid[], $3::int[]) AS d(id, n))
      SELECT count(*) FILTER (WHERE d.n = 1)::int AS delivered_once,
             count(*) FILTER (WHERE d.n = 1 AND m.attempts > 1)::int AS delivered_once_after_repeats,
             count(*) FILTER (WHERE d.n > 1)::int AS delivered_more_than_once,
@@ -316,9 +450,11 @@ async function inspect(db: Client, accepted: Accepted[], ordering: string) {
             count(*) FILTER (WHERE m.status = 'failed')::int AS failed,
             count(*)::int AS accepted
      FROM accepted a JOIN messages m ON m.id = a.id LEFT JOIN deliveries d ON d.id = a.id`,
-    [ids],
+    [ids, deliveries[0], deliveries[1]],
   );
-  const [{ n: duplicateBodies }] = await q<{ n: number }>(
+  const {
+    rows: [{ n: duplicateBodies }],
+  } = await inbox.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM emulator_inbox GROUP BY provider, recipient, body HAVING count(DISTINCT idempotency_key) > 1) x`,
   );
   const reasons = await q<{ code: string; n: number }>(
@@ -331,16 +467,15 @@ async function inspect(db: Client, accepted: Accepted[], ordering: string) {
     // flight at the same time have no order a client could rely on, so they are not compared.
     const [{ n }] = await q<{ n: number }>(
       `WITH acc AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS a(id, submitted_at, answered_at)),
+            i AS (SELECT * FROM unnest($4::uuid[], $5::bigint[]) AS i(id, arrival)),
             d AS (SELECT m.provider, m.recipient, m.send_at, m.created_at, m.id, acc.submitted_at, acc.answered_at,
-                         min(i.id) AS arrival
-                  FROM messages m JOIN acc ON acc.id = m.id
-                  JOIN emulator_inbox i ON i.idempotency_key = m.id::text
-                  GROUP BY m.id, acc.submitted_at, acc.answered_at)
+                         i.arrival
+                  FROM messages m JOIN acc ON acc.id = m.id JOIN i ON i.id = m.id)
        SELECT count(*)::int AS n FROM d a JOIN d b
          ON a.provider = b.provider AND a.recipient = b.recipient
         AND (a.send_at, a.created_at, a.id) < (b.send_at, b.created_at, b.id)
         AND a.answered_at < b.submitted_at AND a.arrival > b.arrival`,
-      [ids, accepted.map((a) => a.submittedAt), accepted.map((a) => a.answeredAt)],
+      [ids, accepted.map((a) => a.submittedAt), accepted.map((a) => a.answeredAt), deliveries[0], deliveries[2]],
     );
     outOfOrder = n;
   }
@@ -359,18 +494,53 @@ async function inspect(db: Client, accepted: Accepted[], ordering: string) {
   };
 }
 
+/** How many lines of these services' logs hold one of `secrets`. */
+function linesHolding(services: readonly Logged[], secrets: readonly string[]): number {
+  return services
+    .flatMap((service) => readFileSync(service.logFile, 'utf8').split('\n'))
+    .filter((line) => secrets.some((secret) => line.includes(secret))).length;
+}
+
+/**
+ * With sender accounts: whether every message recorded its messenger's account as its sender (GET shows it),
+ * and that nothing reached the service's own emulators instead of the emulator server.
+ */
+async function inspectSenders(
+  db: Client,
+  accepted: Accepted[],
+  senders: Record<MessengerName, Record<string, string>> | undefined,
+) {
+  if (!senders) return { withoutSender: null, otherSender: null, inProcessDeliveries: null };
+  const accounts = Object.entries(senders);
+  const {
+    rows: [counts],
+  } = await db.query<{ without_sender: number; other_sender: number }>(
+    `SELECT count(*) FILTER (WHERE m.sender IS NULL)::int AS without_sender,
+            count(*) FILTER (WHERE m.sender IS NOT NULL AND m.sender IS DISTINCT FROM s.name)::int AS other_sender
+     FROM unnest($1::uuid[]) AS a(id) JOIN messages m ON m.id = a.id
+     LEFT JOIN unnest($2::text[], $3::text[]) AS s(provider, name) ON s.provider = m.provider`,
+    [accepted.map((a) => a.id), accounts.map(([provider]) => provider), accounts.map(([, account]) => account.name)],
+  );
+  const {
+    rows: [{ n: inProcessDeliveries }],
+  } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM emulator_inbox`);
+  return { withoutSender: counts.without_sender, otherSender: counts.other_sender, inProcessDeliveries };
+}
+
 async function main() {
+  // Three minutes a round: a round takes about two on 2 busy cores.
+  const minutes = 3 * PLANS.length;
   const deadline = setTimeout(() => {
-    console.error('chaos: over 5 minutes, giving up');
+    console.error(`chaos: over ${minutes} minutes, giving up`);
     process.exit(2);
-  }, 5 * 60_000);
+  }, minutes * 60_000);
   const reports: RoundReport[] = [];
-  for (const ordering of ['none', 'per_recipient'] as const) reports.push(await round(ordering));
+  for (const plan of PLANS) reports.push(await round(plan));
   clearTimeout(deadline);
 
   console.table(
     reports.map((r) => ({
-      ordering: r.ordering,
+      round: r.round,
       accepted: r.accepted,
       'delivered once': r.deliveredOnce,
       '…of them after >1 attempt': r.deliveredOnceAfterRepeats,
@@ -379,8 +549,15 @@ async function main() {
       stuck: r.stuck,
       failed: r.failed,
       'out of order': r.outOfOrder ?? '-',
-      SIGKILLs: r.sigkills,
-      'SIGTERM exit': r.sigtermExit,
+      ...(reports.some((x) => x.delivery === 'emulator server') && {
+        'no sender': r.withoutSender ?? '-',
+        'other sender': r.otherSender ?? '-',
+        'in-process deliveries': r.inProcessDeliveries ?? '-',
+        'emulator server SIGKILLs': r.emulatorServerKills,
+        'log lines with a token': r.tokenLines ?? '-',
+      }),
+      'SIGKILLs (mid-send)': `${r.sigkills} (${r.sigkillsMidSend})`,
+      'SIGTERM exit': `${r.sigtermExit}${r.sigtermMidSend ? ' (mid-send)' : ''}`,
       '503s': r.apiUnavailableAnswers,
       'other 5xx': r.apiServerErrors,
       'settled (s)': r.settleSeconds,
@@ -389,7 +566,7 @@ async function main() {
   );
   console.table(
     reports.map((r) => ({
-      ordering: r.ordering,
+      round: r.round,
       'callback events': r.callbackEvents,
       'missing events': r.callbacksMissing,
       'never delivered': r.callbacksLost,
@@ -400,7 +577,7 @@ async function main() {
       'bad signatures': r.callbackBadSignatures,
     })),
   );
-  for (const r of reports) console.log(`failed (${r.ordering}) by code: ${JSON.stringify(r.failedReasons)}`);
+  for (const r of reports) console.log(`failed (${r.round}) by code: ${JSON.stringify(r.failedReasons)}`);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
   writeFileSync(
     join(ROOT, 'bench-results/chaos.json'),
@@ -409,15 +586,19 @@ async function main() {
   log(`written to bench-results/chaos.json; the services' logs are in ${LOG_DIR}`);
 
   const violations = reports.flatMap((r) => [
-    ...(r.lost ? [`${r.ordering}: ${r.lost} lost`] : []),
+    ...(r.lost ? [`${r.round}: ${r.lost} lost`] : []),
     ...(r.deliveredMoreThanOnce || r.duplicateBodies
-      ? [`${r.ordering}: ${r.deliveredMoreThanOnce + r.duplicateBodies} delivered twice`]
+      ? [`${r.round}: ${r.deliveredMoreThanOnce + r.duplicateBodies} delivered twice`]
       : []),
-    ...(r.stuck ? [`${r.ordering}: ${r.stuck} stuck`] : []),
-    ...(r.outOfOrder ? [`${r.ordering}: ${r.outOfOrder} out of order`] : []),
-    ...(r.sigtermExit !== 0 ? [`${r.ordering}: SIGTERM exit code ${r.sigtermExit}`] : []),
-    ...(r.apiServerErrors ? [`${r.ordering}: ${r.apiServerErrors} answers 5xx other than 503`] : []),
-    ...callbackViolations(r.ordering, r),
+    ...(r.stuck ? [`${r.round}: ${r.stuck} stuck`] : []),
+    ...(r.outOfOrder ? [`${r.round}: ${r.outOfOrder} out of order`] : []),
+    ...(r.sigtermExit !== 0 ? [`${r.round}: SIGTERM exit code ${r.sigtermExit}`] : []),
+    ...(r.withoutSender ? [`${r.round}: ${r.withoutSender} without a sender`] : []),
+    ...(r.otherSender ? [`${r.round}: ${r.otherSender} with another messenger's sender`] : []),
+    ...(r.tokenLines ? [`${r.round}: ${r.tokenLines} log lines with a token`] : []),
+    ...(r.inProcessDeliveries ? [`${r.round}: ${r.inProcessDeliveries} delivered by the in-process emulators`] : []),
+    ...(r.apiServerErrors ? [`${r.round}: ${r.apiServerErrors} answers 5xx other than 503`] : []),
+    ...callbackViolations(r.round, r),
   ]);
   if (violations.length > 0) {
     console.error(`chaos: FAILED — ${violations.join('; ')}`);

@@ -14,17 +14,14 @@
  * concurrency 200, heap capped at 192 MB). Databases are named bench_retention_*. BENCH_ONLY=dispatch,soak,dedup
  * runs a part; BENCH_REUSE_TEMPLATE=1 reuses the expired-rows template of an earlier run. Writes bench-results/retention.json.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { migrations } from '../src/database/migrations';
+import type { Env, Service } from './service';
+import { freePort, perMessenger, ROOT, startService as startProcess, stop, until as untilWithin } from './service';
 
-const ROOT = resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DISPATCH_MESSAGES = Number(process.env.BENCH_DISPATCH_MESSAGES ?? 100_000);
 const EXPIRED_ROWS = Number(process.env.BENCH_EXPIRED_ROWS ?? 1_000_000);
@@ -50,45 +47,11 @@ const SERVICE_ENV = {
   EMULATOR_RATE_LIMITED_RATE: '0',
   EMULATOR_PERMANENT_RATE: '0',
   EMULATOR_INBOX: 'off',
-  EMULATOR_TELEGRAM: 'limit=0,recipient_interval_ms=0',
-  EMULATOR_WHATSAPP: 'limit=0,recipient_interval_ms=0',
-  EMULATOR_VIBER: 'limit=0,recipient_interval_ms=0',
+  ...perMessenger('EMULATOR', () => 'limit=0,recipient_interval_ms=0'),
 };
 
-interface Service {
-  child: ChildProcess;
-  exited: Promise<unknown>;
-}
-
-function startService(env: Record<string, string>): Service {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, ...SERVICE_ENV, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return { child, exited: once(child, 'exit') };
-}
-
-async function stop(service: Service): Promise<void> {
-  service.child.kill('SIGTERM');
-  await service.exited;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting until ${what}`);
-    await sleep(50);
-  }
-}
+const startService = (env: Env): Service => startProcess(SERVICE_ENV, env);
+const until = (what: string, check: () => Promise<boolean>, timeoutMs = 300_000) => untilWithin(what, check, timeoutMs);
 
 const one = async <T>(db: Client, sql: string, params?: unknown[]): Promise<T> =>
   Object.values((await db.query(sql, params)).rows[0] as Record<string, unknown>)[0] as T;
