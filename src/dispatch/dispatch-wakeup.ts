@@ -5,6 +5,7 @@ import { BoundedPgClient, boundedClientOptions } from '../database/bounded-pg-cl
 import { isMessengerName, MESSENGER_NAMES, MessengerName } from '../providers/messengers';
 import { DispatchRepository } from './dispatch.repository';
 import { DispatchService } from './dispatch.service';
+import { errorMessage } from '../common/error-message';
 
 /** The channel MessageIngest notifies on commit; the payload is `provider:dueAtMs[,…]`. */
 export const MESSAGES_DUE_CHANNEL = 'messages_due';
@@ -76,9 +77,7 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
       await this.dispatch.dispatchDue([provider], (_, { claimed }) => void this.rearm(provider, claimed));
     } catch (error) {
       // The database may be away: the sweep and the reconnecting listener carry on.
-      this.logger.warn(
-        `wake-up drain of ${provider} failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.warn(`wake-up drain of ${provider} failed: ${errorMessage(error)}`);
     }
   }
 
@@ -92,7 +91,7 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
       const due = next.getTime();
       this.wake(provider, claimed === 0 && due <= Date.now() ? Date.now() + IDLE_RETRY_MS : due);
     } catch (error) {
-      this.logger.warn(`wake-up of ${provider} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`wake-up of ${provider} failed: ${errorMessage(error)}`);
     }
   }
 
@@ -123,7 +122,7 @@ export class DispatchWakeup implements OnApplicationBootstrap, OnApplicationShut
       for (const provider of MESSENGER_NAMES) void this.drain(provider);
     } catch (error) {
       await client.end().catch(() => undefined);
-      this.logger.warn(`LISTEN failed (${error instanceof Error ? error.message : String(error)}); trying again`);
+      this.logger.warn(`LISTEN failed (${errorMessage(error)}); trying again`);
       void this.listen(Math.min(10_000, Math.max(1000, delayMs * 2)));
     }
   }

@@ -4,6 +4,7 @@ import { CronTime } from 'cron';
 import { AppConfig } from '../config/app-config';
 import { DispatchMetrics } from '../metrics/dispatch.metrics';
 import { DispatchService } from './dispatch.service';
+import { errorMessage } from '../common/error-message';
 
 const DISPATCH_JOB = 'dispatch';
 
@@ -47,7 +48,7 @@ export class DispatchScheduler implements OnApplicationBootstrap, BeforeApplicat
       if (summary.claimed > 0) this.logger.log({ event: 'dispatch_tick', ...summary });
     } catch (error) {
       // The database may be away; the next tick tries again.
-      this.logger.error(`dispatch tick failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`dispatch tick failed: ${errorMessage(error)}`);
     }
   }
 

@@ -24,6 +24,7 @@ import { type Lane, laneSender } from './lane';
 import { type Slot, SharedPacer } from './shared-pacer';
 import { AttemptOutcome, LEASE_EXPIRED, outcomeOf, outcomeOfExpiredLease, RetryPolicy } from './retry-policy';
 import { SenderGate, type BatchGate } from './sender-gate';
+import { errorMessage } from '../common/error-message';
 
 /** last_error_code of a message whose sender account is no longer in SENDERS_FILE: it waits, as for a refusal. */
 export const SENDER_NOT_CONFIGURED = 'sender_not_configured';
@@ -344,9 +345,7 @@ export class DispatchService {
         return await this.repository.recordOutcomes(outcomes, attempts);
       } catch (error) {
         if (tryNumber >= RECORD_TRIES) throw error;
-        this.logger.warn(
-          `recording ${outcomes.length} outcome(s) failed (${error instanceof Error ? error.message : String(error)}); trying again`,
-        );
+        this.logger.warn(`recording ${outcomes.length} outcome(s) failed (${errorMessage(error)}); trying again`);
         await sleep(250 * 2 ** tryNumber);
       }
     }
@@ -383,7 +382,7 @@ export class DispatchService {
       return {
         outcome: 'retry',
         code: 'exception',
-        description: error instanceof Error ? error.message : String(error),
+        description: errorMessage(error),
       };
     }
   }

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config';
 import type { SendResult } from '../providers/messenger-provider';
 import type { MessengerName } from '../providers/messengers';
 import { SenderStateRepository, type PausedSender } from './sender-state.repository';
+import { errorMessage } from '../common/error-message';
 
 /** Whether a claimed message may go now: as usual, as its paused account's one probe, or not before `waitMs`. */
 export type Admission =
@@ -47,7 +48,7 @@ export class SenderGate {
       }
     } catch (error) {
       // The message itself goes back to pending either way; the next refusal pauses the account.
-      this.logger.warn(`pausing sender account "${sender}" failed: ${describe(error)}`);
+      this.logger.warn(`pausing sender account "${sender}" failed: ${errorMessage(error)}`);
     }
   }
 
@@ -58,7 +59,7 @@ export class SenderGate {
         this.logger.log(`sender account "${sender}" (${provider}) resumed: a probe went through`);
       }
     } catch (error) {
-      this.logger.warn(`resuming sender account "${sender}" failed: ${describe(error)}`);
+      this.logger.warn(`resuming sender account "${sender}" failed: ${errorMessage(error)}`);
     }
   }
 
@@ -67,7 +68,7 @@ export class SenderGate {
     try {
       return await this.state.takeProbe(sender, this.probeIntervalMs);
     } catch (error) {
-      this.logger.warn(`probing sender account "${sender}" failed: ${describe(error)}`);
+      this.logger.warn(`probing sender account "${sender}" failed: ${errorMessage(error)}`);
       return false;
     }
   }
@@ -123,8 +124,4 @@ function credentialsAccepted(result: SendResult): boolean {
   return (
     result.outcome === 'sent' || result.outcome === 'failed' || (result.outcome === 'retry' && !!result.rateLimited)
   );
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
