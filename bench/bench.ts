@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
-import { migrations } from '../src/database/migrations';
 import { maximalRequest, percentile, probeEvery, sendAtOnce } from '../test/support/burst-traffic';
 import type { CallbackReceiver } from './chaos-callbacks';
 import { startCallbackReceiver } from './chaos-callbacks';
@@ -24,6 +23,7 @@ import { graphileWorker } from './anchors/graphile-worker';
 import type { Env, Service } from './service';
 import {
   freePort,
+  freshDatabase as freshDatabaseOn,
   perMessenger,
   ROOT,
   running,
@@ -125,43 +125,15 @@ async function stop(service: Service): Promise<number> {
 
 const until = (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => untilWithin(what, check, timeoutMs);
 
-/** A fresh, migrated database per measurement, so runs never see each other's rows. */
-async function freshDatabase(
-  serverUrl: string,
-  name: string,
-  template?: string,
-  migrate = true,
-): Promise<{ url: string; db: Client }> {
-  // Named per bench process: other benches on the same server keep their databases.
-  name = `${name}_${process.pid}`;
-  if (template) template = `${template}_${process.pid}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  if (template || !migrate) {
-    const copy = new Client({ connectionString: url.toString() });
-    await copy.connect();
-    return { url: url.toString(), db: copy };
-  }
-  // Let the service migrate it (under its advisory lock), then connect.
-  const migrator = startService({ DATABASE_URL: url.toString(), APP_ROLE: 'api', PORT: String(await freePort()) });
-  const db = new Client({ connectionString: url.toString() });
-  await db.connect();
-  await until(
-    'the schema exists',
-    async () => (await db.query(`SELECT to_regclass('message_attempts') AS t`)).rows[0].t !== null,
-  );
-  await until(
-    'migrations are done',
-    async () => (await db.query(`SELECT count(*)::int AS n FROM migrations`)).rows[0].n >= migrations.length,
-  );
-  await stop(migrator);
-  return { url: url.toString(), db };
-}
+/**
+ * A fresh, migrated database per measurement, so runs never see each other's rows. Named per bench process:
+ * other benches on the same server keep their databases.
+ */
+const freshDatabase = (serverUrl: string, name: string, template?: string, migrate = true) =>
+  freshDatabaseOn(serverUrl, `${name}_${process.pid}`, {
+    template: template && `${template}_${process.pid}`,
+    migrate,
+  });
 
 /** Due messages straight into the table: the dispatcher's input, without the API in the way. */
 async function insertDue(

@@ -12,10 +12,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { migrations } from '../src/database/migrations';
 import { DISPATCH_SQL } from '../src/dispatch/dispatch.repository';
-import { freePort, ROOT, startService, stop, until } from './service';
+import { freshDatabase, onServer, ROOT } from './service';
 
 const SERVER_URL = process.env.DATABASE_URL;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -34,53 +32,19 @@ const VARIANTS: readonly (readonly [string, readonly string[]])[] = [
   ['only the primary key and messages_due_idx', SECONDARY],
 ];
 
-const databaseUrl = (name: string) => {
-  const url = new URL(SERVER_URL!);
-  url.pathname = `/${name}`;
-  return url.toString();
-};
-
-async function admin<T>(work: (db: Client) => Promise<T>): Promise<T> {
-  const db = new Client({ connectionString: SERVER_URL });
-  await db.connect();
-  try {
-    return await work(db);
-  } finally {
-    await db.end();
-  }
-}
-
-/** The schema as the migrations leave it, once: each measurement starts from a copy. */
-async function migratedTemplate(name: string): Promise<void> {
-  await admin(async (db) => {
-    await db.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await db.query(`CREATE DATABASE "${name}"`);
-  });
-  const db = new Client({ connectionString: databaseUrl(name) });
-  await db.connect();
-  const migrator = startService({ DATABASE_URL: databaseUrl(name), APP_ROLE: 'api', PORT: String(await freePort()) });
-  await until(
-    'migrations are done',
-    async () =>
-      (await db.query(`SELECT to_regclass('migrations') IS NOT NULL AS ready`)).rows[0].ready === true &&
-      Number((await db.query(`SELECT count(*) AS n FROM migrations`)).rows[0].n) >= migrations.length,
-    60_000,
-  );
-  await stop(migrator);
-  await db.end();
-}
-
 /** CPU time of a PostgreSQL backend so far, in ms (utime + stime, 10 ms ticks). */
 function backendCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function measure(template: string, drop: readonly string[]): Promise<{ rowsPerS: number; cpuUsPerRow: number }> {
+async function measure(
+  serverUrl: string,
+  template: string,
+  drop: readonly string[],
+): Promise<{ rowsPerS: number; cpuUsPerRow: number }> {
   const name = `${template}_copy`;
-  await admin((db) => db.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
-  const db = new Client({ connectionString: databaseUrl(name) });
-  await db.connect();
+  const { db } = await freshDatabase(serverUrl, name, { template });
   try {
     for (const index of drop) await db.query(`DROP INDEX "${index}"`);
     await db.query(
@@ -111,25 +75,25 @@ async function measure(template: string, drop: readonly string[]): Promise<{ row
     return { rowsPerS: Math.round((done / ms) * 1000), cpuUsPerRow: ((backendCpuMs(pid) - cpuBefore) * 1000) / done };
   } finally {
     await db.end();
-    await admin((a) => a.query(`DROP DATABASE "${name}" WITH (FORCE)`));
+    await onServer(serverUrl, (admin) => admin.query(`DROP DATABASE "${name}" WITH (FORCE)`));
   }
 }
 
 async function main(): Promise<void> {
   if (!SERVER_URL) throw new Error('DATABASE_URL names the PostgreSQL server to measure on');
   const template = `bench_indexes_${process.pid}`;
-  await migratedTemplate(template);
+  await (await freshDatabase(SERVER_URL, template)).db.end();
   const samples = new Map<string, { rowsPerS: number; cpuUsPerRow: number }[]>();
   try {
     for (let run = 0; run < RUNS; run++) {
       for (const [name, drop] of VARIANTS) {
-        const sample = await measure(template, drop);
+        const sample = await measure(SERVER_URL, template, drop);
         console.log(`[bench:indexes] run ${run + 1}: ${name}: ${JSON.stringify(sample)}`);
         samples.set(name, [...(samples.get(name) ?? []), sample]);
       }
     }
   } finally {
-    await admin((db) => db.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`));
+    await onServer(SERVER_URL, (admin) => admin.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`));
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const table = [...samples].map(([what, runs]) => ({

@@ -17,10 +17,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'pg';
-import { migrations } from '../src/database/migrations';
+import type { Client } from 'pg';
 import type { Env, Service } from './service';
-import { freePort, perMessenger, ROOT, startService as startProcess, stop, until as untilWithin } from './service';
+import {
+  freshDatabase as freshDatabaseOn,
+  perMessenger,
+  ROOT,
+  startService as startProcess,
+  stop,
+  until as untilWithin,
+} from './service';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const DISPATCH_MESSAGES = Number(process.env.BENCH_DISPATCH_MESSAGES ?? 100_000);
@@ -56,28 +62,8 @@ const until = (what: string, check: () => Promise<boolean>, timeoutMs = 300_000)
 const one = async <T>(db: Client, sql: string, params?: unknown[]): Promise<T> =>
   Object.values((await db.query(sql, params)).rows[0] as Record<string, unknown>)[0] as T;
 
-async function freshDatabase(serverUrl: string, name: string, template?: string): Promise<{ url: string; db: Client }> {
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = new Client({ connectionString: url.toString() });
-  await db.connect();
-  if (!template) {
-    const migrator = startService({ DATABASE_URL: url.toString(), APP_ROLE: 'api', PORT: String(await freePort()) });
-    await until(
-      'migrations are done',
-      async () =>
-        (await one<string | null>(db, `SELECT to_regclass('migrations')::text`)) !== null &&
-        (await one<number>(db, `SELECT count(*)::int FROM migrations`)) >= migrations.length,
-    );
-    await stop(migrator);
-  }
-  return { url: url.toString(), db };
-}
+const freshDatabase = (serverUrl: string, name: string, template?: string) =>
+  freshDatabaseOn(serverUrl, name, { template });
 
 /** `count` messages straight into the table, in `status`; finished ones finished `finishedAgo` ago. */
 async function insertMessages(db: Client, count: number, status: string, finishedAgo = '0s', tag = String(Date.now())) {

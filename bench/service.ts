@@ -6,10 +6,13 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { migrations } from '../src/database/migrations';
 import { MESSENGER_NAMES, type MessengerName } from '../src/providers/messengers';
+import { freePort, waitFor } from '../test/support/service-process';
+
+export { freePort };
 
 export const ROOT = resolve(__dirname, '..');
 
@@ -68,23 +71,51 @@ export async function stop(service: Service): Promise<number | null> {
   return service.exited;
 }
 
-/** A TCP port free on 127.0.0.1 a moment ago: for a service to listen on. */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
+/** Polls `check` every 50 ms until it holds; fails naming `what` after `timeoutMs`. */
+export const until = (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> =>
+  waitFor(what, check, timeoutMs);
+
+/** Runs `work` on a connection to `serverUrl` itself (to create and drop databases). */
+export async function onServer<T>(serverUrl: string, work: (admin: Client) => Promise<T>): Promise<T> {
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
 }
 
-/** Polls `check` every 50 ms until it holds; fails naming `what` after `timeoutMs`. */
-export async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting until ${what}`);
-    await sleep(50);
+/**
+ * A fresh database `name` on `serverUrl` (an older one of that name is dropped), connected: a copy of
+ * `template`, or else migrated by the service itself (under its advisory lock), unless `migrate` is false.
+ */
+export async function freshDatabase(
+  serverUrl: string,
+  name: string,
+  options: { readonly template?: string; readonly migrate?: boolean } = {},
+): Promise<{ url: string; db: Client }> {
+  const { template, migrate = true } = options;
+  await onServer(serverUrl, async (admin) => {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
+  });
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const db = new Client({ connectionString: url.toString() });
+  await db.connect();
+  if (!template && migrate) {
+    const migrator = startService({ DATABASE_URL: url.toString(), APP_ROLE: 'api', PORT: String(await freePort()) });
+    await until(
+      'migrations are done',
+      async () =>
+        (await db.query(`SELECT to_regclass('migrations') IS NOT NULL AS ready`)).rows[0].ready === true &&
+        Number((await db.query(`SELECT count(*) AS n FROM migrations`)).rows[0].n) >= migrations.length,
+      120_000,
+    );
+    await stop(migrator);
   }
+  return { url: url.toString(), db };
 }
 
 /** Waits until `url` answers at all below 500: the service listens and has its routes. */
