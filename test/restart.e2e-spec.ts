@@ -91,7 +91,12 @@ describe('A worker process', () => {
       DISPATCH_SEND_TIMEOUT_MS: '10000',
       DISPATCH_LEASE_SECONDS: '60',
     });
-    await waitFor('a batch is in flight', async () => ((await countBy(body)).sending ?? 0) > 0);
+    // Paced, a claimed batch waits for its send slots: a row seen 'sending' may not have gone out yet, and a
+    // SIGTERM then hands every row back unsent. One answered send means the batch's others are in flight.
+    await worker.waitFor(
+      'a send has been answered, the batch’s others in flight',
+      () => worker.events('delivery_attempt').length > 0,
+    );
 
     worker.kill('SIGTERM');
 
