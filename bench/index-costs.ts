@@ -20,7 +20,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = 100_000;
 const BATCH = 1_000;
 const SECONDARY = [
-  'messages_dedup_key',
   'messages_recipient_queue_idx',
   'messages_created_idx',
   'messages_finished_idx',

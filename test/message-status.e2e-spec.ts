@@ -4,6 +4,7 @@ import {
   MESSAGE_STATUSES,
   NEW_STATUS,
   QUEUED_STATUSES,
+  statusNotIn,
   TRANSITIONS,
   UNDEDUPLICATED_STATUSES,
   type MessageStatus,
@@ -39,13 +40,18 @@ describe('The message state machine, as the SQL makes it', () => {
 
   /** A message in each status, claimed once, due now, and (sending) with its lease run out. */
   const oneInEachStatus = async (): Promise<Message[]> => {
-    await db.query('TRUNCATE messages CASCADE');
+    await db.query('TRUNCATE messages, message_keys CASCADE');
     await db.query(
       `INSERT INTO messages (client, provider, recipient, body, body_hash, status, send_at, next_attempt_at, locked_until, attempts)
        SELECT 'default', 'telegram', (100000000 + i)::text, 'in ' || s, sha256(convert_to('in ' || s, 'UTF8')), s, now(),
               now() - interval '1 second', now() - interval '1 second', 1
        FROM unnest($1::varchar[]) WITH ORDINALITY AS x(s, i)`,
       [MESSAGE_STATUSES],
+    );
+    // Their keys, as the service keeps them: every message that dedups has one.
+    await db.query(
+      `INSERT INTO message_keys (client, provider, recipient, body_hash, message_id)
+       SELECT client, provider, recipient, body_hash, id FROM messages WHERE ${statusNotIn(UNDEDUPLICATED_STATUSES)}`,
     );
     return messages();
   };

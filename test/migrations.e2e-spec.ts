@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { migrations } from '../src/database/migrations';
 import { ClientTenancy1795860000000 } from '../src/database/migrations/1795860000000-ClientTenancy';
+import { MessageKeys1796400000000 } from '../src/database/migrations/1796400000000-MessageKeys';
 import type { TestDatabase } from './support/test-database';
 import { createTestDatabase } from './support/test-database';
 
@@ -64,10 +65,44 @@ describe('Migrations', () => {
        VALUES ('billing', 'k-1', $1, 'completed', gen_random_uuid(), now() + interval '1 day')`,
       [hash],
     );
+    await current.query(
+      `INSERT INTO message_keys (client, provider, recipient, body_hash, message_id) VALUES ('billing', 'viber', 'x', $1, gen_random_uuid())`,
+      [hash],
+    );
     await expect(
       current.query(
-        `INSERT INTO messages (provider, recipient, body, body_hash, send_at, next_attempt_at) VALUES ('viber', 'x', 'hi', $1, now(), now())`,
+        `INSERT INTO message_keys (client, provider, recipient, body_hash, message_id) VALUES ('default', 'viber', 'x', $1, gen_random_uuid())`,
         [hash],
+      ),
+    ).rejects.toThrow(/PK_message_keys/);
+  });
+
+  it('give every message that dedups its key in message_keys, and none to a cancelled one', async () => {
+    const before = migrations.filter((m) => timestampOf(m) < timestampOf(MessageKeys1796400000000));
+    const old = await connect(before);
+    await old.runMigrations();
+    const ids: Record<string, string> = {};
+    for (const status of ['pending', 'sent', 'failed', 'cancelled']) {
+      const [{ id }] = await old.query(
+        `INSERT INTO messages (client, provider, recipient, body, body_hash, status, send_at)
+         VALUES ('default', 'viber', $1, 'hi', sha256('hi'), $1, now()) RETURNING id`,
+        [status],
+      );
+      ids[status] = id;
+    }
+
+    const current = await connect(migrations);
+    await current.runMigrations();
+    const keys: { message_id: string; recipient: string }[] = await current.query(
+      'SELECT message_id, recipient FROM message_keys ORDER BY recipient',
+    );
+    expect(keys).toEqual(
+      ['failed', 'pending', 'sent'].map((status) => ({ message_id: ids[status], recipient: status })),
+    );
+    await current.undoLastMigration();
+    await expect(
+      current.query(
+        `INSERT INTO messages (client, provider, recipient, body, body_hash, send_at) VALUES ('default', 'viber', 'sent', 'hi', sha256('hi'), now())`,
       ),
     ).rejects.toThrow(/messages_dedup_key/);
   });

@@ -6,6 +6,7 @@ import { DispatchLaneEntity } from '../dispatch/dispatch-lane.entity';
 import { DispatchRecipientEntity } from '../dispatch/dispatch-recipient.entity';
 import { IdempotencyKeyEntity } from '../idempotency/idempotency-key.entity';
 import { MessageAttemptEntity } from '../messages/message-attempt.entity';
+import { MessageKeyEntity } from '../messages/message-key.entity';
 import { MessageEntity } from '../messages/message.entity';
 import { EmulatorInboxEntity } from '../providers/emulators/emulator-inbox.entity';
 import { SenderAccountStateEntity } from '../providers/senders/sender-account-state.entity';
@@ -28,6 +29,7 @@ export function dataSourceOptions(
     entities: [
       MessageEntity,
       MessageAttemptEntity,
+      MessageKeyEntity,
       EmulatorInboxEntity,
       IdempotencyKeyEntity,
       CallbackEventEntity,

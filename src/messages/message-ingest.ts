@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { MicroBatcher } from '../common/micro-batcher';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import type { MessengerName } from '../providers/messengers';
-import { statusIn, statusNotIn, UNDEDUPLICATED_STATUSES } from './message-status';
+import { statusIn } from './message-status';
 import { MessageEntity } from './message.entity';
 
 export interface NewMessages {
@@ -93,25 +93,32 @@ const REMOVED_COLUMNS = ANSWERED.map((column) =>
     : `${REMOVED[column]} AS ${column}`,
 ).join(', ');
 
+/** `a` and `b` have the same dedup key. */
+const SAME_KEY = (a: string, b: string) =>
+  ['client', 'provider', 'recipient', 'body_hash'].map((column) => `${a}.${column} = ${b}.${column}`).join(' AND ');
+
 /**
  * Stores the rows of every request in the batch and answers each row, in one statement and one round trip
- * (no BEGIN/COMMIT: one statement is atomic by itself). The partial unique index messages_dedup_key
- * (client, provider, recipient, body hash) decides what is a duplicate, so concurrent identical requests
- * cannot both insert; ON CONFLICT DO NOTHING turns those rows into "already there" instead of an error, and
- * the second branch reads them. Rows go in in key order, so two statements that share keys in different
- * orders wait for each other instead of deadlocking. A body, its client and its callback URL travel once per
- * request ($3, $4, $7, $9, indexed by each row's $6), not once per row; each answer row carries its input row's position
- * (ord), so the caller needs no keys to match them. next_attempt_at uses the database's clock, the same
- * clock the claim compares it with. The workers are woken (DispatchWakeup LISTENs on messages_due) on
- * commit, so they never look before the rows exist; the payload says which messengers have new work and
- * when the earliest of it is due (`provider:dueAtMs[,…]`), and is sent only when a row was inserted.
+ * (no BEGIN/COMMIT: one statement is atomic by itself). The primary key of message_keys (client, provider,
+ * recipient, body hash) decides what is a duplicate, so concurrent identical requests cannot both insert:
+ * each row's key goes in first, with the id its message will have, and ON CONFLICT DO NOTHING turns a key
+ * already there into "already there" instead of an error; only the rows whose key went in become
+ * messages, and the second branch reads the others' messages through their keys. Keys go in in key order,
+ * so two statements that share keys in different orders wait for each other instead of deadlocking. A body,
+ * its client and its callback URL travel once per request ($3, $4, $7, $9, indexed by each row's $6), not
+ * once per row; each answer row carries its input row's position (ord), so the caller needs no keys to
+ * match them. next_attempt_at uses the database's clock, the same clock the claim compares it with. The
+ * workers are woken (DispatchWakeup LISTENs on messages_due) on commit, so they never look before the rows
+ * exist; the payload says which messengers have new work and when the earliest of it is due
+ * (`provider:dueAtMs[,…]`), and is sent only when a row was inserted.
  *
  * A text whose message retention removed is still a duplicate: its dedup record (dedup_records, looked up
  * by primary key in the same statement) keeps the row out of the INSERT, and the third branch answers it
- * from the record. OFFSET 0 keeps both look-ups per-row probes of the primary key: merged into the query,
- * the planner may hash-join a whole scan of dedup_records, a table of millions (test/retention-plans.e2e-spec.ts). Retention removes a message and writes its record in one statement, so a snapshot sees
- * one or the other; only a statement whose snapshot predates that removal and whose INSERT runs after it
- * commits could insert the text again (the row it conflicted with is gone, the record not yet visible).
+ * from the record. OFFSET 0 keeps the look-ups per-row probes of the primary keys: merged into the query,
+ * the planner may hash-join a whole scan of a table of millions (test/retention-plans.e2e-spec.ts).
+ * Retention removes a message with its key and writes its record in one statement, so a snapshot sees one
+ * or the other; only a statement whose snapshot predates that removal and whose INSERT runs after it
+ * commits could insert the text again (the key it conflicted with is gone, the record not yet visible).
  *
  * The second branch reads the statement's snapshot: a duplicate committed by a concurrent statement after
  * it was taken is skipped by the INSERT yet invisible here, so its row comes back unanswered and the
@@ -119,19 +126,23 @@ const REMOVED_COLUMNS = ANSWERED.map((column) =>
  */
 const STORE_NEW = `
   WITH input AS (
-    SELECT r.ord, r.request, ($7::varchar[])[r.request] AS client, r.provider, r.recipient, r.sender, ($4::bytea[])[r.request] AS body_hash
+    SELECT r.ord, r.request, ($7::varchar[])[r.request] AS client, r.provider, r.recipient, r.sender,
+           ($4::bytea[])[r.request] AS body_hash, uuid_v7() AS id
     FROM unnest($1::varchar[], $2::varchar[], $6::int[], $8::text[]) WITH ORDINALITY AS r(provider, recipient, request, sender, ord)
-  ), inserted AS (
-    INSERT INTO messages (client, provider, recipient, sender, body, body_hash, send_at, next_attempt_at, callback_url)
-    SELECT client, provider, recipient, sender, ($3::text[])[request], body_hash,
-           COALESCE(($5::timestamptz[])[request], now()), GREATEST(COALESCE(($5::timestamptz[])[request], now()), now()),
-           ($9::text[])[request]
+  ), keyed AS (
+    INSERT INTO message_keys (client, provider, recipient, body_hash, message_id)
+    SELECT client, provider, recipient, body_hash, id
     FROM input
-    WHERE NOT EXISTS (SELECT 1 FROM dedup_records d
-                      WHERE d.client = input.client AND d.provider = input.provider AND d.recipient = input.recipient AND d.body_hash = input.body_hash
-                      OFFSET 0)
+    WHERE NOT EXISTS (SELECT 1 FROM dedup_records d WHERE ${SAME_KEY('d', 'input')} OFFSET 0)
     ORDER BY client, provider, recipient, body_hash
-    ON CONFLICT (client, provider, recipient, body_hash) WHERE ${statusNotIn(UNDEDUPLICATED_STATUSES)} DO NOTHING
+    ON CONFLICT DO NOTHING
+    RETURNING message_id
+  ), inserted AS (
+    INSERT INTO messages (id, client, provider, recipient, sender, body, body_hash, send_at, next_attempt_at, callback_url)
+    SELECT i.id, i.client, i.provider, i.recipient, i.sender, ($3::text[])[i.request], i.body_hash,
+           COALESCE(($5::timestamptz[])[i.request], now()), GREATEST(COALESCE(($5::timestamptz[])[i.request], now()), now()),
+           ($9::text[])[i.request]
+    FROM input i JOIN keyed k ON k.message_id = i.id
     RETURNING ${ANSWERED_COLUMNS}, body_hash
   ), notified AS (
     SELECT pg_notify('messages_due', string_agg(provider || ':' || due, ','))
@@ -140,23 +151,18 @@ const STORE_NEW = `
   )
   SELECT i.ord, false AS duplicate, ${columnsOf('m')}, (SELECT count(*) FROM notified) AS notified
   FROM inserted m
-  JOIN input i ON i.client = m.client AND i.provider = m.provider AND i.recipient = m.recipient AND i.body_hash = m.body_hash
+  JOIN input i ON ${SAME_KEY('i', 'm')}
   UNION ALL
   SELECT i.ord, true, ${columnsOf('m')}, NULL
   FROM input i
-  JOIN messages m ON m.client = i.client AND m.provider = i.provider AND m.recipient = i.recipient AND m.body_hash = i.body_hash
-  WHERE ${statusNotIn(UNDEDUPLICATED_STATUSES, 'm.status')}
-    AND NOT EXISTS (SELECT 1 FROM inserted x
-                    WHERE x.client = i.client AND x.provider = i.provider AND x.recipient = i.recipient AND x.body_hash = i.body_hash)
+  CROSS JOIN LATERAL (SELECT k.message_id FROM message_keys k WHERE ${SAME_KEY('k', 'i')} OFFSET 0) k
+  JOIN messages m ON m.id = k.message_id
+  WHERE NOT EXISTS (SELECT 1 FROM inserted x WHERE ${SAME_KEY('x', 'i')})
   UNION ALL
   SELECT i.ord, true, ${REMOVED_COLUMNS}, NULL
   FROM input i
-  CROSS JOIN LATERAL (SELECT * FROM dedup_records d
-                      WHERE d.client = i.client AND d.provider = i.provider AND d.recipient = i.recipient AND d.body_hash = i.body_hash
-                      OFFSET 0) d
-  WHERE NOT EXISTS (SELECT 1 FROM messages m
-                    WHERE m.client = i.client AND m.provider = i.provider AND m.recipient = i.recipient AND m.body_hash = i.body_hash
-                      AND ${statusNotIn(UNDEDUPLICATED_STATUSES, 'm.status')})`;
+  CROSS JOIN LATERAL (SELECT * FROM dedup_records d WHERE ${SAME_KEY('d', 'i')} OFFSET 0) d
+  WHERE NOT EXISTS (SELECT 1 FROM message_keys k WHERE ${SAME_KEY('k', 'i')})`;
 
 /** Rows to store, one entry per row in parallel arrays (what STORE_NEW takes). */
 interface Rows {

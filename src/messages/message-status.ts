@@ -25,7 +25,7 @@ export const QUEUED_STATUSES = ['pending', 'sending'] as const satisfies readonl
 /** Done with: nothing more will be attempted (unless a failed one is retried). Retention removes only these. */
 export const FINISHED_STATUSES = ['sent', 'failed', 'cancelled'] as const satisfies readonly MessageStatus[];
 
-/** Out of deduplication (messages_dedup_key): after a cancel, the same body may be queued again. */
+/** Out of deduplication (no key in message_keys): after a cancel, the same body may be queued again. */
 export const UNDEDUPLICATED_STATUSES = ['cancelled'] as const satisfies readonly MessageStatus[];
 
 /**

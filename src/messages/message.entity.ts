@@ -7,8 +7,6 @@ import {
   FINISHED_STATUSES,
   QUEUED_STATUSES,
   statusIn,
-  statusNotIn,
-  UNDEDUPLICATED_STATUSES,
   type MessageStatus,
 } from './message-status';
 
@@ -20,13 +18,6 @@ import {
 @Check('messages_status_check', statusIn(MESSAGE_STATUSES))
 // A new messenger changes this text: its migration recreates the constraint.
 @Check('messages_provider_check', `provider IN (${MESSENGER_NAMES.map((name) => `'${name}'`).join(', ')})`)
-// Deduplication lives in PostgreSQL, so concurrent identical requests cannot both insert. It is per client:
-// a duplicate answer hands back the existing message, which must never be another client's.
-// Cancelled messages step aside: the same text may be queued again after a cancel.
-@Index('messages_dedup_key', ['client', 'provider', 'recipient', 'bodyHash'], {
-  unique: true,
-  where: statusNotIn(UNDEDUPLICATED_STATUSES),
-})
 // Serves the claim, one messenger at a time: only rows that may still need work are indexed, so millions of
 // finished rows cost nothing.
 @Index('messages_due_idx', ['provider', 'nextAttemptAt'], { where: statusIn(QUEUED_STATUSES) })
@@ -63,8 +54,8 @@ export class MessageEntity {
   body: string;
 
   /**
-   * The dedup key, computed by the service: sha256 of the body's canonical form (bodyDedupKey), small
-   * whatever the body's size.
+   * The body's part of the dedup key, computed by the service: sha256 of the body's canonical form
+   * (bodyDedupKey), small whatever the body's size. The key itself is in message_keys (MessageKeyEntity).
    */
   @Column({ name: 'body_hash', type: 'bytea', select: false })
   bodyHash: Buffer;

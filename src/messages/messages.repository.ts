@@ -31,8 +31,9 @@ const RETRY_FAILED = `
  * Cancels a message only while it is pending. The dispatcher's claim (CLAIM_DUE) takes a row by setting it
  * 'sending' under FOR UPDATE SKIP LOCKED, so the two can't both win: a row this UPDATE holds is skipped by
  * the claim, and once a claim has taken the row, this UPDATE waits for it, re-reads the row and no longer
- * matches. Cancelled rows step out of messages_dedup_key, so the same body may be queued again. A message
- * with a callback_url gets its message.cancelled event in the same statement (insertCallbackEvents).
+ * matches. A cancelled message's key leaves message_keys in the same statement, so the same body may be
+ * queued again. A message with a callback_url gets its message.cancelled event in the same statement
+ * (insertCallbackEvents).
  */
 const CANCEL_PENDING = `
   WITH cancelled AS (
@@ -40,6 +41,10 @@ const CANCEL_PENDING = `
     SET status = ${targetOf(TRANSITIONS.cancel)}, next_attempt_at = NULL, updated_at = now()
     WHERE id = $1 AND client = $2 AND ${statusIn(TRANSITIONS.cancel.from)}
     RETURNING *
+  ), unkeyed AS (
+    DELETE FROM message_keys k USING cancelled c
+    WHERE k.client = c.client AND k.provider = c.provider AND k.recipient = c.recipient AND k.body_hash = c.body_hash
+      AND k.message_id = c.id
   ), events AS (${insertCallbackEvents('cancelled')}
   )
   SELECT * FROM cancelled`;

@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * What is left of a removed message for deduplication (src/retention): the dedup key it held in
- * messages_dedup_key (client, provider, recipient, body key) and what a duplicate answer shows of it. Never
+ * message_keys (client, provider, recipient, body key) and what a duplicate answer shows of it. Never
  * the body. Written by retention in the statement that removes the message; read by the ingest statement
  * (STORE_NEW), which refuses the same text as if the message were still there. Only messages that dedup
  * (sent, failed) leave one: a cancelled message never blocked its text.

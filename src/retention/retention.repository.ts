@@ -27,9 +27,9 @@ export interface RemovedBatch {
  *   delivered (pending) is kept until it is delivered or dead.
  * - The emulator's inbox keeps no foreign key (it is the messenger's record): its rows are found by
  *   emulator_inbox_message_idx (provider, inbox_message_id(key)), every messenger at once.
- * - A message that dedups leaves a dedup record (see DedupRecordEntity): its key and what a duplicate
- *   answer shows. A record already there (a text queued again in the narrow race STORE_NEW describes)
- *   stays.
+ * - Its key leaves message_keys (by that table's primary key), and a message that dedups leaves a dedup
+ *   record instead (see DedupRecordEntity): its key and what a duplicate answer shows. A record already
+ *   there (a text queued again in the narrow race STORE_NEW describes) stays.
  * Batches are small (RETENTION_BATCH_SIZE) so that each statement holds its locks briefly; the service
  * pauses between them so that dispatch keeps its pace.
  */
@@ -46,6 +46,10 @@ const REMOVE_EXPIRED = `
     WHERE m.ctid = ANY (ARRAY(SELECT row_id FROM expired))
     RETURNING m.id, m.client, m.provider, m.recipient, m.body_hash, m.status, m.send_at, m.created_at,
               m.updated_at, m.attempts, m.retries_count
+  ), unkeyed AS (
+    DELETE FROM message_keys k USING removed r
+    WHERE k.client = r.client AND k.provider = r.provider AND k.recipient = r.recipient AND k.body_hash = r.body_hash
+      AND k.message_id = r.id
   ), inbox AS (
     DELETE FROM emulator_inbox e
     WHERE e.provider = ANY ($3::varchar[]) AND inbox_message_id(e.idempotency_key) = ANY (ARRAY(SELECT id FROM removed))

@@ -12,6 +12,7 @@ import { SharedPacing1796205506408 } from './1796205506408-SharedPacing';
 import { KeylessInboxDeliveries1796205447437 } from './1796205447437-KeylessInboxDeliveries';
 import { Retention1796209672974 } from './1796209672974-Retention';
 import { SenderLanes1796300000000 } from './1796300000000-SenderLanes';
+import { MessageKeys1796400000000 } from './1796400000000-MessageKeys';
 
 // Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   SharedPacing1796205506408,
   Retention1796209672974,
   SenderLanes1796300000000,
+  MessageKeys1796400000000,
 ];
