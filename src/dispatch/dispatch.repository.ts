@@ -175,7 +175,8 @@ const arraysOf = <T>(columns: readonly BatchColumn<T>[], items: readonly T[]) =>
  * event of each message that ended sent or failed with a callback_url (the outbox: insertCallbackEvents).
  * A state is written only while the row is still held by the same claim: if our lease ran out and
  * another worker claimed the row, its attempt owns the row now. The attempts are history and are
- * recorded either way: they happened.
+ * recorded either way: they happened. Only a message retention removed meanwhile loses its late attempt
+ * (message_attempts has no foreign key to refuse it; OFFSET 0 keeps that check a probe of the primary key).
  *
  * Each row is found by its primary key alone (the LATERAL with OFFSET 0 keeps the planner from merging
  * the lookup into the join) and updated by ctid, pinned to a TID scan as in the claim. The claim check
@@ -189,7 +190,8 @@ const RECORD_OUTCOMES = `
       AS o(${namesOf(OUTCOME_COLUMNS)})
   ), history AS (
     INSERT INTO message_attempts (${namesOf(ATTEMPT_COLUMNS)})
-    SELECT * FROM ${unnestOf(ATTEMPT_COLUMNS, OUTCOME_COLUMNS.length + 1)}
+    SELECT * FROM ${unnestOf(ATTEMPT_COLUMNS, OUTCOME_COLUMNS.length + 1)} AS a(${namesOf(ATTEMPT_COLUMNS)})
+    WHERE EXISTS (SELECT 1 FROM messages x WHERE x.id = a.message_id OFFSET 0)
     ON CONFLICT DO NOTHING
   ), held AS (
     SELECT o.*, cur.row_id FROM o

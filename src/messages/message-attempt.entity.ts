@@ -1,5 +1,4 @@
-import { Check, Column, Entity, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { MessageEntity } from './message.entity';
+import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 
 export const ATTEMPT_OUTCOMES = ['sent', 'retry', 'rate_limited', 'failed', 'lost'] as const;
 /**
@@ -9,7 +8,11 @@ export const ATTEMPT_OUTCOMES = ['sent', 'retry', 'rate_limited', 'failed', 'los
  */
 export type AttemptOutcomeName = (typeof ATTEMPT_OUTCOMES)[number];
 
-/** One attempt to deliver a message: written in the same statement as the outcome it led to. */
+/**
+ * One attempt to deliver a message: written in the same statement as the outcome it led to. No foreign
+ * key: the statement writes only attempts of messages that exist, and retention deletes them with their
+ * message (migration AttemptsWithoutForeignKey says why).
+ */
 @Entity('message_attempts')
 @Check('message_attempts_outcome_check', `outcome IN ('sent', 'retry', 'rate_limited', 'failed', 'lost')`)
 export class MessageAttemptEntity {
@@ -19,10 +22,6 @@ export class MessageAttemptEntity {
   /** 1 for the first attempt; equals messages.attempts for the latest. */
   @PrimaryColumn({ type: 'int' })
   attempt: number;
-
-  @ManyToOne(() => MessageEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'message_id' })
-  message?: MessageEntity;
 
   /** Null for a lost attempt: its worker never reported back. */
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true })

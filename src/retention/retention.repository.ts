@@ -22,9 +22,9 @@ export interface RemovedBatch {
  *   failed message retried meanwhile (pending again) is left alone.
  * - The rows are deleted by the ctid the locking scan returned, pinned to a TID scan as in the claim
  *   (src/dispatch/dispatch.repository.ts): joined otherwise, the planner may scan the whole table.
- * - Attempts go by message_attempts' foreign key, ON DELETE CASCADE; so do status callbacks
- *   (callback_events, and their callback_attempts by theirs). A message whose callback is still being
- *   delivered (pending) is kept until it is delivered or dead.
+ * - Attempts are deleted by message id (message_attempts' primary key leads with it). Status callbacks go
+ *   by their foreign key, ON DELETE CASCADE (callback_events, and their callback_attempts by theirs). A
+ *   message whose callback is still being delivered (pending) is kept until it is delivered or dead.
  * - The emulator's inbox keeps no foreign key (it is the messenger's record): its rows are found by
  *   emulator_inbox_message_idx (provider, inbox_message_id(key)), every messenger at once.
  * - Its key leaves message_keys (by that table's primary key), and a message that dedups leaves a dedup
@@ -46,6 +46,8 @@ const REMOVE_EXPIRED = `
     WHERE m.ctid = ANY (ARRAY(SELECT row_id FROM expired))
     RETURNING m.id, m.client, m.provider, m.recipient, m.body_hash, m.status, m.send_at, m.created_at,
               m.updated_at, m.attempts, m.retries_count
+  ), attempts AS (
+    DELETE FROM message_attempts a WHERE a.message_id = ANY (ARRAY(SELECT id FROM removed))
   ), unkeyed AS (
     DELETE FROM message_keys k USING removed r
     WHERE k.client = r.client AND k.provider = r.provider AND k.recipient = r.recipient AND k.body_hash = r.body_hash

@@ -93,7 +93,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     database,
     sql: (text, params) => dataSource.query(text, params),
     reset: async () => {
+      // Their keys and attempts too: neither is tied to the message by a foreign key.
       await dataSource.query('DELETE FROM messages');
+      await dataSource.query('DELETE FROM message_keys');
+      await dataSource.query('DELETE FROM message_attempts');
       for (const messenger of Object.values(messengers)) {
         messenger.calls.length = 0;
         messenger.script = succeed;

@@ -13,6 +13,7 @@ import { KeylessInboxDeliveries1796205447437 } from './1796205447437-KeylessInbo
 import { Retention1796209672974 } from './1796209672974-Retention';
 import { SenderLanes1796300000000 } from './1796300000000-SenderLanes';
 import { MessageKeys1796400000000 } from './1796400000000-MessageKeys';
+import { AttemptsWithoutForeignKey1796400000001 } from './1796400000001-AttemptsWithoutForeignKey';
 
 // Listed explicitly (not globbed) so the same list works from ts sources, compiled dist and jest.
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   Retention1796209672974,
   SenderLanes1796300000000,
   MessageKeys1796400000000,
+  AttemptsWithoutForeignKey1796400000001,
 ];
