@@ -6,10 +6,10 @@ import { ownDatabaseConnection } from './support/test-database';
 
 /**
  * Retention runs beside the dispatcher and the ingest on tables of millions of rows: its statements reach
- * rows through indexes (and ctids), never by reading a table, and the ingest's look-up of dedup records is
- * an index probe per row, whatever the tables hold.
+ * rows through indexes (and ctids), never by reading a table, and the ingest's look-ups of dedup records
+ * and keys are index probes per row, whatever the tables hold.
  */
-describe('Retention’s plans, and the ingest’s look-up of dedup records', () => {
+describe('Retention’s plans, and the ingest’s look-ups of dedup records and keys', () => {
   const ROWS = 30_000;
   const db = ownDatabaseConnection();
   const planOf = (sql: string, params: unknown[]) => planFor(db, sql, params);
@@ -28,6 +28,11 @@ describe('Retention’s plans, and the ingest’s look-up of dedup records', () 
        FROM generate_series(1, $1::int) AS i`,
       [ROWS],
     );
+    await db.query(
+      `INSERT INTO message_keys (client, provider, recipient, body_hash, message_id)
+       SELECT client, provider, recipient, body_hash, id FROM messages`,
+    );
+    await db.query(`INSERT INTO message_attempts (message_id, attempt, outcome) SELECT id, 1, 'sent' FROM messages`);
     await db.query(
       `INSERT INTO emulator_inbox (provider, idempotency_key, recipient, body, provider_message_id)
        SELECT provider, id::text, recipient, body, 'p' FROM messages`,
@@ -51,6 +56,11 @@ describe('Retention’s plans, and the ingest’s look-up of dedup records', () 
     const inbox = readsOf(nodes, 'emulator_inbox');
     expect(inbox.length).toBeGreaterThan(0);
     expect(inbox.every((r) => r.includes('emulator_inbox_message_idx'))).toBe(true);
+    for (const table of ['message_keys', 'message_attempts']) {
+      const byIndex = readsOf(nodes, table);
+      expect(byIndex.length).toBeGreaterThan(0);
+      expect(byIndex.filter((r) => r.startsWith('Seq Scan'))).toEqual([]);
+    }
   });
 
   it('finds expired dedup records in their time index', async () => {
@@ -59,7 +69,7 @@ describe('Retention’s plans, and the ingest’s look-up of dedup records', () 
     expect(reads.filter((r) => r.startsWith('Seq Scan'))).toEqual([]);
   });
 
-  it('looks dedup records up by primary key in the ingest statement', async () => {
+  it('looks dedup records and keys up by primary key in the ingest statement', async () => {
     const n = 1000;
     const recipients = Array.from({ length: n }, (_, i) => String(300000000 + i));
     const nodes = await planOf(INGEST_SQL.storeNew, [
@@ -73,8 +83,10 @@ describe('Retention’s plans, and the ingest’s look-up of dedup records', () 
       recipients.map(() => null), // sender, per row
       [null], // callback_url, per request
     ]);
-    const reads = readsOf(nodes, 'dedup_records');
-    expect(reads.length).toBeGreaterThan(0);
-    expect(reads.filter((r) => r.startsWith('Seq Scan'))).toEqual([]);
+    for (const table of ['dedup_records', 'message_keys']) {
+      const reads = readsOf(nodes, table);
+      expect(reads.length).toBeGreaterThan(0);
+      expect(reads.filter((r) => r.startsWith('Seq Scan'))).toEqual([]);
+    }
   });
 });

@@ -162,7 +162,7 @@ const STORE_NEW = `
   SELECT i.ord, true, ${REMOVED_COLUMNS}, NULL
   FROM input i
   CROSS JOIN LATERAL (SELECT * FROM dedup_records d WHERE ${SAME_KEY('d', 'i')} OFFSET 0) d
-  WHERE NOT EXISTS (SELECT 1 FROM message_keys k WHERE ${SAME_KEY('k', 'i')})`;
+  WHERE NOT EXISTS (SELECT 1 FROM message_keys k WHERE ${SAME_KEY('k', 'i')} OFFSET 0)`;
 
 /** Rows to store, one entry per row in parallel arrays (what STORE_NEW takes). */
 interface Rows {
