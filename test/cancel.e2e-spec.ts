@@ -198,9 +198,19 @@ describe('DELETE /messages/:id', () => {
         const ids: string[] = (await postMessages(t, { recipients })).map((m) => m.id);
 
         let cancelsDone = false;
-        const cancels = Promise.all(ids.map((id) => server.delete(`/messages/${id}`).agent(agent))).finally(
-          () => (cancelsDone = true),
-        );
+        let aCancelAnswered!: () => void;
+        const firstCancel = new Promise<void>((resolve) => (aCancelAnswered = resolve));
+        const cancels = Promise.all(
+          ids.map((id) =>
+            server
+              .delete(`/messages/${id}`)
+              .agent(agent)
+              .then((answer) => (aCancelAnswered(), answer)),
+          ),
+        ).finally(() => (cancelsDone = true));
+        // The claims start once the cancels are under way, so that on a busy machine they can't take every
+        // message before the first cancel arrives: the rest is a race, which both sides must win some of.
+        await firstCancel;
         const claims = Promise.all(
           [t, other].flatMap((app) => MESSENGER_NAMES.map((provider) => claimLoop(app, provider, () => cancelsDone))),
         );

@@ -170,15 +170,16 @@ describe('Admission control', () => {
     afterEach(() => blocker.end());
 
     /**
-     * Starts a 1000-recipient request and holds it in the handler: an uncommitted row with one of its keys
-     * makes its INSERT wait (ON CONFLICT waits for the other transaction) until `release` rolls it back.
+     * Starts a 1000-recipient request and holds it in the handler: an uncommitted dedup key of one of its
+     * rows makes its INSERT wait (ON CONFLICT waits for the other transaction) until `release` rolls it back.
      */
     async function holdAFullRequest() {
       const request = aMessageRequest({ recipients: Array.from({ length: MAX_RECIPIENTS }, () => aRecipient.viber()) });
       const [first] = request.recipients as { provider: string; recipient: string }[];
       await blocker.query('BEGIN');
       await blocker.query(
-        `INSERT INTO messages (client, provider, recipient, body, body_hash, send_at) VALUES ('default', $1, $2, $3, sha256(convert_to($3, 'UTF8')), now())`,
+        `INSERT INTO message_keys (client, provider, recipient, body_hash, message_id)
+         VALUES ('default', $1, $2, sha256(convert_to($3, 'UTF8')), gen_random_uuid())`,
         [first.provider, first.recipient, request.body],
       );
       const held = startPost(port, JSON.stringify(request));
