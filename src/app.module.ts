@@ -28,7 +28,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot(loggingParams(logger)),
+        // No middleware: configureHttpApp logs the requests on fastify's hooks (logRequests).
+        LoggerModule.forRoot({ ...loggingParams(logger), forRoutes: [] }),
         ConfigModule.forRoot(config),
         TypeOrmModule.forRootAsync({
           useFactory: () => dataSourceOptions(config.DATABASE_URL!, config.databaseBounds),

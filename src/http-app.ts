@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { type Params, PARAMS_PROVIDER_TOKEN, PinoLogger } from 'nestjs-pino';
 import { API_KEY_SCHEME, documentAccess } from './auth/api-key-auth.decorator';
 import { addExampleComponents } from './common/api-docs';
 import { ApiValidationPipe } from './common/api-validation.pipe';
@@ -14,6 +15,7 @@ import { securityHeaders } from './common/security-headers';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_REPLAY_HEADER } from './idempotency/idempotency-key.decorator';
 import { limitRouteBodies, traceRequests } from './http-hooks';
 import { REQUEST_ID_HEADER } from './logging/logging';
+import { logRequests } from './logging/request-logging';
 import { secrets } from './logging/secret-scrubber';
 import { MAX_RECIPIENTS } from './messages/dto/create-message.dto';
 import { answerCountsMarkdown, MESSENGERS_IN_PROSE, testRecipientsMarkdown } from './providers/messenger-docs';
@@ -93,6 +95,7 @@ export function configureHttpApp(app: NestFastifyApplication): NestFastifyApplic
   fastify.addHook('preValidation', rejectOversizedJson());
   fastify.addHook('preValidation', rejectIllFormedText());
   traceRequests(app);
+  logRequests(fastify, new PinoLogger(app.get<Params>(PARAMS_PROVIDER_TOKEN)));
   // Some errors echo the request (a 404 names its path, a validation message the value it refuses): none
   // sends a configured secret back, wherever the client put it.
   fastify.addHook('onSend', (_request, reply, payload, done) => {

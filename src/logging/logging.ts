@@ -26,6 +26,10 @@ const NOT_CREDENTIALS = new Set(['idempotency-key', 'idempotency_key']);
 /** Probes and scrapes come every few seconds; a line for each would drown the rest. */
 const UNLOGGED_PATHS = /^\/(health\/(live|ready)|metrics)(\?|$)/;
 
+export function isUnloggedPath(url: string): boolean {
+  return UNLOGGED_PATHS.test(url);
+}
+
 export function isCredentialName(name: string): boolean {
   return CREDENTIAL_NAME.test(name) && !NOT_CREDENTIALS.has(name.toLowerCase());
 }
@@ -69,6 +73,12 @@ export function redactRequest<
     headers: redactValues(req.headers),
     query: redactValues(req.query),
   };
+}
+
+/** 503 is the expected answer while PostgreSQL is away: the database's own lines say why. */
+export function requestLogLevel(statusCode: number, error?: Error): 'error' | 'warn' | 'info' {
+  if (error || (statusCode >= 500 && statusCode !== 503)) return 'error';
+  return statusCode >= 500 ? 'warn' : 'info';
 }
 
 export function requestIdFrom(header: unknown): string {
@@ -128,7 +138,8 @@ export function endLogs(logger: pino.Logger): Promise<void> {
 /**
  * nestjs-pino's settings: pino-http logs one line per answered request (method, url and headers with the
  * credentials redacted, status, time; never a body) and binds the request id to every line logged while the
- * request is handled, whichever logger writes it.
+ * request is handled, whichever logger writes it. The emulator server runs it as Nest middleware; the API writes
+ * the same line from fastify's hooks (logRequests), for less CPU per request.
  */
 export function loggingParams(logger: pino.Logger): Params {
   return {
@@ -145,14 +156,10 @@ export function loggingParams(logger: pino.Logger): Params {
       },
       // Lines logged during a request carry just its id; the request itself is on the one completion line.
       quietReqLogger: true,
-      customLogLevel: (_req, res, error) => {
-        // 503 is the expected answer while PostgreSQL is away: the database's own lines say why.
-        if (error || (res.statusCode >= 500 && res.statusCode !== 503)) return 'error';
-        return res.statusCode >= 500 ? 'warn' : 'info';
-      },
+      customLogLevel: (_req, res, error) => requestLogLevel(res.statusCode, error),
       // Middleware sees req.url with the path it was mounted on stripped; originalUrl is the request's.
       autoLogging: {
-        ignore: (req) => UNLOGGED_PATHS.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? ''),
+        ignore: (req) => isUnloggedPath((req as { originalUrl?: string }).originalUrl ?? req.url ?? ''),
       },
       serializers: { req: redactRequest, res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
       // On a 5xx pino-http makes up an Error ("failed with status code 500") whose stack is its own; the real
