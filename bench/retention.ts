@@ -65,17 +65,24 @@ const one = async <T>(db: Client, sql: string, params?: unknown[]): Promise<T> =
 const freshDatabase = (serverUrl: string, name: string, template?: string) =>
   freshDatabaseOn(serverUrl, name, { template });
 
-/** `count` messages straight into the table, in `status`; finished ones finished `finishedAgo` ago. */
+/**
+ * `count` messages straight into the table, in `status`, with their dedup keys as the API writes them;
+ * finished ones finished `finishedAgo` ago.
+ */
 async function insertMessages(db: Client, count: number, status: string, finishedAgo = '0s', tag = String(Date.now())) {
   for (let done = 0; done < count; done += 100_000) {
     const n = Math.min(100_000, count - done);
     await db.query(
-      `INSERT INTO messages (provider, recipient, body, body_hash, status, send_at, next_attempt_at, sent_at, attempts, updated_at)
-       SELECT (ARRAY['telegram','whatsapp','viber'])[1 + i % 3], (100000000 + i)::text, 'bench ' || $3 || ' ' || i,
-              sha256(convert_to('bench ' || $3 || ' ' || i, 'UTF8')), $2::varchar, now(),
-              CASE WHEN $2::varchar = 'pending' THEN now() END, CASE WHEN $2::varchar = 'sent' THEN now() END,
-              CASE WHEN $2::varchar = 'sent' THEN 1 ELSE 0 END, now() - $5::interval
-       FROM generate_series($1::int, $1::int + $4::int - 1) AS i`,
+      `WITH m AS (
+         INSERT INTO messages (provider, recipient, body, body_hash, status, send_at, next_attempt_at, sent_at, attempts, updated_at)
+         SELECT (ARRAY['telegram','whatsapp','viber'])[1 + i % 3], (100000000 + i)::text, 'bench ' || $3 || ' ' || i,
+                sha256(convert_to('bench ' || $3 || ' ' || i, 'UTF8')), $2::varchar, now(),
+                CASE WHEN $2::varchar = 'pending' THEN now() END, CASE WHEN $2::varchar = 'sent' THEN now() END,
+                CASE WHEN $2::varchar = 'sent' THEN 1 ELSE 0 END, now() - $5::interval
+         FROM generate_series($1::int, $1::int + $4::int - 1) AS i
+         RETURNING client, provider, recipient, body_hash, id)
+       INSERT INTO message_keys (client, provider, recipient, body_hash, message_id)
+       SELECT client, provider, recipient, body_hash, id FROM m`,
       [done, status, tag, n, finishedAgo],
     );
   }
