@@ -114,7 +114,7 @@ const SAME_KEY = (a: string, b: string) =>
  *
  * A text whose message retention removed is still a duplicate: its dedup record (dedup_records, looked up
  * by primary key in the same statement) keeps the row out of the INSERT, and the third branch answers it
- * from the record. OFFSET 0 keeps the look-ups per-row probes of the primary keys: merged into the query,
+ * from the record (its check for a live key runs only where a record was found: most rows have none). OFFSET 0 keeps the look-ups per-row probes of the primary keys: merged into the query,
  * the planner may hash-join a whole scan of a table of millions (test/retention-plans.e2e-spec.ts).
  * Retention removes a message with its key and writes its record in one statement, so a snapshot sees one
  * or the other; only a statement whose snapshot predates that removal and whose INSERT runs after it
@@ -161,8 +161,10 @@ const STORE_NEW = `
   UNION ALL
   SELECT i.ord, true, ${REMOVED_COLUMNS}, NULL
   FROM input i
-  CROSS JOIN LATERAL (SELECT * FROM dedup_records d WHERE ${SAME_KEY('d', 'i')} OFFSET 0) d
-  WHERE NOT EXISTS (SELECT 1 FROM message_keys k WHERE ${SAME_KEY('k', 'i')} OFFSET 0)`;
+  CROSS JOIN LATERAL (SELECT * FROM dedup_records d
+                      WHERE ${SAME_KEY('d', 'i')}
+                        AND NOT EXISTS (SELECT 1 FROM message_keys k WHERE ${SAME_KEY('k', 'd')} OFFSET 0)
+                      OFFSET 0) d`;
 
 /** Rows to store, one entry per row in parallel arrays (what STORE_NEW takes). */
 interface Rows {
