@@ -11,6 +11,7 @@ import { Client } from 'pg';
 import { migrations } from '../src/database/migrations';
 import { MESSENGER_NAMES, type MessengerName } from '../src/providers/messengers';
 import { freePort, waitFor } from '../test/support/service-process';
+import { databaseUrl, withAdminClient } from '../test/support/test-database';
 
 export { freePort };
 
@@ -76,15 +77,8 @@ export const until = (what: string, check: () => Promise<boolean>, timeoutMs: nu
   waitFor(what, check, timeoutMs);
 
 /** Runs `work` on a connection to `serverUrl` itself (to create and drop databases). */
-export async function onServer<T>(serverUrl: string, work: (admin: Client) => Promise<T>): Promise<T> {
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.end();
-  }
-}
+export const onServer = <T>(serverUrl: string, work: (admin: Client) => Promise<T>): Promise<T> =>
+  withAdminClient(serverUrl, work);
 
 /**
  * A fresh database `name` on `serverUrl` (an older one of that name is dropped), connected: a copy of
@@ -100,12 +94,11 @@ export async function freshDatabase(
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
   });
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = new Client({ connectionString: url.toString() });
+  const url = databaseUrl(serverUrl, name);
+  const db = new Client({ connectionString: url });
   await db.connect();
   if (!template && migrate) {
-    const migrator = startService({ DATABASE_URL: url.toString(), APP_ROLE: 'api', PORT: String(await freePort()) });
+    const migrator = startService({ DATABASE_URL: url, APP_ROLE: 'api', PORT: String(await freePort()) });
     await until(
       'migrations are done',
       async () =>
@@ -115,7 +108,7 @@ export async function freshDatabase(
     );
     await stop(migrator);
   }
-  return { url: url.toString(), db };
+  return { url, db };
 }
 
 /** Waits until `url` answers at all below 500: the service listens and has its routes. */

@@ -5,6 +5,7 @@ import { MicroBatcher } from '../common/micro-batcher';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import type { MessengerName } from '../providers/messengers';
 import { statusIn } from './message-status';
+import { sameDedupKey } from './message-keys.sql';
 import { MessageEntity } from './message.entity';
 
 export interface NewMessages {
@@ -93,10 +94,6 @@ const REMOVED_COLUMNS = ANSWERED.map((column) =>
     : `${REMOVED[column]} AS ${column}`,
 ).join(', ');
 
-/** `a` and `b` have the same dedup key. */
-const SAME_KEY = (a: string, b: string) =>
-  ['client', 'provider', 'recipient', 'body_hash'].map((column) => `${a}.${column} = ${b}.${column}`).join(' AND ');
-
 /**
  * Stores the rows of every request in the batch and answers each row, in one statement and one round trip
  * (no BEGIN/COMMIT: one statement is atomic by itself). The primary key of message_keys (client, provider,
@@ -114,8 +111,9 @@ const SAME_KEY = (a: string, b: string) =>
  *
  * A text whose message retention removed is still a duplicate: its dedup record (dedup_records, looked up
  * by primary key in the same statement) keeps the row out of the INSERT, and the third branch answers it
- * from the record (its check for a live key runs only where a record was found: most rows have none). OFFSET 0 keeps the look-ups per-row probes of the primary keys: merged into the query,
- * the planner may hash-join a whole scan of a table of millions (test/retention-plans.e2e-spec.ts).
+ * from the record (its check for a live key runs only where a record was found: most rows have none).
+ * OFFSET 0 keeps the look-ups per-row probes of the primary keys: merged into the query, the planner may
+ * hash-join a whole scan of a table of millions (test/retention-plans.e2e-spec.ts).
  * Retention removes a message with its key and writes its record in one statement, so a snapshot sees one
  * or the other; only a statement whose snapshot predates that removal and whose INSERT runs after it
  * commits could insert the text again (the key it conflicted with is gone, the record not yet visible).
@@ -133,7 +131,7 @@ const STORE_NEW = `
     INSERT INTO message_keys (client, provider, recipient, body_hash, message_id)
     SELECT client, provider, recipient, body_hash, id
     FROM input
-    WHERE NOT EXISTS (SELECT 1 FROM dedup_records d WHERE ${SAME_KEY('d', 'input')} OFFSET 0)
+    WHERE NOT EXISTS (SELECT 1 FROM dedup_records d WHERE ${sameDedupKey('d', 'input')} OFFSET 0)
     ORDER BY client, provider, recipient, body_hash
     ON CONFLICT DO NOTHING
     RETURNING message_id
@@ -151,19 +149,19 @@ const STORE_NEW = `
   )
   SELECT i.ord, false AS duplicate, ${columnsOf('m')}, (SELECT count(*) FROM notified) AS notified
   FROM inserted m
-  JOIN input i ON ${SAME_KEY('i', 'm')}
+  JOIN input i ON ${sameDedupKey('i', 'm')}
   UNION ALL
   SELECT i.ord, true, ${columnsOf('m')}, NULL
   FROM input i
-  CROSS JOIN LATERAL (SELECT k.message_id FROM message_keys k WHERE ${SAME_KEY('k', 'i')} OFFSET 0) k
+  CROSS JOIN LATERAL (SELECT k.message_id FROM message_keys k WHERE ${sameDedupKey('k', 'i')} OFFSET 0) k
   JOIN messages m ON m.id = k.message_id
-  WHERE NOT EXISTS (SELECT 1 FROM inserted x WHERE ${SAME_KEY('x', 'i')})
+  WHERE NOT EXISTS (SELECT 1 FROM inserted x WHERE ${sameDedupKey('x', 'i')})
   UNION ALL
   SELECT i.ord, true, ${REMOVED_COLUMNS}, NULL
   FROM input i
   CROSS JOIN LATERAL (SELECT * FROM dedup_records d
-                      WHERE ${SAME_KEY('d', 'i')}
-                        AND NOT EXISTS (SELECT 1 FROM message_keys k WHERE ${SAME_KEY('k', 'd')} OFFSET 0)
+                      WHERE ${sameDedupKey('d', 'i')}
+                        AND NOT EXISTS (SELECT 1 FROM message_keys k WHERE ${sameDedupKey('k', 'd')} OFFSET 0)
                       OFFSET 0) d`;
 
 /** Rows to store, one entry per row in parallel arrays (what STORE_NEW takes). */

@@ -5,6 +5,7 @@ import { insertCallbackEvents } from '../callbacks/callback-events.sql';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import { MESSENGER_NAMES, recipientSpellings, type MessengerName } from '../providers/messengers';
 import { MessageAttemptEntity } from './message-attempt.entity';
+import { releaseDedupKeys } from './message-keys.sql';
 import { statusIn, targetOf, TRANSITIONS, type MessageStatus } from './message-status';
 import { MessageEntity } from './message.entity';
 
@@ -41,10 +42,7 @@ const CANCEL_PENDING = `
     SET status = ${targetOf(TRANSITIONS.cancel)}, next_attempt_at = NULL, updated_at = now()
     WHERE id = $1 AND client = $2 AND ${statusIn(TRANSITIONS.cancel.from)}
     RETURNING *
-  ), unkeyed AS (
-    DELETE FROM message_keys k USING cancelled c
-    WHERE k.client = c.client AND k.provider = c.provider AND k.recipient = c.recipient AND k.body_hash = c.body_hash
-      AND k.message_id = c.id
+  ), unkeyed AS (${releaseDedupKeys('cancelled')}
   ), events AS (${insertCallbackEvents('cancelled')}
   )
   SELECT * FROM cancelled`;

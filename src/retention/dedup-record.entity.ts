@@ -1,4 +1,5 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
+import { DedupKey } from '../messages/message-key.entity';
 
 /**
  * What is left of a removed message for deduplication (src/retention): the dedup key it held in
@@ -10,20 +11,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity('dedup_records')
 // DEDUP_RETENTION: the oldest records first.
 @Index('dedup_records_finished_idx', ['finishedAt'])
-export class DedupRecordEntity {
-  @PrimaryColumn({ type: 'varchar', length: 64 })
-  client: string;
-
-  @PrimaryColumn({ type: 'varchar', length: 16 })
-  provider: string;
-
-  @PrimaryColumn({ type: 'varchar', length: 64 })
-  recipient: string;
-
-  /** bodyDedupKey(body): the sha256 messages.body_hash held. */
-  @PrimaryColumn({ name: 'body_hash', type: 'bytea' })
-  bodyHash: Buffer;
-
+export class DedupRecordEntity extends DedupKey {
   @Column({ name: 'message_id', type: 'uuid' })
   messageId: string;
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { queryRows } from '../database/raw-sql';
+import { releaseDedupKeys } from '../messages/message-keys.sql';
 import { FINISHED_STATUSES, statusIn, statusNotIn, UNDEDUPLICATED_STATUSES } from '../messages/message-status';
 import { MESSENGER_NAMES } from '../providers/messengers';
 
@@ -48,10 +49,7 @@ const REMOVE_EXPIRED = `
               m.updated_at, m.attempts, m.retries_count
   ), attempts AS (
     DELETE FROM message_attempts a WHERE a.message_id = ANY (ARRAY(SELECT id FROM removed))
-  ), unkeyed AS (
-    DELETE FROM message_keys k USING removed r
-    WHERE k.client = r.client AND k.provider = r.provider AND k.recipient = r.recipient AND k.body_hash = r.body_hash
-      AND k.message_id = r.id
+  ), unkeyed AS (${releaseDedupKeys('removed')}
   ), inbox AS (
     DELETE FROM emulator_inbox e
     WHERE e.provider = ANY ($3::varchar[]) AND inbox_message_id(e.idempotency_key) = ANY (ARRAY(SELECT id FROM removed))
