@@ -14,9 +14,11 @@ RUN npm run build && npm prune --omit=dev
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 # V8 grows the heap lazily, up to a limit sized from the machine's memory: a worker that needs ~100 MB
-# lived at ~290 MB of RSS under load. A bound makes it collect sooner instead (same throughput in the
-# benchmark, peak RSS ~165 MB). Override NODE_OPTIONS to give a process more.
-ENV NODE_OPTIONS=--max-old-space-size=192
+# lived at ~290 MB of RSS under load. A bound makes it collect sooner instead. Node 24 sizes the young
+# generation from that bound too, up to 64 MB semi-spaces, where the worker spent 1.8 x the CPU per message
+# and peaked above 320 MB; 8 MB ones cost neither (docs/performance.md, "Memory"). The bench reads this line.
+# Override NODE_OPTIONS to give a process more.
+ENV NODE_OPTIONS="--max-old-space-size=192 --max-semi-space-size=8"
 WORKDIR /app
 # Owned by root and read-only to "node": the service writes nothing to its own files.
 COPY --from=build /app/package.json ./

@@ -24,6 +24,7 @@ import type { Env, Service } from './service';
 import {
   freePort,
   freshDatabase as freshDatabaseOn,
+  IMAGE_NODE_OPTIONS,
   perMessenger,
   ROOT,
   running,
@@ -45,8 +46,7 @@ const log = (line: string) => console.log(`[bench ${new Date().toISOString().sli
 const BENCH_KEY = 'bench-secret-0123456789abcdef';
 const SERVICE_ENV = {
   NODE_ENV: 'production',
-  // As the image runs it (Dockerfile).
-  NODE_OPTIONS: '--max-old-space-size=192',
+  NODE_OPTIONS: IMAGE_NODE_OPTIONS,
   API_KEYS: `bench:${BENCH_KEY}`,
   // One client sends everything here: the per-client limit would answer most of it 429.
   API_RATE_LIMIT_PER_SECOND: '0',

@@ -21,6 +21,7 @@ import type { Client } from 'pg';
 import type { Env, Service } from './service';
 import {
   freshDatabase as freshDatabaseOn,
+  IMAGE_NODE_OPTIONS,
   perMessenger,
   ROOT,
   startService as startProcess,
@@ -40,7 +41,7 @@ const log = (line: string) => console.log(`[bench:retention ${new Date().toISOSt
 
 const SERVICE_ENV = {
   NODE_ENV: 'production',
-  NODE_OPTIONS: '--max-old-space-size=192',
+  NODE_OPTIONS: IMAGE_NODE_OPTIONS,
   API_KEYS: 'bench:bench-secret-0123456789abcdef',
   LOG_FORMAT: 'json',
   DISPATCH_PACING: 'off',

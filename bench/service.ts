@@ -10,10 +10,10 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { migrations } from '../src/database/migrations';
 import { MESSENGER_NAMES, type MessengerName } from '../src/providers/messengers';
-import { freePort, waitFor } from '../test/support/service-process';
+import { freePort, IMAGE_NODE_OPTIONS, waitFor } from '../test/support/service-process';
 import { databaseUrl, withAdminClient } from '../test/support/test-database';
 
-export { freePort };
+export { freePort, IMAGE_NODE_OPTIONS };
 
 export const ROOT = resolve(__dirname, '..');
 

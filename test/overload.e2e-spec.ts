@@ -6,14 +6,20 @@ import { MAX_RECIPIENTS } from '../src/messages/dto/create-message.dto';
 import { maximalRequest, probeEvery, sendAtOnce } from './support/burst-traffic';
 import { aMessageRequest, aRecipient } from './support/factories';
 import { OpenApiDocument } from './support/openapi-document';
-import { freePort, PROCESS_SPEC_TIMEOUT_MS, ServiceProcess, waitFor } from './support/service-process';
+import {
+  freePort,
+  IMAGE_NODE_OPTIONS,
+  PROCESS_SPEC_TIMEOUT_MS,
+  ServiceProcess,
+  waitFor,
+} from './support/service-process';
 import type { TestApp } from './support/test-app';
 import { createTestApp } from './support/test-app';
 import type { TestDatabase } from './support/test-database';
 import { createTestDatabase, withAdminClient } from './support/test-database';
 
 /**
- * The real service as a process, as the image runs it: NODE_OPTIONS=--max-old-space-size=192. It runs
+ * The real service as a process, as the image runs it (its NODE_OPTIONS: a 192 MB heap). It runs
  * from the sources (ts-node), which costs about 23 MB of that heap (60 MB used after start-up, against
  * 37 MB for dist/): the spec gives the service less room than the image does.
  */
@@ -28,7 +34,7 @@ describe('The API under the image heap cap', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     service = new ServiceProcess({
-      NODE_OPTIONS: '--max-old-space-size=192',
+      NODE_OPTIONS: IMAGE_NODE_OPTIONS,
       DATABASE_URL: database.url,
       APP_ROLE: 'api',
       PORT: String(port),

@@ -2,9 +2,21 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
+
+/**
+ * The NODE_OPTIONS the image runs with (the Dockerfile's ENV line), read from there so that the specs and
+ * the bench that run the service "as the image does" cannot drift from it: the heap bounds change a
+ * process's CPU and memory as much as code does.
+ */
+export const IMAGE_NODE_OPTIONS = (() => {
+  const line = /^ENV NODE_OPTIONS="?([^"\n]+)"?$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  if (!line) throw new Error('The Dockerfile sets no NODE_OPTIONS');
+  return line[1];
+})();
 
 /**
  * A spec that starts service processes takes seconds per start on an idle machine, and several times as
