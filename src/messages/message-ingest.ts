@@ -226,11 +226,19 @@ export class MessageIngest {
     // interleaving; the third is a safety margin. Each round is its own statement: a request whose rows
     // need a second round may have some stored by the first even if the second fails (a 503), and its
     // retry then finds them as duplicates, as it would after an answer lost on the way back.
+    // One Date per instant, shared by the entities (nothing changes an entity's times): a batch's times are
+    // nearly all one instant, its statement's now().
+    const dates = new Map<number, Date>();
+    const dateAt = (time: number): Date => {
+      let date = dates.get(time);
+      if (date === undefined) dates.set(time, (date = new Date(time)));
+      return date;
+    };
     for (let round = 0; missing.providers.length > 0 && round < 3; round++) {
       for (const row of await this.storeNew(requests, missing)) {
         const i = Number(row.ord) - 1;
         const request = requests[missing.requests[i] - 1];
-        for (const column of TIME_COLUMNS) if (row[column] !== null) row[column] = new Date(row[column] as number);
+        for (const column of TIME_COLUMNS) if (row[column] !== null) row[column] = dateAt(row[column] as number);
         const message = this.toEntity(row);
         message.client = request.client;
         message.body = request.body;

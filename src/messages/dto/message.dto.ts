@@ -1,3 +1,4 @@
+import { isoTime } from '../../common/iso-time';
 import type { MessageEntity } from '../message.entity';
 import { MESSAGE_STATUSES, type MessageStatus } from '../message-status';
 import { EXAMPLE_MESSENGER } from '../../providers/messenger-docs';
@@ -161,7 +162,7 @@ export function toAttemptDto(attempt: MessageAttemptEntity): AttemptDto {
   };
 }
 
-const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
+const iso = (date: Date | null): string | null => (date === null ? null : isoTime(date.getTime()));
 
 /** An entry of a POST /messages answer, built whole rather than copied: a 1000-recipient answer has 1000. */
 export function toAcceptedMessageDto(message: MessageEntity, duplicate: boolean): AcceptedMessageDto {
@@ -183,7 +184,7 @@ function messageFields(message: MessageEntity): Omit<MessageDto, 'body'> {
     provider: message.provider,
     recipient: message.recipient,
     status: message.status,
-    send_at: message.sendAt.toISOString(),
+    send_at: isoTime(message.sendAt.getTime()),
     next_attempt_at: iso(message.nextAttemptAt),
     retries_count: message.retriesCount,
     attempts: message.attempts,
@@ -193,7 +194,7 @@ function messageFields(message: MessageEntity): Omit<MessageDto, 'body'> {
     sender: message.sender,
     sent_at: iso(message.sentAt),
     callback_url: message.callbackUrl ?? null,
-    created_at: message.createdAt.toISOString(),
-    updated_at: message.updatedAt.toISOString(),
+    created_at: isoTime(message.createdAt.getTime()),
+    updated_at: isoTime(message.updatedAt.getTime()),
   };
 }
