@@ -20,6 +20,8 @@ import { maximalRequest, percentile, probeEvery, sendAtOnce } from '../test/supp
 import type { CallbackReceiver } from './chaos-callbacks';
 import { startCallbackReceiver } from './chaos-callbacks';
 import { graphileWorker } from './anchors/graphile-worker';
+import { bodyDedupKey } from '../src/messages/canonical-body';
+import { INGEST_SQL } from '../src/messages/message-ingest';
 import type { Env, Service } from './service';
 import {
   freePort,
@@ -428,14 +430,21 @@ async function graphileDispatchRun(serverUrl: string): Promise<DispatchFigures> 
   }
 }
 
+/** Rows stored a second, and the PostgreSQL CPU each cost (µs). */
+interface StorageFigures {
+  perSecond: number;
+  databaseCpuUs: number;
+}
+
 /** Anchor for bulk ingestion: graphile-worker `addJobs` of 20,000 jobs in one call, five calls, one client. */
-async function graphileAddJobsRun(serverUrl: string): Promise<number> {
+async function graphileAddJobsRun(serverUrl: string): Promise<StorageFigures> {
   const { url, db } = await freshDatabase(serverUrl, 'bench_graphile_add', undefined, false);
   const utils = await graphileWorker().makeWorkerUtils({ connectionString: url });
   try {
     await utils.migrate();
     const calls = 5;
     const perCall = 20_000;
+    const backendsBefore = await backendCpuMs(db);
     const started = Date.now();
     for (let call = 0; call < calls; call++) {
       await utils.addJobs(
@@ -445,9 +454,65 @@ async function graphileAddJobsRun(serverUrl: string): Promise<number> {
         })),
       );
     }
-    return Math.round((calls * perCall) / ((Date.now() - started) / 1000));
+    const seconds = (Date.now() - started) / 1000;
+    const databaseCpu = await backendCpuSince(db, backendsBefore);
+    return {
+      perSecond: Math.round((calls * perCall) / seconds),
+      databaseCpuUs: Math.round((databaseCpu * 1000) / (calls * perCall)),
+    };
   } finally {
     await utils.release();
+    await db.end();
+  }
+}
+
+/**
+ * The floor of bulk ingestion: the API's own statement (STORE_NEW: dedup keys, messages and their answers)
+ * run straight from 4 connections, 1000 rows a statement, as the bench's 4 bulk clients send them, with no
+ * HTTP, validation or answer building: what storing costs PostgreSQL, to set beside `addJobs`.
+ */
+async function storeNewRun(serverUrl: string): Promise<StorageFigures> {
+  const { url, db } = await freshDatabase(serverUrl, 'bench_store');
+  const connections = 4;
+  const statements = 25;
+  const clients = await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      return client;
+    }),
+  );
+  try {
+    const backendsBefore = await backendCpuMs(db);
+    const started = Date.now();
+    await Promise.all(
+      clients.map(async (client, c) => {
+        for (let n = 0; n < statements; n++) {
+          const body = `store ceiling ${c}-${n}`;
+          const recipients = Array.from({ length: 1000 }, (_, i) => String(100_000_000 + i));
+          await client.query(INGEST_SQL.storeNew, [
+            recipients.map(() => 'telegram'),
+            recipients,
+            [body],
+            [bodyDedupKey(body)],
+            [null],
+            recipients.map(() => 1),
+            ['bench'],
+            recipients.map(() => null),
+            [null],
+          ]);
+        }
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const databaseCpu = await backendCpuSince(db, backendsBefore);
+    const rows = connections * statements * 1000;
+    return {
+      perSecond: Math.round(rows / seconds),
+      databaseCpuUs: Math.round((databaseCpu * 1000) / rows),
+    };
+  } finally {
+    await Promise.all(clients.map((client) => client.end()));
     await db.end();
   }
 }
@@ -667,7 +732,8 @@ async function main() {
   const results = {
     graphile: [] as DispatchFigures[],
     bareAnchor: [] as DispatchFigures[],
-    addJobs: [] as number[],
+    addJobs: [] as StorageFigures[],
+    storeNew: [] as StorageFigures[],
     minimalNest: [] as IngestionFigures[],
     bareClaim: [] as number[],
     bareInsert: [] as number[],
@@ -698,6 +764,9 @@ async function main() {
       bareClaimRun(serverUrl, 2),
     );
     await part('ceilings', 'ceiling: 1000-row INSERT', results.bareInsert, () => bareInsertRun(serverUrl));
+    await part('ceilings', 'ceiling: the ingest statement alone, 4 connections', results.storeNew, () =>
+      storeNewRun(serverUrl),
+    );
     await part('dispatch', 'dispatch, 1 worker', results.one, () => dispatchRun(serverUrl, 1, 0));
     await part('dispatch', 'dispatch, 2 workers', results.two, () => dispatchRun(serverUrl, 2, 0));
     await part('scale', `dispatch, 1 worker, ${FINISHED_ROWS} finished rows in the table`, results.scaled, () =>
@@ -719,7 +788,7 @@ async function main() {
     await part('overload', '50 of the largest requests at once', results.overload, () => overloadRun(serverUrl));
   }
   const { graphile, bareAnchor, addJobs, minimalNest, bareClaim, bareInsert, one, two, scaled, single, bulk } = results;
-  const { withCallbacks } = results;
+  const { withCallbacks, storeNew } = results;
   const { latency, overload } = results;
 
   const m = (xs: number[]) => summarize(xs);
@@ -732,7 +801,7 @@ async function main() {
   };
   const row = (what: string, unit: string, values: number[], note = '') => ({ what, unit, ...m(values), ratio: note });
   const per = <T>(xs: T[], f: (x: T) => number) => xs.map(f);
-  const rate = (xs: DispatchFigures[]) => per(xs, (r) => r.perSecond);
+  const rate = (xs: { perSecond: number }[]) => per(xs, (r) => r.perSecond);
   const table = [
     row('anchor: graphile-worker 0.17.3, 1 process', 'jobs/s', rate(graphile)),
     row(
@@ -756,7 +825,12 @@ async function main() {
       'µs',
       per(bareAnchor, (r) => r.databaseCpuUs),
     ),
-    row('anchor: graphile-worker addJobs, 20,000 per call', 'jobs/s', addJobs),
+    row('anchor: graphile-worker addJobs, 20,000 per call', 'jobs/s', rate(addJobs)),
+    row(
+      'anchor: graphile-worker addJobs: PostgreSQL CPU per job',
+      'µs',
+      per(addJobs, (r) => r.databaseCpuUs),
+    ),
     row(
       'anchor: minimal Nest, 1 recipient/request',
       'req/s',
@@ -779,6 +853,22 @@ async function main() {
     ),
     row('ceiling: bare SQL claim+mark on messages (2 claimers)', 'rows/s', bareClaim),
     row('ceiling: 1000-row INSERT into messages', 'rows/s', bareInsert),
+    row(
+      'ceiling: the ingest statement alone, 1000 rows, 4 connections',
+      'rows/s',
+      rate(storeNew),
+      ratio(rate(storeNew), rate(addJobs), 'graphile addJobs'),
+    ),
+    row(
+      'ceiling: the ingest statement alone: PostgreSQL CPU per row',
+      'µs',
+      per(storeNew, (r) => r.databaseCpuUs),
+      ratio(
+        per(storeNew, (r) => r.databaseCpuUs),
+        per(addJobs, (r) => r.databaseCpuUs),
+        'graphile addJobs',
+      ),
+    ),
     row('dispatch, 1 worker', 'msg/s', rate(one), ratio(rate(one), rate(graphile), 'graphile-worker (target ≥ 1.1)')),
     row(
       'dispatch, 1 worker (vs bare SQL)',
@@ -909,7 +999,7 @@ async function main() {
       per(bulk, (r) => r.rowsPerSecond),
       ratio(
         per(bulk, (r) => r.rowsPerSecond),
-        addJobs,
+        rate(addJobs),
         'graphile addJobs (target ≥ 1.0)',
       ),
     ),
