@@ -3,6 +3,7 @@ import { ValidationPipe } from '@nestjs/common';
 import type { FieldErrorDto } from './api-error.dto';
 import { forEachField } from './request-fields';
 import { RequestValidationException, toFieldErrors } from './validation-errors';
+import { validationShortcutOf } from './validation-shortcut';
 
 /**
  * Nest's ValidationPipe with the API's options (the API and the emulator server both use it), which also
@@ -27,6 +28,15 @@ export class ApiValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // Read first: ValidationPipe deletes `constructor` keys from the value, in place.
     const inherited = this.toValidate(metadata) ? inheritedMemberKeys(value) : [];
+    const shortcut = inherited.length === 0 ? validationShortcutOf(metadata.metatype)?.sample(value) : undefined;
+    if (shortcut) {
+      try {
+        return shortcut.complete((await super.transform(shortcut.sample, metadata)) as object);
+      } catch (error) {
+        // The whole body says what is wrong, and where: validated below.
+        if (!(error instanceof RequestValidationException)) throw error;
+      }
+    }
     let result: unknown;
     let refused: FieldErrorDto[] = [];
     try {

@@ -12,7 +12,15 @@ import {
 } from 'class-validator';
 import { MAX_CALLBACK_URL_LENGTH } from '../../callbacks/callback-address';
 import { EXAMPLE_MESSENGER, RECIPIENT_RULES_TEXT } from '../../providers/messenger-docs';
-import { MESSENGER_NAMES, MESSENGERS, normalizeRecipient, type MessengerName } from '../../providers/messengers';
+import {
+  isMessengerName,
+  MESSENGER_NAMES,
+  MESSENGER_RULES,
+  MESSENGERS,
+  normalizeRecipient,
+  type MessengerName,
+} from '../../providers/messengers';
+import { type ValidationShortcut, ValidatesWith } from '../../common/validation-shortcut';
 import {
   FitsEveryMessenger,
   HasDistinctRecipients,
@@ -61,7 +69,54 @@ export class RecipientDto {
   recipient: string;
 }
 
+/**
+ * A recipient as RecipientDto's rules and transform would leave it, or undefined if they would refuse it (or
+ * class-validator should say why): exactly `provider` and `recipient`, a known messenger, and a recipient of
+ * its form once normalised.
+ */
+function plainRecipient(item: unknown): RecipientDto | undefined {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return undefined;
+  const { provider, recipient } = item as Record<string, unknown>;
+  // With both present, two keys are exactly these two.
+  if (!isMessengerName(provider) || typeof recipient !== 'string' || Object.keys(item).length !== 2) return undefined;
+  const normalized = normalizeRecipient(provider, recipient) as string;
+  if (!MESSENGER_RULES[provider].recipientPattern.test(normalized)) return undefined;
+  const dto = new RecipientDto();
+  dto.provider = provider;
+  dto.recipient = normalized;
+  return dto;
+}
+
+/**
+ * CreateMessageDto's validation shortcut (ValidationShortcut): the recipients are checked here, and
+ * class-validator sees the request with one recipient per messenger it names, which is all that the rules on
+ * `body` and on the list as a whole read. A list with a recipient that is not plainly valid, or listed
+ * twice, or too long, is left to class-validator whole.
+ */
+const CREATE_MESSAGE_SHORTCUT: ValidationShortcut = {
+  sample(value) {
+    const list = (value as { recipients?: unknown } | null)?.recipients;
+    if (!Array.isArray(list) || list.length < 2 || list.length > MAX_RECIPIENTS) return undefined;
+    const recipients: RecipientDto[] = [];
+    const seen = new Set<string>();
+    const firstOnEach = new Map<MessengerName, unknown>();
+    for (const item of list) {
+      const recipient = plainRecipient(item);
+      const key = recipient && `${recipient.provider}:${recipient.recipient}`;
+      if (key === undefined || seen.has(key)) return undefined;
+      seen.add(key);
+      recipients.push(recipient!);
+      if (!firstOnEach.has(recipient!.provider)) firstOnEach.set(recipient!.provider, item);
+    }
+    return {
+      sample: { ...(value as object), recipients: [...firstOnEach.values()] },
+      complete: (validated) => Object.assign(validated, { recipients }),
+    };
+  },
+};
+
 /** Send one text to one or more recipients, now or at send_at. */
+@ValidatesWith(CREATE_MESSAGE_SHORTCUT)
 export class CreateMessageDto {
   @ApiProperty({
     description:
