@@ -102,11 +102,12 @@ const CREATE_MESSAGE_SHORTCUT: ValidationShortcut = {
     const firstOnEach = new Map<MessengerName, unknown>();
     for (const item of list) {
       const recipient = plainRecipient(item);
-      const key = recipient && `${recipient.provider}:${recipient.recipient}`;
-      if (key === undefined || seen.has(key)) return undefined;
+      if (recipient === undefined) return undefined;
+      const key = `${recipient.provider}:${recipient.recipient}`;
+      if (seen.has(key)) return undefined;
       seen.add(key);
-      recipients.push(recipient!);
-      if (!firstOnEach.has(recipient!.provider)) firstOnEach.set(recipient!.provider, item);
+      recipients.push(recipient);
+      if (!firstOnEach.has(recipient.provider)) firstOnEach.set(recipient.provider, item);
     }
     return {
       sample: { ...(value as object), recipients: [...firstOnEach.values()] },
