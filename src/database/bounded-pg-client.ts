@@ -1,5 +1,6 @@
 import type { ClientConfig } from 'pg';
 import { Client } from 'pg';
+import { preparedName } from './prepared-statements';
 
 /** What pg's query_timeout fails a statement with. */
 export const QUERY_TIMEOUT_MESSAGE = 'Query read timeout';
@@ -26,6 +27,10 @@ export class BoundedPgClient extends Client {
   // The signature of every overload of pg's query(): the arguments are passed on as they came.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads' union, passed through untouched
   override query(...args: any[]): any {
+    // A registered statement given as text (TypeORM passes text and values) runs as its prepared statement.
+    const name = preparedName(args[0]);
+    if (name !== undefined && (args[1] === undefined || Array.isArray(args[1])))
+      args.splice(0, 2, { name, text: args[0] as string, values: args[1] as unknown[] | undefined });
     const last = args.length - 1;
     const callback: unknown = args[last];
     if (typeof callback === 'function') {

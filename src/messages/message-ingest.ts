@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { MicroBatcher } from '../common/micro-batcher';
+import { prepared } from '../database/prepared-statements';
 import { queryRows, rowMapper } from '../database/raw-sql';
 import type { MessengerName } from '../providers/messengers';
 import { statusIn } from './message-status';
@@ -122,7 +123,9 @@ const REMOVED_COLUMNS = ANSWERED.map((column) =>
  * it was taken is skipped by the INSERT yet invisible here, so its row comes back unanswered and the
  * caller asks again, in a new statement that sees it.
  */
-const STORE_NEW = `
+const STORE_NEW = prepared(
+  'ingest_store_new',
+  `
   WITH input AS (
     SELECT r.ord, r.request, ($7::varchar[])[r.request] AS client, r.provider, r.recipient, r.sender,
            ($4::bytea[])[r.request] AS body_hash, uuid_v7() AS id
@@ -162,7 +165,8 @@ const STORE_NEW = `
   CROSS JOIN LATERAL (SELECT * FROM dedup_records d
                       WHERE ${sameDedupKey('d', 'i')}
                         AND NOT EXISTS (SELECT 1 FROM message_keys k WHERE ${sameDedupKey('k', 'd')} OFFSET 0)
-                      OFFSET 0) d`;
+                      OFFSET 0) d`,
+);
 
 /** Rows to store, one entry per row in parallel arrays (what STORE_NEW takes). */
 interface Rows {
