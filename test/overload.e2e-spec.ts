@@ -82,7 +82,9 @@ describe('The API under the image heap cap', () => {
         expect(answer.body?.code).toBe('OVERLOADED');
         expect(Number(answer.retryAfter)).toBeGreaterThanOrEqual(1);
       }
-      expect(latencies.length).toBeGreaterThan(10);
+      // How many probes fit in the burst measures its length, that is the machine and the code's speed: the
+      // count only makes sure the interval's probes ran while the burst did (the first goes before it).
+      expect(latencies.length).toBeGreaterThanOrEqual(2);
       expect(latencies.filter((ms) => ms === Infinity)).toEqual([]);
 
       const ids = accepted.flatMap((a) => a.body!.messages!.map((m) => m.id));
